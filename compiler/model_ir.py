@@ -1,0 +1,265 @@
+"""Model IR: a checked `.model` lowered to SymPy.
+
+Every vector, scalar and random-scalar *family* is indexed (a family declared
+without an index has size 1 and is addressed with index 0), indices are
+0-based SymPy integer symbols, sizes are SymPy symbols of the size parameters
+(so that ``K`` stays symbolic and compile time does not grow with it).
+
+* a field ``u[a].x`` is ``IndexedBase("u.x")[a]`` — the Gaussian variable
+  u_a·x/√N;
+* a scalar ``v[a]`` is ``IndexedBase("v")[a]``;
+* a random scalar ``r[a]`` is ``IndexedBase("r")[a]``;
+* sums are ``sympy.Sum(body, (j, 0, S - 1))``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import sympy as sp
+
+from statc.dsl import ast
+from statc.dsl.semantics import BUILTIN_RANDOM, CheckedModel
+
+from .symbols import FUNCTIONS, Mean
+
+
+@dataclass(frozen=True)
+class Family:
+    """A family of vectors, scalars or random scalars, indexed by ``index``."""
+
+    name: str
+    kind: str                       # vector | scalar | random
+    role: str | None                # teacher | student | None (built-in)
+    index: str | None               # declared index name, None if not indexed
+    size: sp.Expr                   # a size-parameter symbol or an Integer
+    dist: str | None = None         # gaussian | zeros | bernoulli
+    dist_args: tuple[tuple[str, sp.Expr], ...] = ()
+    init: sp.Expr | None = None     # scalars: initial value (may use `index_symbol`)
+
+    @property
+    def base(self) -> sp.IndexedBase:
+        return sp.IndexedBase(self.name, real=True)
+
+    @property
+    def index_symbol(self) -> sp.Symbol:
+        return sp.Symbol(self.index or f"_{self.name}", integer=True)
+
+    def arg(self, name: str, default: sp.Expr) -> sp.Expr:
+        return dict(self.dist_args).get(name, default)
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str
+    var: sp.Expr
+
+
+@dataclass(frozen=True)
+class Train:
+    target: str
+    lr: sp.Expr
+    decay: sp.Expr
+
+
+@dataclass(frozen=True)
+class Order:
+    """An order parameter ``name[a,b] = left[a].right[b]`` (an overlap block)."""
+
+    name: str
+    left: str
+    right: str
+    left_index: sp.Expr | None      # a symbol, an Integer, or None (not indexed)
+    right_index: sp.Expr | None
+    indices: tuple[str, ...]
+
+
+@dataclass
+class ModelIR:
+    name: str
+    params: list[str]
+    int_params: set[str]
+    families: dict[str, Family]
+    inputs: dict[str, Input]
+    outputs: dict[str, sp.Expr]
+    loss: sp.Expr
+    algorithm: str
+    trains: dict[str, Train]
+    orders: list[Order]
+    observables: dict[str, sp.Expr]
+    fields: dict[tuple[str, str], sp.IndexedBase] = field(default_factory=dict)
+
+    def param(self, name: str) -> sp.Symbol:
+        return sp.Symbol(name, real=True)
+
+    def field_base(self, vec: str, inp: str) -> sp.IndexedBase:
+        key = (vec, inp)
+        if key not in self.fields:
+            self.fields[key] = sp.IndexedBase(f"{vec}.{inp}", real=True)
+        return self.fields[key]
+
+    def field_owner(self, base: sp.IndexedBase) -> tuple[str, str] | None:
+        for key, b in self.fields.items():
+            if b == base:
+                return key
+        return None
+
+    @property
+    def vectors(self) -> list[Family]:
+        return [f for f in self.families.values() if f.kind == "vector"]
+
+    @property
+    def scalars(self) -> list[Family]:
+        return [f for f in self.families.values() if f.kind == "scalar"]
+
+    @property
+    def randoms(self) -> list[Family]:
+        return [f for f in self.families.values() if f.kind == "random"]
+
+
+class _Lower:
+    def __init__(self, cm: CheckedModel):
+        self.cm = cm
+        self.ir: ModelIR | None = None
+        self._fresh = 0
+
+    def size(self, s) -> sp.Expr:
+        return sp.Integer(s) if isinstance(s, int) else sp.Symbol(s, integer=True, positive=True)
+
+    def index_value(self, e, scope: dict[str, sp.Symbol]) -> sp.Expr:
+        if isinstance(e, ast.Num):
+            return sp.Integer(int(e.value) - 1)
+        return scope[e.name]
+
+    def expr(self, e, scope: dict[str, sp.Symbol]) -> sp.Expr:
+        ir = self.ir
+        if isinstance(e, ast.Num):
+            frac = Fraction(e.text)          # exact: 1e-3 -> 1/1000
+            return sp.Rational(frac.numerator, frac.denominator)
+        if isinstance(e, ast.Name):
+            if e.name in scope:
+                return scope[e.name] + 1      # an index used as a number is 1-based
+            if e.name in ir.outputs:
+                return ir.outputs[e.name]
+            fam = ir.families.get(e.name)
+            if fam is not None:
+                return fam.base[0]
+            return ir.param(e.name)
+        if isinstance(e, ast.Indexed):
+            fam = ir.families[e.name]
+            return fam.base[self.index_value(e.indices[0], scope)]
+        if isinstance(e, ast.Call):
+            args = [self.expr(a, scope) for a in e.args]
+            if e.func == "delta":
+                return sp.KroneckerDelta(*args)
+            return FUNCTIONS[e.func](*args)
+        if isinstance(e, ast.BinOp):
+            a, b = self.expr(e.left, scope), self.expr(e.right, scope)
+            return {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
+                    "/": lambda: a / b, "^": lambda: a ** b}[e.op]()
+        if isinstance(e, ast.Neg):
+            return -self.expr(e.operand, scope)
+        if isinstance(e, ast.Dot):
+            return self.dot(e, scope)
+        if isinstance(e, ast.SumExpr):
+            j = sp.Symbol(e.index, integer=True)
+            inner = dict(scope)
+            inner[e.index] = j
+            body = self.expr(e.body, inner)
+            size = self.sum_size(e)
+            return sp.Sum(body, (j, 0, size - 1))
+        if isinstance(e, ast.MeanExpr):
+            subs = {ir.param(n): self.expr(v, {}) for n, v, _ in e.given}
+            return Mean(self.expr(e.body, scope).xreplace(subs))
+        raise AssertionError(e)  # pragma: no cover
+
+    def sum_size(self, e: ast.SumExpr) -> sp.Expr:
+        if e.range is not None:
+            hi = e.range.hi
+            return self.size(int(hi.value) if isinstance(hi, ast.Num) else hi.name)
+        if e.index in self.cm.index_sizes:
+            return self.size(self.cm.index_sizes[e.index])
+        size = _infer_size(e.index, e.body, self.cm)
+        return self.size(size)
+
+    def ref(self, side, scope) -> tuple[str, sp.Expr]:
+        if isinstance(side, ast.Name):
+            return side.name, sp.Integer(0)
+        return side.name, self.index_value(side.indices[0], scope)
+
+    def dot(self, e: ast.Dot, scope) -> sp.Expr:
+        ir = self.ir
+        left, li = self.ref(e.left, scope)
+        right, ri = self.ref(e.right, scope)
+        if right in ir.inputs:
+            return ir.field_base(left, right)[li]
+        raise NotImplementedError("overlaps inside expressions are not supported yet")
+
+    def run(self) -> ModelIR:
+        cm, m = self.cm, self.cm.model
+        self.ir = ir = ModelIR(m.name, list(cm.param_order), set(cm.int_params), {}, {}, {},
+                               sp.S.Zero, m.algorithm.name, {}, [], {})
+        for inp in m.inputs:
+            var = dict((n, self.expr(v, {})) for n, v, _ in inp.dist.kwargs).get("var", sp.S.One)
+            ir.inputs[inp.name] = Input(inp.name, var)
+        for name, dist in BUILTIN_RANDOM.items():
+            if name not in cm.symbols:
+                ir.families[name] = Family(name, "random", None, None, sp.Integer(1), dist)
+        for net in sorted(m.networks, key=lambda n: n.role != "teacher"):
+            for st in net.body:
+                if isinstance(st, ast.OutputDecl):
+                    ir.outputs[st.name] = self.expr(st.value, {})
+                    continue
+                sym = cm.symbols[st.name]
+                size = self.size(sym.size)
+                idx = sym.index
+                if isinstance(st, ast.VectorDecl):
+                    dist = st.dist.name if st.dist else "gaussian"
+                    args = tuple((n, self.expr(v, {})) for n, v, _ in st.dist.kwargs) if st.dist else ()
+                    ir.families[st.name] = Family(st.name, "vector", net.role, idx, size, dist, args)
+                elif isinstance(st, ast.ScalarDecl):
+                    scope = {idx: sp.Symbol(idx, integer=True)} if idx else {}
+                    init = self.expr(st.value, scope) if st.value is not None else sp.S.Zero
+                    ir.families[st.name] = Family(st.name, "scalar", net.role, idx, size, init=init)
+                else:
+                    args = tuple((n, self.expr(v, {})) for n, v, _ in st.dist.kwargs)
+                    if st.dist.args:
+                        key = "p" if st.dist.name == "bernoulli" else "var"
+                        args = ((key, self.expr(st.dist.args[0], {})),) + args
+                    ir.families[st.name] = Family(st.name, "random", net.role, idx, size,
+                                                  st.dist.name, args)
+        ir.loss = self.expr(m.loss.value, {})
+        for tr in m.algorithm.trains:
+            opts = {o.name: self.expr(o.value, {}) for o in tr.options}
+            ir.trains[tr.target] = Train(tr.target, opts["lr"], opts.get("decay", sp.S.Zero))
+        for o in m.orders:
+            scope = {i: sp.Symbol(i, integer=True) for i in o.indices}
+            li = self.index_value(o.left.index, scope) if o.left.index is not None else None
+            ri = self.index_value(o.right.index, scope) if o.right.index is not None else None
+            ir.orders.append(Order(o.name, o.left.name, o.right.name, li, ri, o.indices))
+        for ob in m.observes:
+            ir.observables[ob.name] = self.expr(ob.value, {})
+        return ir
+
+
+def _infer_size(index: str, body, cm: CheckedModel):
+    """The range of a sum index without a declared range: that of what it subscripts."""
+    stack = [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Indexed):
+            if any(isinstance(i, ast.Name) and i.name == index for i in node.indices):
+                return cm.symbols[node.name].size
+        if hasattr(node, "__dataclass_fields__"):
+            for f in node.__dataclass_fields__:
+                v = getattr(node, f)
+                if isinstance(v, tuple):
+                    stack.extend(x for x in v if hasattr(x, "__dataclass_fields__"))
+                elif hasattr(v, "__dataclass_fields__"):
+                    stack.append(v)
+    raise AssertionError("semantic check guarantees a range")  # pragma: no cover
+
+
+def lower(cm: CheckedModel) -> ModelIR:
+    """Lower a checked model to the SymPy Model IR."""
+    return _Lower(cm).run()

@@ -1,0 +1,69 @@
+"""SymPy vocabulary of the Model IR: activations with known derivatives.
+
+The language's nonlinearities become SymPy functions whose derivatives are
+again named functions, so that differentiating a loss through the network
+yields factors the Gaussian-atom registry can recognise:
+
+* ``relu(z)``  → derivative ``step(z)``;
+* ``step(z)``  → derivative 0 (almost everywhere);
+* ``sgn(z)``   → derivative 0 (almost everywhere); rewritten ``2 step(z) - 1``
+  before expectations are taken;
+* ``erf``, ``exp``, ``tanh``, ``log`` … are SymPy's own.
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+
+class Step(sp.Function):
+    """Heaviside step Θ(z) (Θ(0) = 0); its derivative is taken as 0 a.e."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+    def _latex(self, printer):
+        return r"\Theta\left(%s\right)" % printer._print(self.args[0])
+
+
+class Relu(sp.Function):
+    """max(z, 0); derivative Θ(z)."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return Step(self.args[0])
+
+    def _latex(self, printer):
+        return r"\operatorname{relu}\left(%s\right)" % printer._print(self.args[0])
+
+
+class Sgn(sp.Function):
+    """sign(z); derivative taken as 0 a.e. (only teachers use it in practice)."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+    def _latex(self, printer):
+        return r"\operatorname{sign}\left(%s\right)" % printer._print(self.args[0])
+
+
+class Mean(sp.Function):
+    """Placeholder for ``mean(expr)`` in observables (expectation over a fresh sample)."""
+
+    nargs = 1
+
+
+def sigmoid(z: sp.Expr) -> sp.Expr:
+    return 1 / (1 + sp.exp(-z))
+
+
+#: Language function name -> SymPy constructor.
+FUNCTIONS = {
+    "erf": sp.erf, "exp": sp.exp, "log": sp.log, "tanh": sp.tanh, "sqrt": sp.sqrt,
+    "sign": Sgn, "relu": Relu, "step": Step, "abs": lambda z: z * Sgn(z),
+    "sigmoid": sigmoid, "cos": sp.cos, "sin": sp.sin, "delta": sp.KroneckerDelta,
+}

@@ -1,0 +1,251 @@
+"""The typed, frozen abstract syntax tree of a `.model` file.
+
+Every node carries the :class:`~statc.dsl.errors.Span` of its source text so
+that later stages can point at it.  The tree is plain data: it knows nothing
+about SymPy, theory kinds or kernels.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from .errors import Span
+
+
+# ---------------------------------------------------------------- expressions
+@dataclass(frozen=True)
+class Num:
+    value: float
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Name:
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Indexed:
+    name: str
+    indices: tuple["Expr", ...]          # Name or Num
+    span: Span
+
+
+@dataclass(frozen=True)
+class Call:
+    func: str
+    args: tuple["Expr", ...]
+    span: Span
+    func_span: Span
+
+
+@dataclass(frozen=True)
+class BinOp:
+    op: str                               # one of + - * / ^
+    left: "Expr"
+    right: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
+class Neg:
+    operand: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
+class Dot:
+    """`u.x` (a field u·x/√N) or `u.v` (an overlap u·v/N)."""
+
+    left: "Expr"                          # Name or Indexed
+    right: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
+class Range:
+    lo: "Expr"
+    hi: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
+class SumExpr:
+    index: str
+    range: Range | None
+    body: "Expr"
+    span: Span
+    index_span: Span
+
+
+@dataclass(frozen=True)
+class MeanExpr:
+    body: "Expr"
+    given: tuple[tuple[str, "Expr", Span], ...]
+    span: Span
+
+
+Expr = Union[Num, Name, Indexed, Call, BinOp, Neg, Dot, SumExpr, MeanExpr]
+
+
+# ----------------------------------------------------------------- statements
+@dataclass(frozen=True)
+class Dist:
+    name: str
+    args: tuple[Expr, ...]
+    kwargs: tuple[tuple[str, Expr, Span], ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class IndexDecl:
+    name: str
+    range: Range | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class ParamDecl:
+    name: str
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class InputDecl:
+    name: str
+    dist: Dist
+    span: Span
+
+
+@dataclass(frozen=True)
+class VectorDecl:
+    name: str
+    index: IndexDecl | None
+    dist: Dist | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class ScalarDecl:
+    name: str
+    index: IndexDecl | None
+    value: Expr | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class RandomDecl:
+    name: str
+    index: IndexDecl | None
+    dist: Dist
+    span: Span
+
+
+@dataclass(frozen=True)
+class OutputDecl:
+    name: str
+    value: Expr
+    span: Span
+
+
+NetStmt = Union[VectorDecl, ScalarDecl, RandomDecl, OutputDecl]
+
+
+@dataclass(frozen=True)
+class Network:
+    role: str                             # "teacher" or "student"
+    body: tuple[NetStmt, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Loss:
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Train:
+    target: str
+    options: tuple[Option, ...]
+    span: Span
+    target_span: Span
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    name: str
+    trains: tuple[Train, ...]
+    options: tuple[Option, ...]
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True)
+class Ref:
+    """`w[k]` or `w` on either side of an order-parameter definition."""
+
+    name: str
+    index: Expr | None                    # Name or Num
+    span: Span
+
+
+@dataclass(frozen=True)
+class OrderDef:
+    name: str
+    indices: tuple[str, ...]
+    left: Ref
+    right: Ref
+    span: Span
+
+
+@dataclass(frozen=True)
+class ObserveDef:
+    name: str
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class InitDef:
+    name: str
+    indices: tuple[str, ...]
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class RunBlock:
+    t0: Expr | None
+    t1: Expr | None
+    record_mode: str | None
+    record: Expr | None
+    options: tuple[Option, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    params: tuple[ParamDecl, ...]
+    inputs: tuple[InputDecl, ...]
+    networks: tuple[Network, ...]
+    loss: Loss | None
+    algorithm: Algorithm | None
+    orders: tuple[OrderDef, ...]
+    observes: tuple[ObserveDef, ...]
+    inits: tuple[InitDef, ...]
+    run: RunBlock | None
+    span: Span
+    filename: str = field(default="<input>", compare=False)
+    source: str = field(default="", compare=False, repr=False)

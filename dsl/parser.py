@@ -1,0 +1,355 @@
+"""Text → :class:`~statc.dsl.ast.Model`, with errors for people.
+
+The grammar lives in ``grammar.lark`` (LALR, contextual lexer: keywords are
+reserved only where the grammar could accept them, so ``log(x)`` and
+``record log 100`` both work).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import (UnexpectedCharacters, UnexpectedEOF,
+                             UnexpectedInput, UnexpectedToken, VisitError)
+
+from . import ast
+from .errors import Span, StatcError
+
+_GRAMMAR = Path(__file__).with_name("grammar.lark")
+
+_TERMINAL_WORDS = {
+    "NAME": "a name", "NUMBER": "a number", "RECORD_MODE": "`log` or `linear`",
+    "$END": "end of file",
+}
+
+_BLOCK_HINTS = {
+    "RBRACE": "a block opened with `{` must be closed with `}`",
+    "EQUAL": "declarations have the form `name = value`",
+}
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    return Lark(_GRAMMAR.read_text(), parser="lalr", lexer="contextual",
+                propagate_positions=True, maybe_placeholders=True)
+
+
+def _span(meta) -> Span:
+    return Span(meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _tok_span(tok: Token) -> Span:
+    return Span(tok.line, tok.column, tok.end_line or tok.line,
+                tok.end_column or tok.column + len(tok))
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):
+    """Builds the frozen AST; names follow the grammar's rule aliases."""
+
+    # ---- expressions
+    def number(self, meta, children):
+        tok = children[0]
+        return ast.Num(float(tok), str(tok), _tok_span(tok))
+
+    def name(self, meta, children):
+        tok = children[0]
+        return ast.Name(str(tok), _tok_span(tok))
+
+    def index_list(self, meta, children):
+        return tuple(children)
+
+    def indexed(self, meta, children):
+        tok, indices = children
+        return ast.Indexed(str(tok), tuple(indices), _span(meta))
+
+    def call(self, meta, children):
+        tok, *args = children
+        args = tuple(a for a in args if a is not None)
+        return ast.Call(str(tok), args, _span(meta), _tok_span(tok))
+
+    def add(self, meta, children):
+        return ast.BinOp("+", children[0], children[1], _span(meta))
+
+    def sub(self, meta, children):
+        return ast.BinOp("-", children[0], children[1], _span(meta))
+
+    def mul(self, meta, children):
+        return ast.BinOp("*", children[0], children[1], _span(meta))
+
+    def div(self, meta, children):
+        return ast.BinOp("/", children[0], children[1], _span(meta))
+
+    def pow(self, meta, children):
+        return ast.BinOp("^", children[0], children[1], _span(meta))
+
+    def neg(self, meta, children):
+        return ast.Neg(children[0], _span(meta))
+
+    def dot(self, meta, children):
+        return ast.Dot(children[0], children[1], _span(meta))
+
+    def range(self, meta, children):
+        return ast.Range(children[0], children[1], _span(meta))
+
+    def binder(self, meta, children):
+        return children[0], children[1]
+
+    def sum_call(self, meta, children):
+        (tok, rng), body = children
+        return ast.SumExpr(str(tok), rng, body, _span(meta), _tok_span(tok))
+
+    def given_item(self, meta, children):
+        return str(children[0]), children[1], _span(meta)
+
+    def given(self, meta, children):
+        return tuple(children)
+
+    def mean_call(self, meta, children):
+        body, given = children
+        return ast.MeanExpr(body, given or (), _span(meta))
+
+    # ---- declarations
+    def dist_kwarg(self, meta, children):
+        return ("kw", (str(children[0]), children[1], _span(meta)))
+
+    def dist_posarg(self, meta, children):
+        return ("pos", children[0])
+
+    def dist(self, meta, children):
+        tok, *rest = children
+        args = tuple(v for kind, v in (r for r in rest if r is not None) if kind == "pos")
+        kwargs = tuple(v for kind, v in (r for r in rest if r is not None) if kind == "kw")
+        return ast.Dist(str(tok), args, kwargs, _span(meta))
+
+    def param_stmt(self, meta, children):
+        return ast.ParamDecl(str(children[0]), children[1], _span(meta))
+
+    def params_block(self, meta, children):
+        return ("params", tuple(children), _span(meta))
+
+    def input_decl(self, meta, children):
+        return ast.InputDecl(str(children[0]), children[1], _span(meta))
+
+    def input_block(self, meta, children):
+        return ("inputs", tuple(children), _span(meta))
+
+    def index_decl(self, meta, children):
+        return ast.IndexDecl(str(children[0]), children[1], _span(meta))
+
+    def vector_decl(self, meta, children):
+        return ast.VectorDecl(str(children[0]), children[1], children[2], _span(meta))
+
+    def scalar_decl(self, meta, children):
+        return ast.ScalarDecl(str(children[0]), children[1], children[2], _span(meta))
+
+    def random_decl(self, meta, children):
+        return ast.RandomDecl(str(children[0]), children[1], children[2], _span(meta))
+
+    def output_decl(self, meta, children):
+        return ast.OutputDecl(str(children[0]), children[1], _span(meta))
+
+    def teacher_block(self, meta, children):
+        return ("network", ast.Network("teacher", tuple(c for c in children if c is not None), _span(meta)), _span(meta))
+
+    def student_block(self, meta, children):
+        return ("network", ast.Network("student", tuple(c for c in children if c is not None), _span(meta)), _span(meta))
+
+    def loss_stmt(self, meta, children):
+        return ("loss", ast.Loss(children[0], _span(meta)), _span(meta))
+
+    def train_opt(self, meta, children):
+        return ast.Option(str(children[0]), children[1], _span(meta))
+
+    def train_stmt(self, meta, children):
+        tok, *opts = children
+        return ast.Train(str(tok), tuple(opts), _span(meta), _tok_span(tok))
+
+    def algo_option(self, meta, children):
+        return ast.Option(str(children[0]), children[1], _span(meta))
+
+    def algorithm_block(self, meta, children):
+        tok, *stmts = children
+        trains = tuple(s for s in stmts if isinstance(s, ast.Train))
+        options = tuple(s for s in stmts if isinstance(s, ast.Option))
+        return ("algorithm", ast.Algorithm(str(tok), trains, options, _span(meta), _tok_span(tok)), _span(meta))
+
+    def index_names(self, meta, children):
+        return tuple(str(c) for c in children)
+
+    def ref(self, meta, children):
+        return ast.Ref(str(children[0]), children[1], _span(meta))
+
+    def order_def(self, meta, children):
+        name, indices, left, right = children
+        return ast.OrderDef(str(name), indices or (), left, right, _span(meta))
+
+    def order_stmt(self, meta, children):
+        return ("orders", tuple(children), _span(meta))
+
+    def observe_def(self, meta, children):
+        return ast.ObserveDef(str(children[0]), children[1], _span(meta))
+
+    def observe_stmt(self, meta, children):
+        return ("observes", tuple(children), _span(meta))
+
+    def init_def(self, meta, children):
+        name, indices, value = children
+        return ast.InitDef(str(name), indices or (), value, _span(meta))
+
+    def init_block(self, meta, children):
+        return ("inits", tuple(children), _span(meta))
+
+    def run_time(self, meta, children):
+        return ("time", children, _span(meta))
+
+    def run_record(self, meta, children):
+        return ("record", children, _span(meta))
+
+    def run_option(self, meta, children):
+        return ("option", ast.Option(str(children[0]), children[1], _span(meta)), _span(meta))
+
+    def run_block(self, meta, children):
+        t0 = t1 = rec = None
+        mode = None
+        options = []
+        for kind, val, _ in children:
+            if kind == "time":
+                t0, t1 = val
+            elif kind == "record":
+                mode_tok, rec = val
+                mode = str(mode_tok) if mode_tok is not None else None
+            else:
+                options.append(val)
+        return ("run", ast.RunBlock(t0, t1, mode, rec, tuple(options), _span(meta)), _span(meta))
+
+    def model_decl(self, meta, children):
+        return str(children[0])
+
+    def empty(self, meta, children):
+        return None
+
+    def start(self, meta, children):
+        name, *items = children
+        return name, [i for i in items if i is not None]
+
+
+_SINGLE_BLOCKS = {"loss": "loss", "algorithm": "algorithm", "run": "run"}
+
+
+def _assemble(name: str, items: list, filename: str, source: str) -> ast.Model:
+    params: list = []
+    inputs: list = []
+    networks: list = []
+    orders: list = []
+    observes: list = []
+    inits: list = []
+    single: dict[str, tuple] = {}
+    for kind, value, span in items:
+        if kind in _SINGLE_BLOCKS:
+            if kind in single:
+                first = single[kind][1]
+                raise StatcError(f"duplicated `{kind}` block", span,
+                                 hint=f"the first `{kind}` is at line {first.line}; a model has one")
+            single[kind] = (value, span)
+        elif kind == "network":
+            for other in networks:
+                if other.role == value.role:
+                    raise StatcError(f"duplicated `{value.role}` block", span,
+                                     hint=f"the first `{value.role}` is at line {other.span.line}; "
+                                          "put all its declarations in one block")
+            networks.append(value)
+        else:
+            {"params": params, "inputs": inputs, "orders": orders,
+             "observes": observes, "inits": inits}[kind].extend(value)
+    lines = source.splitlines() or [""]
+    whole = Span(1, 1, len(lines), len(lines[-1]) + 1)
+    return ast.Model(
+        name=name, params=tuple(params), inputs=tuple(inputs), networks=tuple(networks),
+        loss=single.get("loss", (None,))[0], algorithm=single.get("algorithm", (None,))[0],
+        orders=tuple(orders), observes=tuple(observes), inits=tuple(inits),
+        run=single.get("run", (None,))[0], span=whole, filename=filename, source=source)
+
+
+def _describe(terminals: set[str]) -> str:
+    parser = _parser()
+    words = []
+    for t in sorted(terminals):
+        if t in _TERMINAL_WORDS:
+            words.append(_TERMINAL_WORDS[t])
+            continue
+        try:
+            pattern = parser.get_terminal(t).pattern
+        except KeyError:
+            words.append(t.lower())
+            continue
+        words.append(f"`{pattern.value}`" if pattern.type == "str" else t.lower())
+    words = sorted(set(words))
+    if len(words) > 8:
+        words = words[:8] + ["…"]
+    return ", ".join(words)
+
+
+def _syntax_error(err: UnexpectedInput, source: str) -> StatcError:
+    if isinstance(err, UnexpectedToken):
+        tok = err.token
+        if tok.type == "$END":
+            lines = source.splitlines() or [""]
+            span = Span.point(len(lines), len(lines[-1]) + 1)
+            found = "end of file"
+        else:
+            span = _tok_span(tok)
+            found = f"`{tok}`"
+        expected = set(err.expected)
+        hint = None
+        if "RBRACE" in expected and tok.type == "$END":
+            hint = _BLOCK_HINTS["RBRACE"]
+        elif tok.type == "EQUAL" and "NAME" not in expected:
+            hint = "`=` binds a name; to compare, there is no `==` in expressions"
+        elif tok.type == "NAME" and expected <= {"EQUAL"}:
+            hint = _BLOCK_HINTS["EQUAL"]
+        elif tok.type == "NAME" and "EQUAL" in expected:
+            hint = "keywords such as `vector`, `scalar`, `random` start declarations; " \
+                   "other statements have the form `name = value`"
+        return StatcError(f"unexpected {found}", span, expected=_describe(expected), hint=hint)
+    if isinstance(err, UnexpectedCharacters):
+        span = Span.point(err.line, err.column)
+        ch = source.splitlines()[err.line - 1][err.column - 1] if err.line >= 1 else "?"
+        hint = None
+        if ch == "*" or ch == "^":
+            hint = "powers are written `a^b`"
+        elif ch in "\"'":
+            hint = "strings are not part of the language; names are written bare"
+        return StatcError(f"unexpected character `{ch}`", span,
+                          expected=_describe(set(err.allowed or ())) or None, hint=hint)
+    if isinstance(err, UnexpectedEOF):  # pragma: no cover - LALR reports UnexpectedToken
+        lines = source.splitlines() or [""]
+        return StatcError("unexpected end of file", Span.point(len(lines), len(lines[-1]) + 1))
+    return StatcError(str(err))  # pragma: no cover
+
+
+def parse(source: str, filename: str = "<input>") -> ast.Model:
+    """Parse `.model` text into an AST; raise :class:`StatcError` on bad input."""
+    try:
+        tree = _parser().parse(source)
+    except UnexpectedInput as err:
+        raise _syntax_error(err, source).located(filename, source) from None
+    try:
+        name, items = _ToAst().transform(tree)
+        return _assemble(name, items, filename, source)
+    except VisitError as err:  # pragma: no cover - transformer bug, not user error
+        raise err.orig_exc
+    except StatcError as err:
+        raise err.located(filename, source) from None
+
+
+def parse_file(path: str | Path) -> ast.Model:
+    """Read and parse a `.model` file."""
+    path = Path(path)
+    try:
+        source = path.read_text()
+    except OSError as err:
+        raise StatcError(f"cannot read model file `{path}`: {err.strerror}",
+                         hint="check the path") from None
+    return parse(source, str(path))

@@ -1,0 +1,471 @@
+"""Semantic checks on the AST: names, indices, shapes, blocks, theory kind.
+
+:func:`check` walks a parsed :class:`~statc.dsl.ast.Model` and either raises
+a :class:`StatcError` pointing at the first mistake or returns a
+:class:`CheckedModel`: the AST plus a symbol table saying what every name is
+(parameter, index, vector, scalar, random scalar, input, output, order
+parameter, observable) and over which range each index runs.  Later stages
+can then lower the tree without re-checking it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import ast
+from .errors import Span, StatcError, did_you_mean
+
+#: Functions of the language: name -> number of arguments.
+FUNCTIONS: dict[str, int] = {
+    "erf": 1, "exp": 1, "log": 1, "tanh": 1, "sqrt": 1, "sign": 1, "relu": 1,
+    "abs": 1, "sigmoid": 1, "step": 1, "cos": 1, "sin": 1, "delta": 2,
+}
+
+#: Distributions of vectors, inputs and random scalars: name -> allowed kwargs.
+VECTOR_DISTS = {"gaussian": ("scale",), "zeros": ()}
+INPUT_DISTS = {"gaussian": ("var",)}
+RANDOM_DISTS = {"gaussian": ("var",), "bernoulli": ("p",)}
+
+#: Built-in random scalars available without declaration.
+BUILTIN_RANDOM = {"noise": "gaussian"}
+
+#: Algorithm rules known to the compiler (the registry lives in compiler/).
+ALGORITHMS = ("sgd",)
+TRAIN_OPTIONS = ("lr", "decay")
+RUN_OPTIONS = ("method", "rtol", "atol", "dt")
+
+KEYWORDS = ("model", "params", "input", "teacher", "student", "vector", "scalar",
+            "random", "loss", "algorithm", "train", "order", "observe", "init",
+            "run", "time", "record", "sum", "mean", "given", "in")
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """What a declared name stands for."""
+
+    kind: str            # param | vector | scalar | random | input | output | order | observable
+    name: str
+    span: Span | None
+    role: str | None = None          # teacher / student for network objects
+    index: str | None = None         # declared index name
+    size: str | int | None = None    # size: a param name or an int (1 when not indexed)
+    indexed: bool = False
+
+
+@dataclass
+class CheckedModel:
+    """A model that passed the semantic checks, with its symbol table."""
+
+    model: ast.Model
+    symbols: dict[str, Symbol]
+    index_sizes: dict[str, str | int]          # global index names -> size
+    theory: str = "online"
+    param_order: list[str] = field(default_factory=list)
+    int_params: set[str] = field(default_factory=set)
+
+
+class _Checker:
+    def __init__(self, model: ast.Model):
+        self.m = model
+        self.symbols: dict[str, Symbol] = {}
+        self.index_sizes: dict[str, str | int] = {}
+        self.int_params: set[str] = set()
+
+    # ------------------------------------------------------------- helpers
+    def err(self, msg: str, span: Span | None, **kw) -> StatcError:
+        return StatcError(msg, span, **kw)
+
+    def declare(self, sym: Symbol) -> None:
+        if sym.name in KEYWORDS:
+            raise self.err(f"`{sym.name}` is a keyword and cannot be used as a name",
+                           sym.span, hint="choose another name")
+        if sym.name in FUNCTIONS:
+            raise self.err(f"`{sym.name}` is a built-in function and cannot be declared",
+                           sym.span, hint="choose another name")
+        old = self.symbols.get(sym.name)
+        if old is not None:
+            where = f" at line {old.span.line}" if old.span else ""
+            raise self.err(f"duplicated name `{sym.name}`", sym.span,
+                           hint=f"`{sym.name}` is already declared as a {old.kind}{where}")
+        self.symbols[sym.name] = sym
+
+    def unknown(self, name: str, span: Span, expected: str, pool: list[str] | None = None) -> StatcError:
+        pool = pool if pool is not None else list(self.symbols)
+        return self.err(f"unknown name `{name}`", span, expected=expected,
+                        hint=did_you_mean(name, pool))
+
+    def size_of(self, rng: ast.Range | None, span: Span) -> str | int:
+        """Check an index range `1..S` and return S (a param name or an int)."""
+        if rng is None:
+            raise self.err("an index needs a range", span, expected="`[k in 1..K]`",
+                           hint="declare the range once, e.g. `vector w[k in 1..K]`")
+        lo = rng.lo
+        if not (isinstance(lo, ast.Num) and lo.value == 1):
+            raise self.err("index ranges start at 1", lo.span, expected="`1..size`")
+        hi = rng.hi
+        if isinstance(hi, ast.Num):
+            if hi.value != int(hi.value) or hi.value < 1:
+                raise self.err("an index range ends at a positive integer", hi.span)
+            return int(hi.value)
+        if isinstance(hi, ast.Name):
+            sym = self.symbols.get(hi.name)
+            if sym is None or sym.kind != "param":
+                raise self.unknown(hi.name, hi.span, "a parameter giving the size",
+                                   [n for n, s in self.symbols.items() if s.kind == "param"])
+            self.int_params.add(hi.name)
+            return hi.name
+        raise self.err("an index range ends at a number or a parameter", hi.span,
+                       expected="`1..K` with K a parameter")
+
+    def index_decl(self, idx: ast.IndexDecl | None) -> tuple[str | None, str | int]:
+        if idx is None:
+            return None, 1
+        if idx.range is None:
+            if idx.name not in self.index_sizes:
+                raise self.err(f"index `{idx.name}` has no range", idx.span,
+                               expected=f"`[{idx.name} in 1..SIZE]`",
+                               hint="give the range the first time an index is used")
+            return idx.name, self.index_sizes[idx.name]
+        size = self.size_of(idx.range, idx.span)
+        old = self.index_sizes.get(idx.name)
+        if old is not None and old != size:
+            raise self.err(f"index `{idx.name}` already ranges over 1..{old}", idx.range.span,
+                           hint="use a new index name for a different range")
+        self.index_sizes[idx.name] = size
+        return idx.name, size
+
+    # ------------------------------------------------------------- blocks
+    def run(self) -> CheckedModel:
+        m = self.m
+        end = Span.point(m.span.end_line, m.span.end_column)
+        for p in m.params:
+            self.declare(Symbol("param", p.name, p.span))
+            self.expr(p.value, scope={}, ctx="param")
+        for inp in m.inputs:
+            self.declare(Symbol("input", inp.name, inp.span))
+            self.dist(inp.dist, INPUT_DISTS, "an input distribution")
+        if not m.inputs:
+            raise self.err("missing `input` declaration", end, expected="`input x ~ gaussian`",
+                           hint="online models draw a fresh input at every step")
+        roles = {n.role: n for n in m.networks}
+        if "student" not in roles:
+            raise self.err("missing `student` block", end, expected="`student { ... }`",
+                           hint="the student declares the trained vectors and the output `yhat`")
+        for role in ("teacher", "student"):
+            if role in roles:
+                self.network(roles[role])
+        if m.loss is None:
+            raise self.err("missing `loss`", end, expected="`loss = ...`",
+                           hint="e.g. `loss = (yhat - y)^2 / 2`")
+        self.expr(m.loss.value, scope={}, ctx="loss")
+        if m.algorithm is None:
+            raise self.err("missing `algorithm` block", end,
+                           expected="`algorithm sgd { train w lr eta }`")
+        self.algorithm(m.algorithm)
+        for o in m.orders:
+            self.order(o)
+        for ob in m.observes:
+            self.declare(Symbol("observable", ob.name, ob.span))
+            self.expr(ob.value, scope={}, ctx="observe")
+        for it in m.inits:
+            self.init(it)
+        if m.run is not None:
+            self.run_block(m.run)
+        # every size parameter must hold an integer
+        for p in m.params:
+            if p.name in self.int_params and not (isinstance(p.value, ast.Num) and p.value.value == int(p.value.value)):
+                raise self.err(f"`{p.name}` is an index size and must be a positive integer",
+                               p.value.span)
+        return CheckedModel(m, self.symbols, self.index_sizes, "online",
+                            [p.name for p in m.params], set(self.int_params))
+
+    def dist(self, d: ast.Dist, table: dict[str, tuple[str, ...]], what: str) -> None:
+        if d.name not in table:
+            raise self.err(f"unknown distribution `{d.name}`", d.span, expected=what + ": " +
+                           ", ".join(f"`{k}`" for k in table), hint=did_you_mean(d.name, table))
+        allowed = table[d.name]
+        if len(d.args) > len(allowed):
+            raise self.err(f"`{d.name}` takes at most {len(allowed)} argument(s)", d.span,
+                           expected=", ".join(f"`{a} = ...`" for a in allowed) or "no arguments")
+        for name, value, span in d.kwargs:
+            if name not in allowed:
+                raise self.err(f"unknown argument `{name}` of `{d.name}`", span,
+                               expected=", ".join(f"`{a}`" for a in allowed) or "no arguments",
+                               hint=did_you_mean(name, allowed))
+        for value in list(d.args) + [v for _, v, _ in d.kwargs]:
+            self.expr(value, scope={}, ctx="param")
+
+    def network(self, net: ast.Network) -> None:
+        for st in net.body:
+            if isinstance(st, ast.VectorDecl):
+                idx, size = self.index_decl(st.index)
+                self.declare(Symbol("vector", st.name, st.span, net.role, idx, size, idx is not None))
+                if st.dist is not None:
+                    self.dist(st.dist, VECTOR_DISTS, "a vector distribution")
+            elif isinstance(st, ast.ScalarDecl):
+                idx, size = self.index_decl(st.index)
+                self.declare(Symbol("scalar", st.name, st.span, net.role, idx, size, idx is not None))
+                if st.value is not None:
+                    self.expr(st.value, scope={idx: size} if idx else {}, ctx="init")
+            elif isinstance(st, ast.RandomDecl):
+                idx, size = self.index_decl(st.index)
+                self.declare(Symbol("random", st.name, st.span, net.role, idx, size, idx is not None))
+                self.dist(st.dist, RANDOM_DISTS, "a random-scalar distribution")
+            else:
+                self.expr(st.value, scope={}, ctx="output")
+                self.declare(Symbol("output", st.name, st.span, net.role))
+
+    def algorithm(self, alg: ast.Algorithm) -> None:
+        if alg.name not in ALGORITHMS:
+            raise self.err(f"unknown algorithm `{alg.name}`", alg.name_span,
+                           expected=", ".join(f"`{a}`" for a in ALGORITHMS),
+                           hint=did_you_mean(alg.name, ALGORITHMS))
+        if not alg.trains:
+            raise self.err("the algorithm trains nothing", alg.span,
+                           expected="`train w lr eta`")
+        seen: dict[str, ast.Train] = {}
+        for tr in alg.trains:
+            sym = self.symbols.get(tr.target)
+            if sym is None:
+                raise self.unknown(tr.target, tr.target_span, "a student vector or scalar",
+                                   [n for n, s in self.symbols.items() if s.kind in ("vector", "scalar")])
+            if sym.kind not in ("vector", "scalar"):
+                raise self.err(f"`{tr.target}` is a {sym.kind}; only vectors and scalars are trained",
+                               tr.target_span)
+            if sym.role != "student":
+                raise self.err(f"`{tr.target}` belongs to the teacher; only the student is trained",
+                               tr.target_span, hint="move it to the `student` block")
+            if tr.target in seen:
+                raise self.err(f"`{tr.target}` is trained twice", tr.span,
+                               hint=f"first `train {tr.target}` at line {seen[tr.target].span.line}")
+            seen[tr.target] = tr
+            names = set()
+            for opt in tr.options:
+                if opt.name not in TRAIN_OPTIONS:
+                    raise self.err(f"unknown option `{opt.name}` of `train`", opt.span,
+                                   expected=", ".join(f"`{o}`" for o in TRAIN_OPTIONS),
+                                   hint=did_you_mean(opt.name, TRAIN_OPTIONS))
+                names.add(opt.name)
+                self.expr(opt.value, scope={}, ctx="param")
+            if "lr" not in names:
+                raise self.err(f"`train {tr.target}` needs a learning rate", tr.span,
+                               expected=f"`train {tr.target} lr eta`")
+        for opt in alg.options:
+            raise self.err(f"unknown algorithm option `{opt.name}`", opt.span,
+                           hint="options of a trained object go after it: `train w lr eta decay lam`")
+
+    def ref_family(self, ref: ast.Ref, scope: dict[str, str | int]) -> Symbol:
+        sym = self.symbols.get(ref.name)
+        if sym is None or sym.kind != "vector":
+            raise self.unknown(ref.name, ref.span, "a vector",
+                               [n for n, s in self.symbols.items() if s.kind == "vector"]) \
+                if sym is None else self.err(f"`{ref.name}` is a {sym.kind}, not a vector", ref.span)
+        self.index_use(sym, (ref.index,) if ref.index is not None else (), ref.span, scope)
+        return sym
+
+    def order(self, o: ast.OrderDef) -> None:
+        scope: dict[str, str | int] = {}
+        for name in o.indices:
+            scope[name] = None  # filled from use
+        self.declare(Symbol("order", o.name, o.span))
+        a = self.ref_family(o.left, scope)
+        b = self.ref_family(o.right, scope)
+        used = [r.index.name for r in (o.left, o.right) if isinstance(r.index, ast.Name)]
+        for name in o.indices:
+            if name not in used:
+                raise self.err(f"index `{name}` of `{o.name}` is not used on the right", o.span,
+                               hint=f"write e.g. `{o.name}[k,l] = w[k].w[l]`")
+        for name in used:
+            if name not in o.indices:
+                raise self.err(f"index `{name}` is not declared on `{o.name}`", o.span,
+                               expected=f"`{o.name}[{', '.join(used)}]`")
+        for r, s in ((o.left, a), (o.right, b)):
+            if s.indexed and r.index is None:
+                raise self.err(f"`{s.name}` is indexed; name the entry", r.span,
+                               expected=f"`{s.name}[{s.index}]`")
+
+    def init(self, it: ast.InitDef) -> None:
+        sym = self.symbols.get(it.name)
+        if sym is None or sym.kind not in ("order", "scalar"):
+            raise self.unknown(it.name, it.span, "an order parameter or a scalar",
+                               [n for n, s in self.symbols.items() if s.kind in ("order", "scalar")]) \
+                if sym is None else self.err(f"`{it.name}` is a {sym.kind}; `init` sets order parameters and scalars", it.span)
+        scope = {i: None for i in it.indices}
+        self.expr(it.value, scope=scope, ctx="init")
+
+    def run_block(self, r: ast.RunBlock) -> None:
+        for e in (r.t0, r.t1, r.record):
+            if e is not None:
+                self.expr(e, scope={}, ctx="param")
+        for opt in r.options:
+            if opt.name not in RUN_OPTIONS:
+                raise self.err(f"unknown run option `{opt.name}`", opt.span,
+                               expected=", ".join(f"`{o}`" for o in RUN_OPTIONS),
+                               hint=did_you_mean(opt.name, RUN_OPTIONS))
+            if opt.name != "method":
+                self.expr(opt.value, scope={}, ctx="param")
+            elif not (isinstance(opt.value, ast.Name) and opt.value.name in ("dopri5", "rk4")):
+                raise self.err("unknown integration method", opt.value.span,
+                               expected="`dopri5` or `rk4`")
+
+    # ---------------------------------------------------------- expressions
+    def index_use(self, sym: Symbol, indices: tuple, span: Span, scope: dict) -> None:
+        if not sym.indexed:
+            if indices:
+                raise self.err(f"`{sym.name}` is not indexed", span,
+                               hint=f"write `{sym.name}` without `[...]`")
+            return
+        if len(indices) != 1:
+            raise self.err(f"`{sym.name}` takes one index, got {len(indices)}", span,
+                           expected=f"`{sym.name}[{sym.index}]`")
+        idx = indices[0]
+        if isinstance(idx, ast.Num):
+            if idx.value != int(idx.value) or idx.value < 1:
+                raise self.err("an index is a positive integer (indices start at 1)", idx.span)
+            if isinstance(sym.size, int) and idx.value > sym.size:
+                raise self.err(f"index {int(idx.value)} is out of range 1..{sym.size}", idx.span)
+            return
+        name = idx.name
+        if name not in scope:
+            raise self.err(f"index `{name}` is out of scope", idx.span,
+                           expected="an index bound by `sum(...)` or by the statement",
+                           hint=f"sum over it: `sum({name}, ...)`")
+        bound = scope[name]
+        if bound is None:
+            scope[name] = sym.size
+        elif bound != sym.size:
+            raise self.err(f"index `{name}` ranges over 1..{bound} but `{sym.name}` is indexed over 1..{sym.size}",
+                           idx.span, hint="use an index declared with the right range")
+
+    def field_side(self, e, scope) -> Symbol:
+        if isinstance(e, ast.Name):
+            name, indices, span = e.name, (), e.span
+        elif isinstance(e, ast.Indexed):
+            name, indices, span = e.name, e.indices, e.span
+        else:
+            raise self.err("a field or an overlap joins two vectors", e.span,
+                           expected="`w[k].x` or `w[k].wt[m]`")
+        sym = self.symbols.get(name)
+        if sym is None:
+            raise self.unknown(name, span, "a vector or an input",
+                               [n for n, s in self.symbols.items() if s.kind in ("vector", "input")])
+        if sym.kind not in ("vector", "input"):
+            raise self.err(f"`{name}` is a {sym.kind}, not a vector", span,
+                           hint="`u.x` is a field u·x/√N; both sides are vectors")
+        if sym.kind == "vector":
+            if sym.indexed and not indices:
+                raise self.err(f"`{name}` is indexed; name the entry", span,
+                               expected=f"`{name}[{sym.index}]`")
+            self.index_use(sym, tuple(indices), span, scope)
+        elif indices:
+            raise self.err(f"input `{name}` is not indexed", span)
+        return sym
+
+    def expr(self, e, scope: dict, ctx: str) -> None:
+        """Check a scalar expression; `scope` maps bound indices to sizes."""
+        if isinstance(e, ast.Num):
+            return
+        if isinstance(e, ast.Name):
+            if e.name in scope:
+                return  # an index used as a number
+            if e.name in BUILTIN_RANDOM and e.name not in self.symbols:
+                if ctx not in ("output", "loss", "observe"):
+                    raise self.err("random scalars appear in outputs, the loss and observables", e.span)
+                return
+            sym = self.symbols.get(e.name)
+            if sym is None:
+                raise self.unknown(e.name, e.span, "a parameter, scalar or output" if ctx != "param"
+                                   else "a parameter declared above",
+                                   [n for n, s in self.symbols.items() if s.kind not in ("vector", "input")]
+                                   + list(BUILTIN_RANDOM))
+            if sym.kind in ("vector", "input"):
+                raise self.err(f"{sym.kind} `{e.name}` used where a number is needed", e.span,
+                               expected="a scalar expression",
+                               hint=f"a field is written `{e.name}.x`" if sym.kind == "vector"
+                               else f"project it on a vector: `w.{e.name}`")
+            if ctx == "param" and sym.kind != "param":
+                raise self.err(f"`{e.name}` is a {sym.kind}; only parameters can be used here", e.span)
+            if sym.indexed:
+                raise self.err(f"`{e.name}` is indexed; name the entry", e.span,
+                               expected=f"`{e.name}[{sym.index}]`",
+                               hint=f"or sum over it: `sum({sym.index}, {e.name}[{sym.index}])`")
+            if sym.kind in ("order", "observable") and ctx != "observe":
+                raise self.err(f"{sym.kind} `{e.name}` cannot be used here", e.span)
+            return
+        if isinstance(e, ast.Indexed):
+            sym = self.symbols.get(e.name)
+            if sym is None:
+                raise self.unknown(e.name, e.span, "an indexed scalar",
+                                   [n for n, s in self.symbols.items() if s.indexed])
+            if sym.kind in ("vector", "input"):
+                raise self.err(f"{sym.kind} `{e.name}` used where a number is needed", e.span,
+                               expected="a scalar expression",
+                               hint=f"a field is written `{e.name}[...].x`")
+            if ctx == "param":
+                raise self.err(f"`{e.name}` is a {sym.kind}; only parameters can be used here", e.span)
+            self.index_use(sym, e.indices, e.span, scope)
+            return
+        if isinstance(e, ast.Call):
+            if e.func not in FUNCTIONS:
+                raise self.err(f"unknown function `{e.func}`", e.func_span,
+                               expected=", ".join(f"`{f}`" for f in FUNCTIONS),
+                               hint=did_you_mean(e.func, FUNCTIONS))
+            if len(e.args) != FUNCTIONS[e.func]:
+                raise self.err(f"`{e.func}` takes {FUNCTIONS[e.func]} argument(s), got {len(e.args)}",
+                               e.span)
+            for a in e.args:
+                self.expr(a, scope, ctx)
+            return
+        if isinstance(e, ast.BinOp):
+            self.expr(e.left, scope, ctx)
+            self.expr(e.right, scope, ctx)
+            return
+        if isinstance(e, ast.Neg):
+            self.expr(e.operand, scope, ctx)
+            return
+        if isinstance(e, ast.Dot):
+            if ctx in ("param", "init"):
+                raise self.err("fields and overlaps cannot be used here", e.span)
+            a = self.field_side(e.left, scope)
+            b = self.field_side(e.right, scope)
+            if a.kind == "input":
+                raise self.err("write the vector first and the input second", e.span,
+                               expected=f"`w.{a.name}`")
+            return
+        if isinstance(e, ast.SumExpr):
+            if ctx == "param":
+                raise self.err("sums cannot be used here", e.span)
+            if e.index in scope or e.index in self.symbols:
+                raise self.err(f"`{e.index}` is already bound", e.index_span,
+                               hint="use a fresh index name for the sum")
+            if e.range is not None:
+                size = self.size_of(e.range, e.span)
+            else:
+                size = self.index_sizes.get(e.index)
+            inner = dict(scope)
+            inner[e.index] = size
+            self.expr(e.body, inner, ctx)
+            if inner[e.index] is None:
+                raise self.err(f"cannot tell the range of `{e.index}`", e.index_span,
+                               expected=f"`sum({e.index} in 1..SIZE, ...)`")
+            return
+        if isinstance(e, ast.MeanExpr):
+            if ctx != "observe":
+                raise self.err("`mean(...)` is used in observables", e.span,
+                               hint="the loss and outputs are averaged by the theory itself")
+            for name, value, span in e.given:
+                sym = self.symbols.get(name)
+                if sym is None or sym.kind != "param":
+                    raise self.unknown(name, span, "a parameter",
+                                       [n for n, s in self.symbols.items() if s.kind == "param"])
+                self.expr(value, {}, "param")
+            self.expr(e.body, scope, "output")
+            return
+        raise AssertionError(f"unhandled node {e!r}")  # pragma: no cover
+
+
+def check(model: ast.Model) -> CheckedModel:
+    """Check a parsed model; raise :class:`StatcError` on the first mistake."""
+    try:
+        return _Checker(model).run()
+    except StatcError as err:
+        raise err.located(model.filename, model.source) from None
