@@ -1,0 +1,1 @@
+"""Compiler: Model IR, online derivation, Gaussian atoms, code generation, cache."""

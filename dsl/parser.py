@@ -6,6 +6,8 @@ reserved only where the grammar could accept them, so ``log(x)`` and
 """
 from __future__ import annotations
 
+import math
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from lark.exceptions import (UnexpectedCharacters, UnexpectedEOF,
                              UnexpectedInput, UnexpectedToken, VisitError)
 
 from . import ast
-from .errors import Span, StatcError
+from .errors import Span, StatcError, did_you_mean
 
 _GRAMMAR = Path(__file__).with_name("grammar.lark")
 
@@ -27,6 +29,12 @@ _BLOCK_HINTS = {
     "RBRACE": "a block opened with `{` must be closed with `}`",
     "EQUAL": "declarations have the form `name = value`",
 }
+
+#: Words that start a top-level item; seen inside an open `{`, a `}` is missing.
+_TOP_KEYWORDS = ("params", "input", "teacher", "student", "loss", "algorithm",
+                 "order", "observe", "init", "run")
+
+_RECORD_MODES = ("log", "linear")
 
 
 @lru_cache(maxsize=1)
@@ -51,7 +59,11 @@ class _ToAst(Transformer):
     # ---- expressions
     def number(self, meta, children):
         tok = children[0]
-        return ast.Num(float(tok), str(tok), _tok_span(tok))
+        value = float(tok)
+        if not math.isfinite(value):
+            raise StatcError(f"number `{tok}` is too large", _tok_span(tok),
+                             expected="a finite number (at most about 1e308)")
+        return ast.Num(value, str(tok), _tok_span(tok))
 
     def name(self, meta, children):
         tok = children[0]
@@ -250,7 +262,8 @@ def _assemble(name: str, items: list, filename: str, source: str) -> ast.Model:
         if kind in _SINGLE_BLOCKS:
             if kind in single:
                 first = single[kind][1]
-                raise StatcError(f"duplicated `{kind}` block", span,
+                what = "statement" if kind == "loss" else "block"
+                raise StatcError(f"duplicated `{kind}` {what}", span,
                                  hint=f"the first `{kind}` is at line {first.line}; a model has one")
             single[kind] = (value, span)
         elif kind == "network":
@@ -291,20 +304,81 @@ def _describe(terminals: set[str]) -> str:
     return ", ".join(words)
 
 
+def _unclosed_brace(source: str, end: int) -> tuple[int, str | None] | None:
+    """The innermost `{` still open at offset `end`: its line and the first word of that line."""
+    stack: list[tuple[int, str | None]] = []
+    line = 1
+    i = 0
+    while i < min(end, len(source)):
+        ch = source[i]
+        if ch == "#":
+            nl = source.find("\n", i)
+            i = len(source) if nl < 0 else nl
+            continue
+        if ch == "\n":
+            line += 1
+        elif ch == "{":
+            head = re.match(r"\s*([A-Za-z_][A-Za-z0-9_]*)", source[source.rfind("\n", 0, i) + 1:i])
+            stack.append((line, head.group(1) if head else None))
+        elif ch == "}" and stack:
+            stack.pop()
+        i += 1
+    return stack[-1] if stack else None
+
+
+def _word_before(source: str, pos: int) -> str | None:
+    m = re.search(r"([A-Za-z_][A-Za-z0-9_]*)\s*$", source[:pos])
+    return m.group(1) if m else None
+
+
 def _syntax_error(err: UnexpectedInput, source: str) -> StatcError:
     if isinstance(err, UnexpectedToken):
         tok = err.token
+        expected = set(err.expected)
         if tok.type == "$END":
             lines = source.splitlines() or [""]
             span = Span.point(len(lines), len(lines[-1]) + 1)
             found = "end of file"
+            pos = len(source)
         else:
             span = _tok_span(tok)
             found = f"`{tok}`"
-        expected = set(err.expected)
+            pos = tok.start_pos
+            prev = source[pos - 1] if pos >= 1 else ""
+            if tok in ("=", "*") and prev == tok:
+                # `==` or `**`: point at both characters
+                span = Span(tok.line, tok.column - 1, tok.line, tok.column + 1)
+                hint = ("there is no `==`: `=` only binds a name, as in `given sigma = 0`"
+                        if tok == "=" else "powers are written `a^b`, e.g. `(yhat - y)^2`")
+                return StatcError(f"unexpected `{tok}{tok}`", span,
+                                  expected=_describe(expected), hint=hint)
+            mode = re.search(r"\brecord\s+([A-Za-z_][A-Za-z0-9_]*)\s*$", source[:pos])
+            if mode and mode.group(1) not in _RECORD_MODES:
+                start = mode.start(1)
+                line = source.count("\n", 0, start) + 1
+                col = start - (source.rfind("\n", 0, start) + 1) + 1
+                word = mode.group(1)
+                return StatcError(f"unknown record mode `{word}`",
+                                  Span(line, col, line, col + len(word)),
+                                  expected="`log` or `linear`, then the number of records",
+                                  hint=did_you_mean(word, _RECORD_MODES)
+                                  or "e.g. `record log 200` (log-spaced times) or `record linear 200`")
         hint = None
+        open_brace = _unclosed_brace(source, pos)
+        before = _word_before(source, pos)
+        top = str(tok) if str(tok) in _TOP_KEYWORDS else before if before in _TOP_KEYWORDS else None
         if "RBRACE" in expected and tok.type == "$END":
             hint = _BLOCK_HINTS["RBRACE"]
+            if open_brace is not None:
+                line, head = open_brace
+                what = f"the `{head}` block" if head else "the block"
+                hint = f"{what} opened at line {line} is not closed; add `}}`"
+        elif top is not None and open_brace is not None and open_brace[1] != top:
+            line, head = open_brace
+            what = f"the `{head}` block" if head else "the block"
+            hint = f"`{top}` cannot appear inside {what} opened at line {line}; is a `}}` missing?"
+        elif expected == {"MODEL"}:
+            hint = "a model file starts with `model NAME`"
         elif tok.type == "EQUAL" and "NAME" not in expected:
             hint = "`=` binds a name; to compare, there is no `==` in expressions"
         elif tok.type == "NAME" and expected <= {"EQUAL"}:
@@ -315,7 +389,7 @@ def _syntax_error(err: UnexpectedInput, source: str) -> StatcError:
         return StatcError(f"unexpected {found}", span, expected=_describe(expected), hint=hint)
     if isinstance(err, UnexpectedCharacters):
         span = Span.point(err.line, err.column)
-        ch = source.splitlines()[err.line - 1][err.column - 1] if err.line >= 1 else "?"
+        ch = source[err.pos_in_stream] if 0 <= err.pos_in_stream < len(source) else "?"
         hint = None
         if ch == "*" or ch == "^":
             hint = "powers are written `a^b`"
@@ -337,9 +411,12 @@ def parse(source: str, filename: str = "<input>") -> ast.Model:
         raise _syntax_error(err, source).located(filename, source) from None
     try:
         name, items = _ToAst().transform(tree)
+    except VisitError as err:
+        if isinstance(err.orig_exc, StatcError):
+            raise err.orig_exc.located(filename, source) from None
+        raise err.orig_exc  # pragma: no cover - transformer bug, not user error
+    try:
         return _assemble(name, items, filename, source)
-    except VisitError as err:  # pragma: no cover - transformer bug, not user error
-        raise err.orig_exc
     except StatcError as err:
         raise err.located(filename, source) from None
 

@@ -32,6 +32,30 @@ BUILTIN_RANDOM = {"noise": "gaussian"}
 ALGORITHMS = ("sgd",)
 TRAIN_OPTIONS = ("lr", "decay")
 RUN_OPTIONS = ("method", "rtol", "atol", "dt")
+METHODS = ("dopri5", "rk4")
+
+#: How symbol kinds read in messages, with their article.
+KIND_WORDS = {
+    "param": "a parameter", "vector": "a vector", "scalar": "a scalar",
+    "random": "a random scalar", "input": "an input", "output": "an output",
+    "order": "an order parameter", "observable": "an observable",
+}
+
+
+def kind_word(kind: str, article: bool = True) -> str:
+    """`a parameter` (or `parameter`) for a symbol kind."""
+    words = KIND_WORDS.get(kind, f"a {kind}")
+    return words if article else words.split(" ", 1)[1]
+
+
+def _text(e) -> str:
+    """Short source-like text of an index or a simple expression, for hints."""
+    if isinstance(e, ast.Name):
+        return e.name
+    if isinstance(e, ast.Num):
+        return e.text
+    return "..."
+
 
 KEYWORDS = ("model", "params", "input", "teacher", "student", "vector", "scalar",
             "random", "loss", "algorithm", "train", "order", "observe", "init",
@@ -85,8 +109,12 @@ class _Checker:
         if old is not None:
             where = f" at line {old.span.line}" if old.span else ""
             raise self.err(f"duplicated name `{sym.name}`", sym.span,
-                           hint=f"`{sym.name}` is already declared as a {old.kind}{where}")
+                           hint=f"`{sym.name}` is already declared as {kind_word(old.kind)}{where}")
         self.symbols[sym.name] = sym
+
+    def input_name(self) -> str:
+        """The first declared input's name (for hints), `x` when there is none."""
+        return next((s.name for s in self.symbols.values() if s.kind == "input"), "x")
 
     def unknown(self, name: str, span: Span, expected: str, pool: list[str] | None = None) -> StatcError:
         pool = pool if pool is not None else list(self.symbols)
@@ -100,7 +128,8 @@ class _Checker:
                            hint="declare the range once, e.g. `vector w[k in 1..K]`")
         lo = rng.lo
         if not (isinstance(lo, ast.Num) and lo.value == 1):
-            raise self.err("index ranges start at 1", lo.span, expected="`1..size`")
+            raise self.err("index ranges start at 1", lo.span, expected="`1..size`",
+                           hint=f"write `1..{_text(rng.hi)}`; indices run from 1 to the size")
         hi = rng.hi
         if isinstance(hi, ast.Num):
             if hi.value != int(hi.value) or hi.value < 1:
@@ -108,7 +137,10 @@ class _Checker:
             return int(hi.value)
         if isinstance(hi, ast.Name):
             sym = self.symbols.get(hi.name)
-            if sym is None or sym.kind != "param":
+            if sym is not None and sym.kind != "param":
+                raise self.err(f"`{hi.name}` is {kind_word(sym.kind)}; an index range ends at a parameter",
+                               hi.span, expected="a parameter giving the size, e.g. `1..K`")
+            if sym is None:
                 raise self.unknown(hi.name, hi.span, "a parameter giving the size",
                                    [n for n, s in self.symbols.items() if s.kind == "param"])
             self.int_params.add(hi.name)
@@ -138,8 +170,8 @@ class _Checker:
         m = self.m
         end = Span.point(m.span.end_line, m.span.end_column)
         for p in m.params:
+            self.expr(p.value, scope={}, ctx="param")   # before declaring: no `eta = eta`
             self.declare(Symbol("param", p.name, p.span))
-            self.expr(p.value, scope={}, ctx="param")
         for inp in m.inputs:
             self.declare(Symbol("input", inp.name, inp.span))
             self.dist(inp.dist, INPUT_DISTS, "an input distribution")
@@ -159,7 +191,9 @@ class _Checker:
         self.expr(m.loss.value, scope={}, ctx="loss")
         if m.algorithm is None:
             raise self.err("missing `algorithm` block", end,
-                           expected="`algorithm sgd { train w lr eta }`")
+                           expected="`algorithm sgd { train w lr eta }`",
+                           hint="the algorithm says how the student learns: one `train` line "
+                                "per trained vector or scalar")
         self.algorithm(m.algorithm)
         for o in m.orders:
             self.order(o)
@@ -172,9 +206,12 @@ class _Checker:
             self.run_block(m.run)
         # every size parameter must hold an integer
         for p in m.params:
-            if p.name in self.int_params and not (isinstance(p.value, ast.Num) and p.value.value == int(p.value.value)):
+            if p.name in self.int_params and not (isinstance(p.value, ast.Num)
+                                                  and p.value.value == int(p.value.value)
+                                                  and p.value.value >= 1):
                 raise self.err(f"`{p.name}` is an index size and must be a positive integer",
-                               p.value.span)
+                               p.value.span, expected=f"a whole number, e.g. `{p.name} = 2`",
+                               hint=f"`{p.name}` counts the entries of an index range `1..{p.name}`")
         return CheckedModel(m, self.symbols, self.index_sizes, "online",
                             [p.name for p in m.params], set(self.int_params))
 
@@ -190,7 +227,9 @@ class _Checker:
             if name not in allowed:
                 raise self.err(f"unknown argument `{name}` of `{d.name}`", span,
                                expected=", ".join(f"`{a}`" for a in allowed) or "no arguments",
-                               hint=did_you_mean(name, allowed))
+                               hint=did_you_mean(name, allowed) or (
+                                   f"write e.g. `{d.name}({allowed[0]} = ...)`" if allowed
+                                   else f"write `{d.name}` without arguments"))
         for value in list(d.args) + [v for _, v, _ in d.kwargs]:
             self.expr(value, scope={}, ctx="param")
 
@@ -229,7 +268,7 @@ class _Checker:
                 raise self.unknown(tr.target, tr.target_span, "a student vector or scalar",
                                    [n for n, s in self.symbols.items() if s.kind in ("vector", "scalar")])
             if sym.kind not in ("vector", "scalar"):
-                raise self.err(f"`{tr.target}` is a {sym.kind}; only vectors and scalars are trained",
+                raise self.err(f"`{tr.target}` is {kind_word(sym.kind)}; only vectors and scalars are trained",
                                tr.target_span)
             if sym.role != "student":
                 raise self.err(f"`{tr.target}` belongs to the teacher; only the student is trained",
@@ -258,7 +297,7 @@ class _Checker:
         if sym is None or sym.kind != "vector":
             raise self.unknown(ref.name, ref.span, "a vector",
                                [n for n, s in self.symbols.items() if s.kind == "vector"]) \
-                if sym is None else self.err(f"`{ref.name}` is a {sym.kind}, not a vector", ref.span)
+                if sym is None else self.err(f"`{ref.name}` is {kind_word(sym.kind)}, not a vector", ref.span)
         self.index_use(sym, (ref.index,) if ref.index is not None else (), ref.span, scope)
         return sym
 
@@ -288,7 +327,7 @@ class _Checker:
         if sym is None or sym.kind not in ("order", "scalar"):
             raise self.unknown(it.name, it.span, "an order parameter or a scalar",
                                [n for n, s in self.symbols.items() if s.kind in ("order", "scalar")]) \
-                if sym is None else self.err(f"`{it.name}` is a {sym.kind}; `init` sets order parameters and scalars", it.span)
+                if sym is None else self.err(f"`{it.name}` is {kind_word(sym.kind)}; `init` sets order parameters and scalars", it.span)
         scope = {i: None for i in it.indices}
         self.expr(it.value, scope=scope, ctx="init")
 
@@ -303,9 +342,13 @@ class _Checker:
                                hint=did_you_mean(opt.name, RUN_OPTIONS))
             if opt.name != "method":
                 self.expr(opt.value, scope={}, ctx="param")
-            elif not (isinstance(opt.value, ast.Name) and opt.value.name in ("dopri5", "rk4")):
-                raise self.err("unknown integration method", opt.value.span,
-                               expected="`dopri5` or `rk4`")
+            elif not (isinstance(opt.value, ast.Name) and opt.value.name in METHODS):
+                what = f" `{opt.value.name}`" if isinstance(opt.value, ast.Name) else ""
+                raise self.err(f"unknown integration method{what}", opt.value.span,
+                               expected=" or ".join(f"`{m}`" for m in METHODS),
+                               hint=(did_you_mean(opt.value.name, METHODS)
+                                     if isinstance(opt.value, ast.Name) else None)
+                               or "`dopri5`: adaptive Runge-Kutta (default); `rk4`: fixed step `dt`")
 
     # ---------------------------------------------------------- expressions
     def index_use(self, sym: Symbol, indices: tuple, span: Span, scope: dict) -> None:
@@ -326,15 +369,20 @@ class _Checker:
             return
         name = idx.name
         if name not in scope:
+            bound_here = ", ".join(f"`{i}`" for i in scope)
+            hint = f"sum over it: `sum({name}, ...)`"
+            if bound_here:
+                hint = f"the indices bound here are {bound_here}; or " + hint
             raise self.err(f"index `{name}` is out of scope", idx.span,
                            expected="an index bound by `sum(...)` or by the statement",
-                           hint=f"sum over it: `sum({name}, ...)`")
+                           hint=hint)
         bound = scope[name]
         if bound is None:
             scope[name] = sym.size
         elif bound != sym.size:
             raise self.err(f"index `{name}` ranges over 1..{bound} but `{sym.name}` is indexed over 1..{sym.size}",
-                           idx.span, hint="use an index declared with the right range")
+                           idx.span, hint=f"`{sym.name}` is declared with index `{sym.index}` in 1..{sym.size}; "
+                                          f"use an index over 1..{sym.size}, e.g. `{sym.name}[{sym.index}]`")
 
     def field_side(self, e, scope) -> Symbol:
         if isinstance(e, ast.Name):
@@ -349,7 +397,7 @@ class _Checker:
             raise self.unknown(name, span, "a vector or an input",
                                [n for n, s in self.symbols.items() if s.kind in ("vector", "input")])
         if sym.kind not in ("vector", "input"):
-            raise self.err(f"`{name}` is a {sym.kind}, not a vector", span,
+            raise self.err(f"`{name}` is {kind_word(sym.kind)}, not a vector", span,
                            hint="`u.x` is a field u·x/√N; both sides are vectors")
         if sym.kind == "vector":
             if sym.indexed and not indices:
@@ -373,6 +421,12 @@ class _Checker:
                 return
             sym = self.symbols.get(e.name)
             if sym is None:
+                later = next((p for p in self.m.params if p.name == e.name), None)
+                if later is not None:
+                    raise self.err(f"parameter `{e.name}` is used before it is declared", e.span,
+                                   expected="a parameter declared above",
+                                   hint=f"`{e.name}` is declared at line {later.span.line}; "
+                                        "move it above this line")
                 raise self.unknown(e.name, e.span, "a parameter, scalar or output" if ctx != "param"
                                    else "a parameter declared above",
                                    [n for n, s in self.symbols.items() if s.kind not in ("vector", "input")]
@@ -380,16 +434,18 @@ class _Checker:
             if sym.kind in ("vector", "input"):
                 raise self.err(f"{sym.kind} `{e.name}` used where a number is needed", e.span,
                                expected="a scalar expression",
-                               hint=f"a field is written `{e.name}.x`" if sym.kind == "vector"
+                               hint=f"a field is written `{e.name}.{self.input_name()}`" if sym.kind == "vector"
                                else f"project it on a vector: `w.{e.name}`")
             if ctx == "param" and sym.kind != "param":
-                raise self.err(f"`{e.name}` is a {sym.kind}; only parameters can be used here", e.span)
+                raise self.err(f"`{e.name}` is {kind_word(sym.kind)}; only parameters can be used here", e.span)
             if sym.indexed:
+                hint = None if sym.index in scope else \
+                    f"or sum over it: `sum({sym.index}, {e.name}[{sym.index}])`"
                 raise self.err(f"`{e.name}` is indexed; name the entry", e.span,
-                               expected=f"`{e.name}[{sym.index}]`",
-                               hint=f"or sum over it: `sum({sym.index}, {e.name}[{sym.index}])`")
+                               expected=f"`{e.name}[{sym.index}]`", hint=hint)
             if sym.kind in ("order", "observable") and ctx != "observe":
-                raise self.err(f"{sym.kind} `{e.name}` cannot be used here", e.span)
+                raise self.err(f"{kind_word(sym.kind, article=False)} `{e.name}` can only be used in `observe`",
+                               e.span)
             return
         if isinstance(e, ast.Indexed):
             sym = self.symbols.get(e.name)
@@ -397,11 +453,12 @@ class _Checker:
                 raise self.unknown(e.name, e.span, "an indexed scalar",
                                    [n for n, s in self.symbols.items() if s.indexed])
             if sym.kind in ("vector", "input"):
-                raise self.err(f"{sym.kind} `{e.name}` used where a number is needed", e.span,
+                entry = f"{e.name}[{', '.join(_text(i) for i in e.indices)}]"
+                raise self.err(f"{sym.kind} `{entry}` used where a number is needed", e.span,
                                expected="a scalar expression",
-                               hint=f"a field is written `{e.name}[...].x`")
+                               hint=f"a field is written `{entry}.{self.input_name()}`")
             if ctx == "param":
-                raise self.err(f"`{e.name}` is a {sym.kind}; only parameters can be used here", e.span)
+                raise self.err(f"`{e.name}` is {kind_word(sym.kind)}; only parameters can be used here", e.span)
             self.index_use(sym, e.indices, e.span, scope)
             return
         if isinstance(e, ast.Call):
@@ -409,9 +466,10 @@ class _Checker:
                 raise self.err(f"unknown function `{e.func}`", e.func_span,
                                expected=", ".join(f"`{f}`" for f in FUNCTIONS),
                                hint=did_you_mean(e.func, FUNCTIONS))
-            if len(e.args) != FUNCTIONS[e.func]:
-                raise self.err(f"`{e.func}` takes {FUNCTIONS[e.func]} argument(s), got {len(e.args)}",
-                               e.span)
+            n = FUNCTIONS[e.func]
+            if len(e.args) != n:
+                raise self.err(f"`{e.func}` takes {n} argument{'s' if n != 1 else ''}, got {len(e.args)}",
+                               e.span, expected=f"`{e.func}({', '.join('ab'[i] if n > 1 else 'x' for i in range(n))})`")
             for a in e.args:
                 self.expr(a, scope, ctx)
             return
@@ -450,7 +508,7 @@ class _Checker:
             return
         if isinstance(e, ast.MeanExpr):
             if ctx != "observe":
-                raise self.err("`mean(...)` is used in observables", e.span,
+                raise self.err("`mean(...)` can only be used in `observe`", e.span,
                                hint="the loss and outputs are averaged by the theory itself")
             for name, value, span in e.given:
                 sym = self.symbols.get(name)

@@ -1,0 +1,113 @@
+"""The kernel cache: generated modules on disk, keyed by what determines them.
+
+Layout under the cache directory::
+
+    index/<model key>.json        model fingerprint -> kernel key + run metadata
+    kernels/<kernel key>/statc_kernels_<kernel key>.py   (+ Numba's __pycache__)
+
+* the **kernel key** hashes the canonical Equation IR together with the
+  versions of statc (a hash of its compiler sources), SymPy, Numba and
+  Python — two models with the same equations share kernels;
+* the **model key** hashes the model's canonical AST with the same versions,
+  so that a cached model is found by parsing alone, with no SymPy work.
+
+Files are written atomically (temporary file + rename).
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import sys
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from types import ModuleType
+
+_PKG_ROOT = Path(__file__).resolve().parent.parent
+
+
+@lru_cache(maxsize=1)
+def tool_versions() -> str:
+    """statc source hash plus SymPy/Numba/Python versions (no SymPy import)."""
+    h = hashlib.sha256()
+    for sub in ("dsl", "compiler"):
+        for p in sorted((_PKG_ROOT / sub).rglob("*")):
+            if p.suffix in (".py", ".lark") and "__pycache__" not in p.parts:
+                h.update(p.name.encode())
+                h.update(p.read_bytes())
+    from importlib.metadata import PackageNotFoundError, version
+
+    def ver(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:  # pragma: no cover
+            return "?"
+
+    return (f"statc-src={h.hexdigest()[:16]} sympy={ver('sympy')} numba={ver('numba')} "
+            f"python={sys.version_info.major}.{sys.version_info.minor}")
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("STATC_CACHE_DIR")
+    if env:
+        return Path(env)
+    import platformdirs
+    return Path(platformdirs.user_cache_dir("statc"))
+
+
+def key(text: str) -> str:
+    return hashlib.sha256((text + "\n" + tool_versions()).encode()).hexdigest()[:20]
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+class KernelCache:
+    def __init__(self, root: Path | str | None = None):
+        self.root = Path(root) if root is not None else default_cache_dir()
+
+    def index_path(self, model_key: str) -> Path:
+        return self.root / "index" / f"{model_key}.json"
+
+    def module_path(self, kernel_key: str) -> Path:
+        return self.root / "kernels" / kernel_key / f"statc_kernels_{kernel_key}.py"
+
+    def lookup(self, model_key: str) -> dict | None:
+        p = self.index_path(model_key)
+        try:
+            meta = json.loads(p.read_text())
+        except (OSError, ValueError):
+            return None
+        if not self.module_path(meta["kernel_key"]).exists():
+            return None
+        return meta
+
+    def store(self, model_key: str, kernel_key: str, source: str, meta: dict) -> None:
+        mp = self.module_path(kernel_key)
+        if not mp.exists() or mp.read_text() != source:
+            atomic_write_text(mp, source)
+        meta = dict(meta, kernel_key=kernel_key)
+        atomic_write_text(self.index_path(model_key), json.dumps(meta, indent=1))
+
+    def load_module(self, kernel_key: str) -> ModuleType:
+        name = f"statc_kernels_{kernel_key}"
+        if name in sys.modules:
+            return sys.modules[name]
+        path = self.module_path(kernel_key)
+        spec = importlib.util.spec_from_file_location(name, path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod
+        spec.loader.exec_module(mod)
+        return mod

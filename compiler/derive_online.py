@@ -1,0 +1,188 @@
+"""The general online rule (ARCHITECTURE.md), derived from a Model IR.
+
+Per step, each trained vector family u moves along the inputs and along
+itself,
+
+    u_a ← u_a + (1/√N) Σ_x φ_{a x} x + (1/N) ψ_a u_a,
+    φ_{a x} = −lr_u ∂L/∂λ^{u x}_a,          ψ_a = −lr_u · decay_u,
+
+and each trained scalar family θ by θ_a ← θ_a − (lr_θ/N)(∂L/∂θ_a + decay θ_a).
+As N → ∞ with t = steps/N the overlaps O_ab = u_a·w_b/N obey
+
+    dO_ab/dt = Σ_x E[φ_{a x} λ^{w x}_b + φ^w_{b x} λ^{u x}_a + var_x φ_{a x} φ^w_{b x}]
+               + (ψ_a + ψ_b) O_ab,
+    dθ_a/dt  = −lr_θ E[∂L/∂θ_a] − lr_θ decay_θ θ_a,
+
+with the fields jointly Gaussian, Cov(λ^{u x}_a, λ^{w x}_b) = var_x O^{uw}_ab.
+The derivative ∂L/∂λ is SymPy's; the expectations go through
+:mod:`statc.compiler.expand` and :mod:`statc.compiler.expectation`.
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from statc.dsl import StatcError
+
+from .equation_ir import EquationIR, Observable, ScalarInit, StateBlock, Term, VectorInit
+from .expand import Expander
+from .expectation import Expectation
+from .model_ir import ModelIR
+from .symbols import Mean, Sgn, Step
+
+def _sign_as_step(e: sp.Expr) -> sp.Expr:
+    """sign(z) = 2Θ(z) − 1, so that sign teachers reuse the step atoms."""
+    return e.replace(lambda x: isinstance(x, Sgn), lambda x: 2 * Step(x.args[0]) - 1)
+
+
+class OnlineDerivation:
+    def __init__(self, ir: ModelIR):
+        self.ir = ir
+        for v in ir.vectors:           # every vector meets every input
+            for x in ir.inputs:
+                ir.field_base(v.name, x)
+        self.field_bases = set(ir.fields.values())
+        gauss = {f.base for f in ir.randoms if f.dist == "gaussian"}
+        self.bernoulli = {f.base: f.arg("p", sp.Rational(1, 2)) for f in ir.randoms
+                          if f.dist == "bernoulli"}
+        self.gaussian_bases = self.field_bases | gauss
+        self.expander = Expander(self.gaussian_bases | set(self.bernoulli))
+        self.blocks = self._make_blocks()
+        self.block_of = {}
+        for b in self.blocks:
+            if b.kind == "overlap":
+                u, w = b.families
+                self.block_of[(u, w)] = (b, False)
+                self.block_of.setdefault((w, u), (b, True))
+        self.exp = Expectation(ir, self.leaf_group, self.leaf_cov, self.bernoulli, self.gaussian_bases)
+
+    # ------------------------------------------------------------ structure
+    def _index_names(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        names = {}
+        for o in self.ir.orders:
+            names[(o.left, o.right)] = o.indices
+        return names
+
+    def _make_blocks(self) -> list[StateBlock]:
+        ir = self.ir
+        vecs = ir.vectors
+        declared = {(o.left, o.right): o for o in ir.orders}
+        blocks = []
+        used_names = {o.name for o in ir.orders} | set(ir.families) | set(ir.params)
+        for i, u in enumerate(vecs):
+            for w in vecs[i:]:
+                o = declared.get((u.name, w.name))
+                if o is None and (w.name, u.name) in declared:
+                    o = declared[(w.name, u.name)]
+                    u, w = w, u
+                name = o.name if o else f"O_{u.name}_{w.name}"
+                if name in used_names and o is None:
+                    name = f"_{name}"
+                labels = tuple(o.indices) if o and len(o.indices) == 2 else \
+                    (u.index or "a", (w.index or "b") if w.index != u.index or u.name != w.name
+                     else (u.index or "a") + "2")
+                if labels[0] == labels[1]:
+                    labels = (labels[0], labels[1] + "2")
+                idx = tuple(sp.Symbol(n, integer=True) for n in labels)
+                evolves = u.name in ir.trains or w.name in ir.trains
+                blocks.append(StateBlock(name, "overlap", (u.name, w.name), idx, (u.size, w.size),
+                                         u.name == w.name, evolves, labels=labels))
+        rank = {o.name: i for i, o in enumerate(ir.orders)}
+        blocks.sort(key=lambda b: rank.get(b.name, len(rank)))
+        for s in ir.scalars:
+            label = s.index or "a"
+            blocks.append(StateBlock(s.name, "scalar", (s.name,), (sp.Symbol(label, integer=True),),
+                                     (s.size,), False, s.name in ir.trains, labels=(label,)))
+        return blocks
+
+    def overlap(self, u: str, a: sp.Expr, w: str, b: sp.Expr) -> sp.Expr:
+        block, flipped = self.block_of[(u, w)]
+        return block.array[b, a] if flipped else block.array[a, b]
+
+    def leaf_group(self, leaf: sp.Indexed) -> str:
+        owner = self.ir.field_owner(leaf.base)
+        return f"input:{owner[1]}" if owner else f"random:{leaf.base}"
+
+    def leaf_cov(self, l1: sp.Indexed, l2: sp.Indexed) -> sp.Expr:
+        o1, o2 = self.ir.field_owner(l1.base), self.ir.field_owner(l2.base)
+        if o1 and o2:
+            if o1[1] != o2[1]:
+                return sp.S.Zero
+            return self.ir.inputs[o1[1]].var * self.overlap(o1[0], l1.indices[0], o2[0], l2.indices[0])
+        if o1 or o2 or l1.base != l2.base:
+            return sp.S.Zero
+        fam = self.ir.families[str(l1.base)]
+        return fam.arg("var", sp.S.One) * sp.KroneckerDelta(l1.indices[0], l2.indices[0])
+
+    # ----------------------------------------------------------- derivation
+    def prepared(self, e: sp.Expr) -> sp.Expr:
+        return self.expander.freshen(_sign_as_step(e))
+
+    def expect(self, e: sp.Expr):
+        out = []
+        for raw in self.expander.terms(e):
+            t = self.exp.term(raw)
+            if t is not None:
+                out.append(t)
+        return out
+
+    def phi(self, loss: sp.Expr, fam: str, inp: str, a: sp.Expr) -> sp.Expr:
+        tr = self.ir.trains.get(fam)
+        if tr is None:
+            return sp.S.Zero
+        return -tr.lr * sp.diff(loss, self.ir.field_base(fam, inp)[a])
+
+    def derive(self) -> EquationIR:
+        ir = self.ir
+        loss = self.prepared(ir.loss)
+        for b in self.blocks:
+            if not b.evolves:
+                continue
+            if b.kind == "overlap":
+                u, w = b.families
+                a, c = b.indices
+                rhs = sp.S.Zero
+                for x, inp in ir.inputs.items():
+                    pu, pw = self.phi(loss, u, x, a), self.phi(loss, w, x, c)
+                    lu, lw = ir.field_base(u, x)[a], ir.field_base(w, x)[c]
+                    rhs += pu * lw + pw * lu + inp.var * pu * pw
+                b.terms = self.expect(rhs)
+                decay = sp.S.Zero
+                for fam in (u, w):
+                    if fam in ir.trains:
+                        decay += ir.trains[fam].lr * ir.trains[fam].decay
+                if decay != 0:
+                    b.terms.append(Term(-decay * b.array[a, c], (), -decay * b.array[a, c]))
+            else:
+                (fam,) = b.families
+                (a,) = b.indices
+                tr = ir.trains[fam]
+                theta = ir.families[fam].base[a]
+                b.terms = self.expect(-tr.lr * sp.diff(loss, theta))
+                if tr.decay != 0:
+                    b.terms.append(Term(-tr.lr * tr.decay * b.array[a], (), -tr.lr * tr.decay * theta))
+        scal = {ir.families[b.families[0]].base: b.array for b in self.blocks if b.kind == "scalar"}
+        for b in self.blocks:
+            b.terms = [Term(t.coef.xreplace(scal), t.sums, t.display) for t in b.terms]
+        observables = [self.observable(n, e) for n, e in ir.observables.items()]
+        for o in observables:
+            o.expr = o.expr.xreplace(scal)
+            o.means = [[Term(t.coef.xreplace(scal), t.sums, t.display) for t in m] for m in o.means]
+        vectors = [VectorInit(v.name, v.size, v.dist, v.arg("scale", sp.S.One)) for v in ir.vectors]
+        scalars = [ScalarInit(s.name, s.size, s.index_symbol, s.init) for s in ir.scalars]
+        return EquationIR(ir.name, list(ir.params), sorted(ir.int_params), self.blocks, observables,
+                          dict(self.exp.quadratures), set(self.exp.mask_arities), vectors, scalars)
+
+    def observable(self, name: str, e: sp.Expr) -> Observable:
+        means: list = []
+        subs = {}
+        for m in sorted(e.atoms(Mean), key=str):
+            sym = sp.Symbol(f"m{len(means)}", real=True)
+            means.append(self.expect(self.prepared(m.args[0])))
+            subs[m] = sym
+        rest = e.xreplace(subs)
+        return Observable(name, rest, means)
+
+
+def derive_online(ir: ModelIR) -> EquationIR:
+    """Derive the order-parameter ODEs of an online model."""
+    return OnlineDerivation(ir).derive()

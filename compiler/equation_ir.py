@@ -1,0 +1,112 @@
+"""Equation IR: state variables, right-hand sides and observables.
+
+Everything here is index-generic: a :class:`StateBlock` such as ``Q[k,l]``
+holds a list of :class:`Term` whose coefficients are SymPy expressions in the
+block's free indices, sum indices, parameters, state arrays and *atom calls*
+(``erf_I3(c00, …)``, ``quad_…(…)``, ``bern_nd3(p, k, l, j)``).  Sizes such as
+``K`` stay symbols, so the IR — and the compiled kernels — serve every K.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+
+@dataclass(frozen=True)
+class Term:
+    """coef · Σ_{sums} — ``coef`` may call atoms and read state arrays."""
+
+    coef: sp.Expr
+    sums: tuple[tuple[sp.Symbol, sp.Expr], ...]
+    display: sp.Expr                     # the same term with expectations shown as E[…]
+
+
+@dataclass
+class StateBlock:
+    """A block of state variables: an overlap matrix or a scalar family."""
+
+    name: str                            # user-facing name: Q, R, v
+    kind: str                            # overlap | scalar
+    families: tuple[str, ...]            # (u, w) for overlaps, (theta,) for scalars
+    indices: tuple[sp.Symbol, ...]       # free index symbols (0-based)
+    sizes: tuple[sp.Expr, ...]           # size symbols or Integers
+    symmetric: bool
+    evolves: bool
+    terms: list[Term] = field(default_factory=list)
+    labels: tuple[str, ...] = ()         # user index names, for display
+
+    @property
+    def array(self) -> sp.IndexedBase:
+        return sp.IndexedBase(f"S_{self.name}", real=True)
+
+
+@dataclass(frozen=True)
+class Quadrature:
+    """A Gauss–Hermite atom: E[integrand(z)] with z ~ N(0, C), C given by entries."""
+
+    name: str
+    dim: int
+    integrand: sp.Expr                   # in symbols z0 … z{dim-1} and parameters
+
+
+@dataclass
+class Observable:
+    name: str
+    expr: sp.Expr                        # in means m0, m1 …, parameters, state arrays
+    means: list[list[Term]]
+
+
+@dataclass
+class VectorInit:
+    name: str
+    size: sp.Expr
+    dist: str                            # gaussian | zeros
+    scale: sp.Expr
+
+
+@dataclass
+class ScalarInit:
+    name: str
+    size: sp.Expr
+    index: sp.Symbol
+    value: sp.Expr
+
+
+@dataclass
+class EquationIR:
+    model: str
+    params: list[str]
+    int_params: list[str]
+    blocks: list[StateBlock]
+    observables: list[Observable]
+    quadratures: dict[str, Quadrature]
+    mask_arities: set[int]
+    vectors: list[VectorInit]
+    scalars: list[ScalarInit]
+    theory: str = "online"
+
+    def canonical(self) -> str:
+        """A canonical text of the IR; its hash keys the kernel cache."""
+        parts = [self.theory, self.model, repr(self.params), repr(self.int_params)]
+        for b in self.blocks:
+            parts.append(f"block {b.name} {b.kind} {b.families} {b.indices} {b.sizes} "
+                         f"{b.symmetric} {b.evolves}")
+            for t in b.terms:
+                parts.append(sp.srepr(t.coef) + sp.srepr(sp.Tuple(*[sp.Tuple(*s) for s in t.sums])))
+        for o in self.observables:
+            parts.append(f"obs {o.name} {sp.srepr(o.expr)}")
+            for terms in o.means:
+                parts.extend(sp.srepr(t.coef) + repr(t.sums) for t in terms)
+        for q in sorted(self.quadratures):
+            parts.append(f"quad {q} {self.quadratures[q].dim} {sp.srepr(self.quadratures[q].integrand)}")
+        for v in self.vectors:
+            parts.append(f"vec {v.name} {v.size} {v.dist} {sp.srepr(v.scale)}")
+        for s in self.scalars:
+            parts.append(f"scal {s.name} {s.size} {s.index} {sp.srepr(s.value)}")
+        parts.append(repr(sorted(self.mask_arities)))
+        return "\n".join(parts)
+
+    def digest(self) -> str:
+        return hashlib.sha256(self.canonical().encode()).hexdigest()[:16]

@@ -1,0 +1,240 @@
+"""Expectations of expanded terms: masks, Gaussian groups, atoms.
+
+A :class:`~statc.compiler.expand.RawTerm` ``coef · Σ … Π f_i`` becomes an
+Equation-IR :class:`Term` whose coefficient calls *atoms*:
+
+1. **Bernoulli masks** r_a ∈ {0,1}: E[Π_i r_{a_i}] = p^{#distinct a_i}, evaluated
+   at run time by ``bern_ndN(p, a_1, …, a_N)`` so that repeated symbolic
+   indices (k = l) are counted correctly.
+2. The remaining factors are split into **independent Gaussian groups**:
+   fields of one input form a group (their covariance is var_x · O_ab), each
+   Gaussian random scalar family another (covariance var · δ_ab).  A factor
+   that mixes groups (``sign(λ + σ ξ)``) merges them.
+3. Each group is **canonicalised**: every factor is written as one of the
+   registered kinds of a linear form ℓ of the group's Gaussian leaves —
+   ``z`` (ℓ itself), ``g`` (erf(ℓ/√2)), ``dg`` (g'(ℓ)), ``relu``, ``step`` — and
+   evaluated by, in order of preference,
+   * Wick/Isserlis (all factors linear: exact, as a polynomial in covariances),
+   * a closed form of :mod:`statc.compiler.gaussian_atoms`,
+   * Gauss–Hermite quadrature on the Cholesky factor (any other function).
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Callable
+
+import sympy as sp
+
+from statc.dsl import StatcError
+
+from . import gaussian_atoms
+from .equation_ir import Quadrature, Term
+from .expand import RawTerm
+from .model_ir import ModelIR
+from .symbols import Relu, Step
+
+Form = tuple[tuple[sp.Indexed, sp.Expr], ...]     # linear form: ((leaf, coef), ...)
+
+E = sp.Function("E")
+
+
+def _leaves(e: sp.Expr, bases: set) -> set[sp.Indexed]:
+    return {i for i in e.atoms(sp.Indexed) if i.base in bases}
+
+
+def linear_form(e: sp.Expr, bases: set) -> Form | None:
+    """``e`` as Σ c_i · leaf_i (homogeneous, leaf-free coefficients), or None."""
+    leaves = sorted(_leaves(e, bases), key=str)
+    if not leaves:
+        return None
+    coefs = []
+    for leaf in leaves:
+        c = sp.diff(e, leaf)
+        if _leaves(c, bases):
+            return None
+        coefs.append(c)
+    if sp.expand(e - sum(c * l for c, l in zip(coefs, leaves))) != 0:
+        return None
+    return tuple(zip(leaves, coefs))
+
+
+def rank_one(arg: sp.Expr, bases: set) -> Form | None:
+    """``arg`` as −½(αᵀs)², returning α as a linear form, or None."""
+    leaves = sorted(_leaves(arg, bases), key=str)
+    if not leaves:
+        return None
+    H = [[sp.diff(arg, a, b) for b in leaves] for a in leaves]
+    if any(_leaves(h, bases) for row in H for h in row):
+        return None
+    quad = sum(H[i][j] * leaves[i] * leaves[j] for i in range(len(leaves)) for j in range(len(leaves))) / 2
+    if sp.expand(arg - quad) != 0:
+        return None
+    alpha = [sp.sqrt(-H[0][0])]
+    if alpha[0] == 0:
+        return None
+    alpha += [-H[0][j] / alpha[0] for j in range(1, len(leaves))]
+    if any(sp.simplify(H[i][j] + alpha[i] * alpha[j]) != 0
+           for i in range(len(leaves)) for j in range(len(leaves))):
+        return None
+    return tuple(zip(leaves, alpha))
+
+
+def _scale(form: Form, c: sp.Expr) -> Form:
+    return tuple((l, c * a) for l, a in form)
+
+
+def classify(f: sp.Expr, bases: set) -> list[tuple[str, Form, sp.Expr]] | None:
+    """Canonical slots ``(kind, linear form, multiplier)`` of one factor, or None."""
+    form = linear_form(f, bases)
+    if form is not None:
+        return [("z", form, sp.S.One)]
+    if isinstance(f, sp.Pow) and f.exp.is_Integer and f.exp > 0:
+        inner = classify(f.base, bases)
+        return None if inner is None else inner * int(f.exp)
+    if not isinstance(f, sp.Function) or len(f.args) != 1:
+        return None
+    arg = f.args[0]
+    if f.func == sp.exp:
+        alpha = rank_one(arg, bases)
+        return None if alpha is None else [("dg", alpha, sp.sqrt(sp.pi / 2))]
+    form = linear_form(arg, bases)
+    if form is None:
+        return None
+    if f.func == sp.erf:
+        return [("g", _scale(form, sp.sqrt(2)), sp.S.One)]
+    if f.func == Relu:
+        return [("relu", form, sp.S.One)]
+    if f.func == Step:
+        return [("step", form, sp.S.One)]
+    return None
+
+
+def _matchings(items: list[int]):
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for i, other in enumerate(rest):
+        for m in _matchings(rest[:i] + rest[i + 1:]):
+            yield [(first, other)] + m
+
+
+class Expectation:
+    """Turns raw terms into Equation-IR terms for one model.
+
+    ``leaf_cov(a, b)`` returns the covariance of two Gaussian leaves of the
+    same group as a SymPy expression of state arrays (0 across groups).
+    """
+
+    def __init__(self, ir: ModelIR, leaf_group: Callable[[sp.Indexed], str],
+                 leaf_cov: Callable[[sp.Indexed, sp.Indexed], sp.Expr],
+                 bernoulli: dict[sp.IndexedBase, sp.Expr], gaussian_bases: set):
+        self.ir = ir
+        self.leaf_group = leaf_group
+        self.leaf_cov = leaf_cov
+        self.bernoulli = bernoulli
+        self.bases = set(gaussian_bases)
+        self.quadratures: dict[str, Quadrature] = {}
+        self.mask_arities: set[int] = set()
+
+    # ---------------------------------------------------------------- pieces
+    def form_cov(self, f1: Form, f2: Form) -> sp.Expr:
+        return sp.Add(*[a * b * self.leaf_cov(l1, l2) for l1, a in f1 for l2, b in f2])
+
+    def masks(self, factors: list[sp.Expr]) -> tuple[sp.Expr, list[sp.Expr]]:
+        value = sp.S.One
+        rest = []
+        by_family: dict[sp.IndexedBase, list[sp.Expr]] = {}
+        for f in factors:
+            if isinstance(f, sp.Indexed) and f.base in self.bernoulli:
+                by_family.setdefault(f.base, []).append(f.indices[0])
+                continue
+            if any(i.base in self.bernoulli for i in f.atoms(sp.Indexed)):
+                raise StatcError(f"a Bernoulli mask appears inside a nonlinear function in `{f}`",
+                                 hint="masks may multiply outputs and fields, not sit inside functions")
+            rest.append(f)
+        for base, idx in by_family.items():
+            uniq = list(dict.fromkeys(idx))
+            if len(uniq) == 1:
+                value *= self.bernoulli[base]
+            else:
+                self.mask_arities.add(len(uniq))
+                value *= sp.Function(f"bern_nd{len(uniq)}")(self.bernoulli[base], *uniq)
+        return value, rest
+
+    def groups(self, factors: list[sp.Expr]) -> list[list[sp.Expr]]:
+        """Union-find of factors over the independence groups of their leaves."""
+        parent: dict[str, str] = {}
+
+        def find(x):
+            while parent.setdefault(x, x) != x:
+                x = parent[x]
+            return x
+
+        fgroups = []
+        for f in factors:
+            gs = sorted({self.leaf_group(l) for l in _leaves(f, self.bases)})
+            for g in gs[1:]:
+                parent[find(g)] = find(gs[0])
+            fgroups.append(gs[0])
+        out: dict[str, list[sp.Expr]] = {}
+        for f, g in zip(factors, fgroups):
+            out.setdefault(find(g), []).append(f)
+        return list(out.values())
+
+    def group_value(self, factors: list[sp.Expr]) -> sp.Expr:
+        slots: list[tuple[str, Form]] = []
+        mult = sp.S.One
+        for f in factors:
+            c = classify(f, self.bases)
+            if c is None:
+                return self.quadrature(factors)
+            for kind, form, m in c:
+                slots.append((kind, form))
+                mult *= m
+        kinds = tuple(k for k, _ in slots)
+        if all(k == "z" for k in kinds):
+            return mult * self.wick([f for _, f in slots])
+        found = gaussian_atoms.lookup(kinds)
+        if found is None:
+            return self.quadrature(factors)
+        name, perm = found
+        ordered = [slots[i][1] for i in perm]
+        args = [self.form_cov(ordered[i], ordered[j])
+                for i in range(len(ordered)) for j in range(i, len(ordered))]
+        return mult * sp.Function(name)(*args)
+
+    def wick(self, forms: list[Form]) -> sp.Expr:
+        if len(forms) % 2:
+            return sp.S.Zero
+        return sp.Add(*[sp.Mul(*[self.form_cov(forms[i], forms[j]) for i, j in m])
+                        for m in _matchings(list(range(len(forms))))])
+
+    def quadrature(self, factors: list[sp.Expr]) -> sp.Expr:
+        leaves = sorted(set().union(*[_leaves(f, self.bases) for f in factors]), key=str)
+        zs = [sp.Symbol(f"z{i}", real=True) for i in range(len(leaves))]
+        integrand = sp.Mul(*factors).xreplace(dict(zip(leaves, zs)))
+        stray = [i for i in integrand.atoms(sp.Indexed)]
+        if stray:
+            raise StatcError(f"cannot integrate `{sp.Mul(*factors)}`: `{stray[0]}` is not a Gaussian "
+                             "field", hint="only fields and random scalars may sit inside functions")
+        params = sorted(integrand.free_symbols - set(zs), key=str)
+        key = hashlib.sha256(sp.srepr(integrand).encode()).hexdigest()[:10]
+        name = f"quad{len(zs)}_{key}"
+        self.quadratures[name] = Quadrature(name, len(zs), integrand)
+        args = [self.leaf_cov(leaves[i], leaves[j])
+                for i in range(len(leaves)) for j in range(i, len(leaves))]
+        return sp.Function(name)(*args, *params)
+
+    # ------------------------------------------------------------------ term
+    def term(self, raw: RawTerm) -> Term | None:
+        value, rest = self.masks(list(raw.factors))
+        for g in self.groups(rest):
+            value *= self.group_value(g)
+            if value == 0:
+                return None
+        coef = raw.coef * value
+        if coef == 0:
+            return None
+        display = raw.coef * (E(sp.Mul(*raw.factors)) if raw.factors else sp.S.One)
+        return Term(coef, raw.sums, display)

@@ -1,0 +1,70 @@
+"""Readable renderings of the derived equations (text and LaTeX)."""
+from __future__ import annotations
+
+import sympy as sp
+
+from .equation_ir import EquationIR, StateBlock
+
+
+def _rename(e: sp.Expr) -> sp.Expr:
+    """Show state arrays under their user names (S_Q -> Q)."""
+    repl = {}
+    for i in e.atoms(sp.Indexed):
+        name = str(i.base.label)
+        if name.startswith("S_"):
+            repl[i.base] = sp.IndexedBase(name[2:])
+    return e.xreplace(repl)
+
+
+def _summed(terms) -> sp.Expr:
+    total = sp.S.Zero
+    for t in terms:
+        body = _rename(t.display)
+        for j, size in reversed(t.sums):
+            body = sp.Sum(body, (j, 0, size - 1))
+        total += body
+    return total
+
+
+def lhs(b: StateBlock) -> sp.Expr:
+    base = sp.IndexedBase(b.name)
+    return base[b.indices] if len(b.indices) > 1 else base[b.indices[0]]
+
+
+def render_text(eq: EquationIR) -> str:
+    lines = [f"# model {eq.model}: online theory, {len(eq.blocks)} state blocks "
+             f"(indices are 0-based in sums)"]
+    for b in eq.blocks:
+        if not b.evolves:
+            lines.append(f"d{lhs(b)}/dt = 0")
+            continue
+        lines.append(f"d{lhs(b)}/dt =")
+        for t in b.terms:
+            body = _rename(t.display)
+            sums = "".join(f"sum_{{{j}<{s}}} " for j, s in t.sums)
+            lines.append(f"    + {sums}{sp.sstr(body)}")
+    for o in eq.observables:
+        lines.append(f"{o.name} = {sp.sstr(_rename(o.expr))}")
+        for k, terms in enumerate(o.means):
+            lines.append(f"  m{k} =")
+            for t in terms:
+                sums = "".join(f"sum_{{{j}<{s}}} " for j, s in t.sums)
+                lines.append(f"    + {sums}{sp.sstr(_rename(t.display))}")
+    if eq.quadratures:
+        lines.append("# atoms without closed form (Gauss–Hermite quadrature):")
+        for q in eq.quadratures.values():
+            lines.append(f"#   {q.name}: E[{sp.sstr(q.integrand)}], dimension {q.dim}")
+    return "\n".join(lines)
+
+
+def render_latex(eq: EquationIR) -> str:
+    rows = []
+    for b in eq.blocks:
+        if not b.evolves:
+            continue
+        rows.append(r"\frac{d %s}{dt} &= %s" % (sp.latex(lhs(b)), sp.latex(_summed(b.terms))))
+    for o in eq.observables:
+        rows.append(r"%s &= %s" % (sp.latex(sp.Symbol(o.name)), sp.latex(_rename(o.expr))))
+        for k, terms in enumerate(o.means):
+            rows.append(r"m_{%d} &= %s" % (k, sp.latex(_summed(terms))))
+    return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"

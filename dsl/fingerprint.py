@@ -1,0 +1,23 @@
+"""A canonical fingerprint of a model's AST (spans, comments, layout ignored)."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+
+from . import ast
+
+
+def _canon(node) -> str:
+    if dataclasses.is_dataclass(node):
+        fields = [f.name for f in dataclasses.fields(node)
+                  if not f.name.endswith("span") and f.name not in ("filename", "source")]
+        inner = ",".join(f"{n}={_canon(getattr(node, n))}" for n in fields)
+        return f"{type(node).__name__}({inner})"
+    if isinstance(node, tuple):
+        return "(" + ",".join(_canon(x) for x in node) + ")"
+    return repr(node)
+
+
+def fingerprint(model: ast.Model) -> str:
+    """sha256 of the canonical AST: equal for files that differ only in layout."""
+    return hashlib.sha256(_canon(model).encode()).hexdigest()

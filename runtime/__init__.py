@@ -1,0 +1,1 @@
+"""Runtime: integration, initial conditions, results (and later simulation, control)."""
