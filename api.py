@@ -44,14 +44,19 @@ class Model:
         return Equations(self.compiled.meta["show_text"], self.compiled.meta["show_latex"])
 
     def run(self, t_end: float | None = None, *, record=None, method: str | None = None,
+            rtol: float | None = None, atol: float | None = None, dt: float | None = None,
             init_N: int = 1000, seed: int | None = 0, init_from=None, **params: float) -> Trajectory:
-        """Integrate with parameter overrides given as keyword arguments."""
+        """Integrate with parameter overrides given as keyword arguments.
+
+        ``record`` is ``"log 200"``, ``"linear 50"`` or an int (linear);
+        ``init_N = 0`` starts from the N → ∞ initial overlaps.
+        """
         if isinstance(record, int):
             record = ("linear", record)
         elif isinstance(record, str):
             record = runner.parse_record(record)
         return runner.run(self.compiled, params, t_end=t_end, record=record, method=method,
-                          init_N=init_N, seed=seed, init_from=init_from)
+                          rtol=rtol, atol=atol, dt=dt, init_N=init_N, seed=seed, init_from=init_from)
 
 
 def load(path: str | Path, cache_dir: str | Path | None = None) -> Model:

@@ -44,7 +44,7 @@ def _meta(cm: CheckedModel, eq) -> dict:
         "blocks": [{"name": b.name, "kind": b.kind, "families": list(b.families),
                     "sizes": [_size(s) for s in b.sizes], "symmetric": b.symmetric,
                     "evolves": b.evolves, "labels": list(b.labels),
-                    "indexed": [cm.symbols[f].indexed for f in b.families]} for b in eq.blocks],
+                    "indexed": list(b.indexed)} for b in eq.blocks],
         "observables": [o.name for o in eq.observables],
         "vectors": [{"name": v.name, "size": _size(v.size), "role": roles.get(v.name)}
                     for v in eq.vectors],

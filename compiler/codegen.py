@@ -51,11 +51,19 @@ class KernelPrinter(PythonCodePrinter):
         return f"i_{s.name}"
 
     def _print_Indexed(self, e):
-        return f"{e.base.label}[{', '.join(self._print(i) for i in e.indices)}]"
+        return f"{e.base.label}[{', '.join(self._index(i) for i in e.indices)}]"
+
+    def _index(self, i):
+        """Array indices are integers: ``0``, ``i_k``, ``i_k + 1``."""
+        if i.is_Integer:
+            return str(int(i))
+        if i.is_Add:
+            return " + ".join(self._index(a) for a in i.args)
+        return self._print(i)
 
     def _print_KroneckerDelta(self, e):
         a, b = e.args
-        return f"(1.0 if {self._print(a)} == {self._print(b)} else 0.0)"
+        return f"(1.0 if {self._index(a)} == {self._index(b)} else 0.0)"
 
     def _print_Step(self, e):
         return f"(1.0 if {self._print(e.args[0])} > 0.0 else 0.0)"
@@ -88,11 +96,6 @@ class KernelPrinter(PythonCodePrinter):
         if x == -1:
             return f"(1.0/{self.parenthesize(b, 1000)})"
         return f"{self.parenthesize(b, 1000)}**{self.parenthesize(x, 1000)}"
-
-
-def _idx_code(e: sp.Expr, printer: KernelPrinter) -> str:
-    """Indices are integers in the kernels."""
-    return printer._print(e).replace(".0", "") if e.is_Integer else printer._print(e)
 
 
 class _Writer:

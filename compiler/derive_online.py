@@ -34,6 +34,39 @@ def _sign_as_step(e: sp.Expr) -> sp.Expr:
     return e.replace(lambda x: isinstance(x, Sgn), lambda x: 2 * Step(x.args[0]) - 1)
 
 
+def canonical_dummies(t: Term) -> Term:
+    """Rename sum indices by position (k_1, k_2, m_1 …) so equal terms compare equal."""
+    counts: dict[str, int] = {}
+    sub = {}
+    sums = []
+    for j, size in t.sums:
+        base = j.name.split("_")[0]
+        counts[base] = counts.get(base, 0) + 1
+        new = sp.Symbol(f"{base}_{counts[base]}", integer=True)
+        sub[j] = new
+        sums.append((new, size))
+    return Term(t.coef.xreplace(sub), tuple(sums), t.display.xreplace(sub))
+
+
+def merge_terms(terms: list[Term]) -> list[Term]:
+    """Add up terms that differ only by a numerical factor."""
+    merged: dict = {}
+    for t in map(canonical_dummies, terms):
+        num, rest = t.coef.as_coeff_Mul()
+        dnum, drest = t.display.as_coeff_Mul()
+        k = (t.sums, rest)
+        if k in merged:
+            n0, d0, disp = merged[k]
+            merged[k] = (n0 + num, d0 + dnum, disp)
+        else:
+            merged[k] = (num, dnum, drest)
+    out = []
+    for (sums, rest), (num, dnum, drest) in merged.items():
+        if num != 0:
+            out.append(Term(num * rest, sums, dnum * drest))
+    return out
+
+
 class OnlineDerivation:
     def __init__(self, ir: ModelIR):
         self.ir = ir
@@ -85,13 +118,15 @@ class OnlineDerivation:
                 idx = tuple(sp.Symbol(n, integer=True) for n in labels)
                 evolves = u.name in ir.trains or w.name in ir.trains
                 blocks.append(StateBlock(name, "overlap", (u.name, w.name), idx, (u.size, w.size),
-                                         u.name == w.name, evolves, labels=labels))
+                                         u.name == w.name, evolves, labels=labels,
+                                         indexed=(u.index is not None, w.index is not None)))
         rank = {o.name: i for i, o in enumerate(ir.orders)}
         blocks.sort(key=lambda b: rank.get(b.name, len(rank)))
         for s in ir.scalars:
             label = s.index or "a"
             blocks.append(StateBlock(s.name, "scalar", (s.name,), (sp.Symbol(label, integer=True),),
-                                     (s.size,), False, s.name in ir.trains, labels=(label,)))
+                                     (s.size,), False, s.name in ir.trains, labels=(label,),
+                                     indexed=(s.index is not None,)))
         return blocks
 
     def overlap(self, u: str, a: sp.Expr, w: str, b: sp.Expr) -> sp.Expr:
@@ -117,13 +152,13 @@ class OnlineDerivation:
     def prepared(self, e: sp.Expr) -> sp.Expr:
         return self.expander.freshen(_sign_as_step(e))
 
-    def expect(self, e: sp.Expr):
+    def expect(self, e: sp.Expr) -> list[Term]:
         out = []
         for raw in self.expander.terms(e):
             t = self.exp.term(raw)
             if t is not None:
                 out.append(t)
-        return out
+        return merge_terms(out)
 
     def phi(self, loss: sp.Expr, fam: str, inp: str, a: sp.Expr) -> sp.Expr:
         tr = self.ir.trains.get(fam)
@@ -139,7 +174,7 @@ class OnlineDerivation:
                 continue
             if b.kind == "overlap":
                 u, w = b.families
-                a, c = b.indices
+                a, c = (i if ir.families[f].index else sp.Integer(0) for i, f in zip(b.indices, b.families))
                 rhs = sp.S.Zero
                 for x, inp in ir.inputs.items():
                     pu, pw = self.phi(loss, u, x, a), self.phi(loss, w, x, c)
@@ -154,7 +189,7 @@ class OnlineDerivation:
                     b.terms.append(Term(-decay * b.array[a, c], (), -decay * b.array[a, c]))
             else:
                 (fam,) = b.families
-                (a,) = b.indices
+                a = b.indices[0] if ir.families[fam].index else sp.Integer(0)
                 tr = ir.trains[fam]
                 theta = ir.families[fam].base[a]
                 b.terms = self.expect(-tr.lr * sp.diff(loss, theta))

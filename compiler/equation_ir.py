@@ -36,6 +36,7 @@ class StateBlock:
     evolves: bool
     terms: list[Term] = field(default_factory=list)
     labels: tuple[str, ...] = ()         # user index names, for display
+    indexed: tuple[bool, ...] = ()       # False for a family declared without index
 
     @property
     def array(self) -> sp.IndexedBase:

@@ -27,8 +27,10 @@ def _summed(terms) -> sp.Expr:
 
 
 def lhs(b: StateBlock) -> sp.Expr:
-    base = sp.IndexedBase(b.name)
-    return base[b.indices] if len(b.indices) > 1 else base[b.indices[0]]
+    shown = [i for i, on in zip(b.indices, b.indexed) if on]
+    if not shown:
+        return sp.Symbol(b.name)
+    return sp.IndexedBase(b.name)[tuple(shown)]
 
 
 def render_text(eq: EquationIR) -> str:
