@@ -1,0 +1,25 @@
+# Two commands on a fresh machine:
+#   make run    — set up a local venv, install statc, run the reference model
+#   make test   — set up the same venv and run the test suite
+PY ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+
+$(BIN)/statc: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[test]"
+	touch $(BIN)/statc
+
+.PHONY: install run test bench
+install: $(BIN)/statc
+
+run: install
+	$(BIN)/statc run models/saad_solla.model --out runs/saad_solla --plot
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python benchmarks/bench_rhs.py
+	$(BIN)/python benchmarks/bench_compile.py

@@ -1,0 +1,34 @@
+"""Shared fixtures: one kernel cache for the whole test session."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ROOT / "models"
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory) -> Path:
+    """A session-wide kernel cache (also exported for CLI subprocesses)."""
+    d = Path(os.environ.get("STATC_TEST_CACHE") or tmp_path_factory.mktemp("statc-cache"))
+    os.environ["STATC_CACHE_DIR"] = str(d)
+    return d
+
+
+@pytest.fixture(scope="session")
+def load(cache_dir):
+    """``load(name_or_path)`` → a compiled :class:`statc.Model`, cached per session."""
+    import statc
+    seen = {}
+
+    def _load(name: str | Path):
+        p = Path(name)
+        if not p.suffix:
+            p = MODELS / f"{name}.model"
+        if p not in seen:
+            seen[p] = statc.load(p, cache_dir=cache_dir)
+        return seen[p]
+    return _load
