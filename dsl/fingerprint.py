@@ -5,9 +5,12 @@ import dataclasses
 import hashlib
 
 from . import ast
+from .errors import Span
 
 
 def _canon(node) -> str:
+    if isinstance(node, Span):      # also inside tuples (kwargs, `given` items)
+        return "@"
     if dataclasses.is_dataclass(node):
         fields = [f.name for f in dataclasses.fields(node)
                   if not f.name.endswith("span") and f.name not in ("filename", "source")]

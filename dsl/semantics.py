@@ -220,8 +220,9 @@ class _Checker:
             raise self.err(f"unknown distribution `{d.name}`", d.span, expected=what + ": " +
                            ", ".join(f"`{k}`" for k in table), hint=did_you_mean(d.name, table))
         allowed = table[d.name]
-        if len(d.args) > len(allowed):
-            raise self.err(f"`{d.name}` takes at most {len(allowed)} argument(s)", d.span,
+        if len(d.args) + len(d.kwargs) > len(allowed):
+            n = len(allowed)
+            raise self.err(f"`{d.name}` takes at most {n} argument{'s' if n != 1 else ''}", d.span,
                            expected=", ".join(f"`{a} = ...`" for a in allowed) or "no arguments")
         for name, value, span in d.kwargs:
             if name not in allowed:
@@ -421,6 +422,10 @@ class _Checker:
                 return
             sym = self.symbols.get(e.name)
             if sym is None:
+                if any(o.name == e.name for o in self.m.orders):
+                    raise self.err(f"order parameter `{e.name}` can only be used in `observe`", e.span,
+                                   hint="the loss and the outputs are written with fields such as `w[k].x`"
+                                   if ctx in ("loss", "output") else None)
                 later = next((p for p in self.m.params if p.name == e.name), None)
                 if later is not None:
                     raise self.err(f"parameter `{e.name}` is used before it is declared", e.span,
