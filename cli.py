@@ -2,9 +2,10 @@
 
     statc compile MODEL            parse, derive, generate, JIT-compile, cache
     statc run MODEL --out DIR      integrate; write trajectory.csv, summary.json
+    statc check MODEL --N 4000     simulate at finite N, compare with the theory
     statc show MODEL [--latex]     print the derived equations
 
-Exit status: 0 success, 2 bad input (with file:line:col, caret and hint),
+Exit status: 0 success, 1 check failed (or inconclusive), 2 bad input (with file:line:col, caret and hint),
 3 numerical trouble (with the time and the cause).
 """
 from __future__ import annotations
@@ -52,6 +53,21 @@ def build_parser() -> argparse.ArgumentParser:
     _run_options(p)
     p.add_argument("--out", default=None, help="output directory (trajectory.csv, summary.json)")
     p.add_argument("--plot", action="store_true", help="also write <observable>.png learning curves")
+    p = sub.add_parser("check", help="simulate the model at finite N and compare with the theory")
+    _common(p)
+    p.add_argument("--N", default="2000", help="system size, or a comma-separated list (finite-size scaling)")
+    p.add_argument("--seeds", type=int, default=8, help="independent runs (teacher, init, data stream)")
+    p.add_argument("--test-samples", type=int, default=10_000,
+                   help="held-out samples per measurement of each observable")
+    p.add_argument("--jobs", type=int, default=0, help="processes (default: number of cores)")
+    p.add_argument("--t-end", type=float, default=None, help="final time (overrides the run block)")
+    p.add_argument("--record", default="log 20", help="recording times (default 'log 20')")
+    p.add_argument("--tolerance", type=float, default=1.0,
+                   help="kappa of the finite-size allowance kappa*scale/sqrt(N) (default 1)")
+    p.add_argument("--theory-set", action="append", default=[], metavar="NAME=VALUE",
+                   help="diagnostic: override a parameter on the theory side only "
+                        "(shows that the check can fail)")
+    p.add_argument("--out", default=None, help="output directory (check.csv, check.json, check.png)")
     p = sub.add_parser("show", help="print the derived equations")
     _common(p)
     p.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
@@ -100,13 +116,64 @@ def cmd_run(args) -> int:
     return 0
 
 
+def _sizes(text: str) -> list[int]:
+    try:
+        Ns = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        Ns = []
+    if not Ns or min(Ns) < 2:
+        raise StatcError(f"bad --N value `{text}`", expected="a size such as 2000 or a list 500,1000,2000")
+    return Ns
+
+
+def cmd_check(args) -> int:
+    import numpy as np
+    from statc.runtime import check, runner
+    from statc.runtime import params as params_mod
+    from statc.runtime.solve import RunOptions, record_times
+    compiled, overrides = _compile(args)
+    theory_overrides = params_mod.parse_set(args.theory_set, compiled.meta["params"])
+    values = params_mod.resolve(compiled.model, compiled.meta, overrides)
+    opts = runner.options_from_model(compiled.model, values)
+    t_end = args.t_end if args.t_end is not None else opts.t_end
+    times = record_times(RunOptions(t0=opts.t0, t_end=t_end, record=runner.parse_record(args.record)))
+    if args.seeds < 1:
+        raise StatcError("--seeds must be at least 1")
+    cfg = check.CheckConfig(Ns=_sizes(args.N), seeds=args.seeds, n_test=args.test_samples,
+                            jobs=args.jobs, tolerance=args.tolerance, times=times,
+                            theory_overrides=theory_overrides)
+    t0 = time.perf_counter()
+    result = check.compare(compiled, values, cfg)
+    print(f"{compiled.meta['model']}: theory vs simulation, N = {cfg.Ns}, {cfg.seeds} seeds, "
+          f"{cfg.n_test} test samples, t in [{times[0]:g}, {times[-1]:g}] ({time.perf_counter() - t0:.1f} s)")
+    for line in check.report_lines(result, compiled.meta["observables"]):
+        print(line)
+    if len(cfg.Ns) > 1:
+        print("finite-size scaling (max |theory - sim| over time):")
+        for N in cfg.Ns:
+            errs = {c.name: float(np.max(np.abs(c.diff))) for c in result["comparisons"]
+                    if c.N == N and c.name in compiled.meta["observables"]}
+            print(f"  N = {N:>6}: " + ", ".join(f"{k} {v:.3g}" for k, v in errs.items()))
+    print(check.rule_text(result["z_crit"], cfg.tolerance))
+    if args.out:
+        check.write_outputs(args.out, compiled, values, cfg, result)
+        print(f"wrote {Path(args.out) / 'check.csv'}, check.json, check.png")
+    if not result["conclusive"]:
+        print(f"INCONCLUSIVE: {cfg.seeds} seed(s) cannot estimate a standard error; "
+              f"use --seeds {check.MIN_SEEDS} or more")
+        return 1
+    print("PASS: theory and simulation agree" if result["passed"] else
+          "FAIL: theory and simulation disagree")
+    return 0 if result["passed"] else 1
+
+
 def cmd_show(args) -> int:
     compiled, _ = _compile(args)
     print(compiled.meta["show_latex"] if args.latex else compiled.meta["show_text"])
     return 0
 
 
-COMMANDS = {"compile": cmd_compile, "run": cmd_run, "show": cmd_show}
+COMMANDS = {"compile": cmd_compile, "run": cmd_run, "check": cmd_check, "show": cmd_show}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -56,11 +56,17 @@ def _meta(cm: CheckedModel, eq) -> dict:
 
 
 def derive(cm: CheckedModel):
-    """Model IR and Equation IR of a checked model (SymPy work)."""
+    """Equation IR of a checked model (SymPy work)."""
     from .derive_online import derive_online
     from .model_ir import lower
-    ir = lower(cm)
-    return derive_online(ir)
+    return derive_online(lower(cm))
+
+
+def simulator(cm: CheckedModel):
+    """Simulator source and buffer layout, from a fresh Model IR (not the equations)."""
+    from .codegen_sim import generate_sim
+    from .model_ir import lower
+    return generate_sim(lower(cm))
 
 
 def compile_model(model: ast.Model, cache_dir=None, force: bool = False) -> Compiled:
@@ -76,6 +82,7 @@ def compile_model(model: ast.Model, cache_dir=None, force: bool = False) -> Comp
         t1 = time.perf_counter()
         try:
             eq = derive(cm)
+            sim_source, sim_layout = simulator(cm)
         except Exception as err:
             from statc.dsl import StatcError
             if isinstance(err, StatcError):
@@ -84,9 +91,10 @@ def compile_model(model: ast.Model, cache_dir=None, force: bool = False) -> Comp
         timings["derive_s"] = time.perf_counter() - t1
         t2 = time.perf_counter()
         from .codegen import generate
-        source = generate(eq)
-        kernel_key = key("kernels " + eq.canonical())
+        source = generate(eq) + "\n" + sim_source
+        kernel_key = key("kernels " + eq.canonical() + "\n" + sim_source)
         meta = _meta(cm, eq)
+        meta["sim"] = sim_layout
         meta["model_key"] = model_key
         cache.store(model_key, kernel_key, source, meta)
         meta["kernel_key"] = kernel_key

@@ -114,3 +114,21 @@ def resolve_deltas(t: RawTerm) -> RawTerm:
             changed = True
             break
     return t
+
+
+def collapse_delta_sums(e: sp.Expr) -> sp.Expr:
+    """Σ_j δ_{j a} f(j) → f(a) inside an expression (SymPy's derivative of a sum)."""
+    if isinstance(e, sp.Sum):
+        body, (j, lo, hi) = e.function, e.limits[0]
+        body = collapse_delta_sums(body)
+        factors = sp.Mul.make_args(body)
+        for f in factors:
+            if isinstance(f, sp.KroneckerDelta) and j in f.args:
+                other = f.args[0] if f.args[1] == j else f.args[1]
+                if other.is_Symbol or other.is_Integer:
+                    rest = sp.Mul(*[g for g in factors if g is not f])
+                    return rest.xreplace({j: other})
+        return sp.Sum(body, (j, lo, hi))
+    if not e.args or not e.has(sp.Sum):
+        return e
+    return e.func(*[collapse_delta_sums(a) for a in e.args])

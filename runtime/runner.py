@@ -53,7 +53,8 @@ def parse_record(text: str) -> tuple[str, int]:
 def run(compiled, overrides: dict[str, float] | None = None, *, t_end: float | None = None,
         record: tuple[str, int] | None = None, method: str | None = None, rtol: float | None = None,
         atol: float | None = None, dt: float | None = None, init_N: int = 1000, seed: int | None = 0,
-        init_from: str | Path | None = None, y0: np.ndarray | None = None) -> Trajectory:
+        init_from: str | Path | None = None, y0: np.ndarray | None = None,
+        times: np.ndarray | None = None) -> Trajectory:
     """Integrate a compiled model and return its trajectory."""
     t_start = time.perf_counter()
     meta = compiled.meta
@@ -67,7 +68,7 @@ def run(compiled, overrides: dict[str, float] | None = None, *, t_end: float | N
     if y0 is None:
         y0 = initial_state(compiled, layout, values, P, init_N=init_N, seed=seed, from_csv=init_from)
     t0 = time.perf_counter()
-    t, Y, info = integrate(compiled.module, layout, y0, P, opts)
+    t, Y, info = integrate(compiled.module, layout, y0, P, opts, times=times)
     obs = observables(compiled.module, meta, t, Y, P)
     t1 = time.perf_counter()
     info.update(integrate_s=t1 - t0, total_s=t1 - t_start, params=values,

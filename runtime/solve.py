@@ -57,12 +57,18 @@ def record_times(opts: RunOptions) -> np.ndarray:
 
 
 def integrate(module, layout: Layout, y0: np.ndarray, P: np.ndarray, opts: RunOptions,
-              seg_t: np.ndarray | None = None, seg_P: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Integrate from ``y0``; return (record times, states, info)."""
+              seg_t: np.ndarray | None = None, seg_P: np.ndarray | None = None,
+              times: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Integrate from ``y0``; return (record times, states, info).
+
+    ``times`` (sorted, starting at ``opts.t0``) replaces the recording grid.
+    """
+    if times is not None:
+        opts = RunOptions(**{**opts.__dict__, "t_end": float(times[-1])})
     if not opts.t_end > opts.t0:
         raise StatcError(f"the end time {opts.t_end:g} must be after the start time {opts.t0:g}",
                          hint="set it with `--t-end` or `run { time 0 .. T }`")
-    t_rec = record_times(opts)
+    t_rec = record_times(opts) if times is None else np.asarray(times, dtype=np.float64)
     if seg_t is None:
         seg_t = np.array([opts.t0, opts.t_end])
         seg_P = P[None, :].copy()

@@ -1,0 +1,294 @@
+"""Model IR → the finite-N simulator of the same model (Numba source text).
+
+The simulator runs the *microscopic* rule of the `.model` file — it never
+sees the Equation IR, the Gaussian atoms or the ODE right-hand side:
+
+* draw every input x ~ N(0, var·I_N) and every random scalar;
+* fields λ = u_a·x/√N for every vector and input;
+* φ_{a x} = −lr ∂L/∂λ^{u x}_a and −lr ∂L/∂θ_a by SymPy differentiation of the
+  loss (the update rule itself, evaluated on the sample);
+* u_a ← (1 − lr·decay/N) u_a + φ_{a x} x/√N,  θ_a ← θ_a − (lr/N)(∂L/∂θ_a + decay θ_a);
+* observables ``mean(...)`` are averages over fresh held-out samples.
+
+Per step the work is O(N·(number of vectors)), with no temporary arrays.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import sympy as sp
+
+from .codegen import KernelPrinter
+from .expand import Expander, collapse_delta_sums
+from .model_ir import ModelIR
+from .symbols import Mean
+
+_TEMPLATES = Path(__file__).with_name("templates")
+
+
+def _code_name(label: str) -> str:
+    return label.replace(".", "_")
+
+
+def _outer_sums(e: sp.Expr):
+    """Sums not nested inside another sum, in order of appearance."""
+    if isinstance(e, sp.Sum):
+        yield e
+        return
+    for a in e.args:
+        yield from _outer_sums(a)
+
+
+class SimPrinter(KernelPrinter):
+    """Prints sample-level expressions; sums become calls of generated helpers."""
+
+    def __init__(self, params: set[str], arrays: dict[str, str], writer: "_SimWriter"):
+        super().__init__(params)
+        self.array_names = arrays
+        self.writer = writer
+
+    def _print_Indexed(self, e):
+        name = self.array_names.get(str(e.base.label), str(e.base.label))
+        return f"{name}[{', '.join(self._index(i) for i in e.indices)}]"
+
+    def _print_Sum(self, e):
+        return self.writer.sum_helper(e)
+
+
+class _SimWriter:
+    def __init__(self, ir: ModelIR):
+        self.ir = ir
+        self.expander = Expander(set())
+        self.lines: list[str] = []
+        self.helpers: list[str] = []
+        self.n_helpers = 0
+        arrays = {}
+        for (vec, inp), base in ir.fields.items():
+            arrays[str(base.label)] = f"F_{vec}_{inp}"
+        for f in ir.families.values():
+            if f.kind == "scalar":
+                arrays[f.name] = f"S_{f.name}"
+            elif f.kind == "random":
+                arrays[f.name] = f"Z_{f.name}"
+        self.printer = SimPrinter(set(ir.params), arrays, self)
+        self.param_index = {p: i for i, p in enumerate(ir.params)}
+        self.vectors = [f.name for f in ir.vectors]
+        self.scalars = [f.name for f in ir.scalars]
+        self.randoms = [f.name for f in ir.randoms]
+        self.fields = [(v, x) for v in self.vectors for x in ir.inputs]
+        self.sample_args = ([f"F_{v}_{x}" for v, x in self.fields] + [f"S_{s}" for s in self.scalars]
+                            + [f"Z_{r}" for r in self.randoms])
+
+    # ------------------------------------------------------------------ bits
+    def unpack(self, indent: str, expr_symbols) -> list[str]:
+        names = {s.name for s in expr_symbols}
+        out = [f"{indent}p_{p} = P[{i}]" for p, i in self.param_index.items() if p in names]
+        out += [f"{indent}n_{p} = int(P[{self.param_index[p]}] + 0.5)"
+                for p in sorted(self.ir.int_params)]
+        return out
+
+    def sum_helper(self, e: sp.Sum) -> str:
+        body, (j, lo, hi) = e.function, e.limits[0]
+        free = sorted((s for s in e.free_symbols if s.is_integer and s.name not in self.ir.params),
+                      key=lambda s: s.name)
+        name = f"_sim_sum_{self.n_helpers}"
+        self.n_helpers += 1
+        args = ["P"] + self.sample_args + [f"i_{s.name}" for s in free]
+        code = [f"@njit(cache=True)", f"def {name}({', '.join(args)}):"]
+        code += self.unpack("    ", body.free_symbols | hi.free_symbols)
+        code.append("    acc = 0.0")
+        size = sp.simplify(hi - lo + 1)
+        count = str(int(size)) if size.is_Integer else f"n_{size.name}"
+        code.append(f"    for i_{j.name} in range({int(lo)}, {int(lo)} + {count}):")
+        code.append(f"        acc += {self.printer.doprint(body)}")
+        code.append("    return acc")
+        self.helpers.append("\n".join(code) + "\n")
+        return f"{name}({', '.join(args)})"
+
+    def expr_function(self, name: str, e: sp.Expr, free: list[str]) -> None:
+        """A sample-level function; repeated subexpressions (sums) computed once."""
+        args = ["P"] + self.sample_args + [f"i_{f}" for f in free]
+        e = collapse_delta_sums(e)
+        outer = list(dict.fromkeys(_outer_sums(e)))
+        temps = {s: sp.Symbol(f"_t{k}") for k, s in enumerate(outer)}
+        code = [f"@njit(cache=True)", f"def {name}({', '.join(args)}):"]
+        code += self.unpack("    ", e.free_symbols)
+        code += [f"    t{k} = {self.printer.doprint(s)}" for k, s in enumerate(outer)]
+        red = self.printer.doprint(e.xreplace(temps))
+        for k in range(len(outer)):
+            red = red.replace(f"i__t{k}", f"t{k}")
+        code.append(f"    return {red}")
+        self.helpers.append("\n".join(code) + "\n")
+
+    # --------------------------------------------------------------- module
+    def module(self) -> str:
+        ir = self.ir
+        loss = self.expander.freshen(ir.loss)
+        grads = []
+        for v in self.vectors:
+            if v not in ir.trains:
+                continue
+            fam = ir.families[v]
+            a = fam.index_symbol
+            for x in ir.inputs:
+                g = -ir.trains[v].lr * sp.diff(loss, ir.field_base(v, x)[a])
+                name = f"_sim_phi_{v}_{x}"
+                self.expr_function(name, g, [a.name])
+                grads.append(("vector", v, x, name))
+        for s in self.scalars:
+            if s not in ir.trains:
+                continue
+            fam = ir.families[s]
+            a = fam.index_symbol
+            tr = ir.trains[s]
+            g = -tr.lr * (sp.diff(loss, fam.base[a]) + tr.decay * fam.base[a])
+            name = f"_sim_dtheta_{s}"
+            self.expr_function(name, g, [a.name])
+            grads.append(("scalar", s, None, name))
+        means = []
+        for k, (oname, e) in enumerate(ir.observables.items()):
+            mlist = sorted(e.atoms(Mean), key=str)
+            for j, m in enumerate(mlist):
+                fname = f"_sim_mean_{k}_{j}"
+                self.expr_function(fname, self.expander.freshen(m.args[0]), [])
+                means.append(fname)
+        self.lines.append("# ---- simulator (generated from the Model IR) ----")
+        self.lines.extend(self.helpers)
+        self.lines.append(self.steps_function(grads))
+        self.lines.append(self.measure_function(means))
+        self.lines.append(self.observables_function())
+        return "\n".join(self.lines) + "\n"
+
+    def _draw_body(self, indent: str) -> list[str]:
+        ir = self.ir
+        out = []
+        for x, inp in ir.inputs.items():
+            out.append(f"{indent}fill_normal(rs, X_{x}, sd_{x})")
+        for v, x in self.fields:
+            out.append(f"{indent}for a in range(U_{v}.shape[0]):")
+            out.append(f"{indent}    s = 0.0")
+            out.append(f"{indent}    for i in range(n):")
+            out.append(f"{indent}        s += U_{v}[a, i] * X_{x}[i]")
+            out.append(f"{indent}    F_{v}_{x}[a] = s * inv_sqrt_n")
+        for r in self.randoms:
+            fam = ir.families[r]
+            if fam.dist == "bernoulli":
+                out.append(f"{indent}for a in range(Z_{r}.shape[0]):")
+                out.append(f"{indent}    Z_{r}[a] = 1.0 if rand_uniform(rs) < pr_{r} else 0.0")
+            else:
+                out.append(f"{indent}fill_normal(rs, Z_{r}, sd_{r})")
+        return out
+
+    def _prologue(self, indent: str) -> list[str]:
+        ir = self.ir
+        out = [f"{indent}n = X_{next(iter(ir.inputs))}.shape[0]",
+               f"{indent}inv_sqrt_n = 1.0 / math.sqrt(n)"]
+        syms = set()
+        for inp in ir.inputs.values():
+            syms |= inp.var.free_symbols
+        for r in self.randoms:
+            fam = ir.families[r]
+            syms |= fam.arg("p", sp.S.Half).free_symbols | fam.arg("var", sp.S.One).free_symbols
+        for tr in ir.trains.values():
+            syms |= tr.lr.free_symbols | tr.decay.free_symbols
+        out += self.unpack(indent, syms)
+        for x, inp in ir.inputs.items():
+            out.append(f"{indent}sd_{x} = math.sqrt({self.printer.doprint(inp.var)})")
+        for r in self.randoms:
+            fam = ir.families[r]
+            if fam.dist == "bernoulli":
+                out.append(f"{indent}pr_{r} = {self.printer.doprint(fam.arg('p', sp.S.Half))}")
+            else:
+                out.append(f"{indent}sd_{r} = math.sqrt({self.printer.doprint(fam.arg('var', sp.S.One))})")
+        return out
+
+    def buffers(self) -> list[str]:
+        return ([f"U_{v}" for v in self.vectors] + [f"X_{x}" for x in self.ir.inputs]
+                + self.sample_args)
+
+    def steps_function(self, grads) -> str:
+        ir = self.ir
+        gbufs = [f"G_{v}_{x}" for kind, v, x, _ in grads if kind == "vector"]
+        dbufs = [f"D_{s}" for kind, s, _, _ in grads if kind == "scalar"]
+        args = ["n_steps", "P", "rs"] + self.buffers() + gbufs + dbufs
+        out = ["@njit(cache=True)", f"def sim_steps({', '.join(args)}):"]
+        out += self._prologue("    ")
+        out.append("    for step in range(n_steps):")
+        out += self._draw_body("        ")
+        call = ", ".join(["P"] + self.sample_args)
+        for kind, v, x, fname in grads:
+            buf = f"G_{v}_{x}" if kind == "vector" else f"D_{v}"
+            out.append(f"        for a in range({buf}.shape[0]):")
+            out.append(f"            {buf}[a] = {fname}({call}, a)")
+        for v in self.vectors:
+            if v not in ir.trains:
+                continue
+            tr = ir.trains[v]
+            decay = self.printer.doprint(tr.lr * tr.decay)
+            out.append(f"        keep = 1.0 - ({decay}) / n")
+            out.append(f"        for a in range(U_{v}.shape[0]):")
+            coefs = [f"G_{v}_{x}[a] * inv_sqrt_n" for x in ir.inputs]
+            out.append(f"            " + "; ".join(f"c{j} = {c}" for j, c in enumerate(coefs)))
+            upd = " + ".join(f"c{j} * X_{x}[i]" for j, x in enumerate(ir.inputs))
+            out.append(f"            for i in range(n):")
+            out.append(f"                U_{v}[a, i] = keep * U_{v}[a, i] + {upd}")
+        for kind, s, _, _ in grads:
+            if kind == "scalar":
+                out.append(f"        for a in range(S_{s}.shape[0]):")
+                out.append(f"            S_{s}[a] += D_{s}[a] / n")
+        return "\n".join(out) + "\n"
+
+    def measure_function(self, means: list[str]) -> str:
+        args = ["n_test", "P", "rs"] + self.buffers() + ["out"]
+        out = ["@njit(cache=True)", f"def sim_measure({', '.join(args)}):",
+               '    """Averages of every mean(...) over n_test fresh held-out samples."""']
+        out += self._prologue("    ")
+        out.append("    for j in range(out.shape[0]):")
+        out.append("        out[j] = 0.0")
+        out.append("    for sample in range(n_test):")
+        out += self._draw_body("        ")
+        call = ", ".join(["P"] + self.sample_args)
+        for j, fname in enumerate(means):
+            out.append(f"        out[{j}] += {fname}({call})")
+        out.append("    for j in range(out.shape[0]):")
+        out.append("        out[j] /= n_test")
+        return "\n".join(out) + "\n"
+
+    def observables_function(self) -> str:
+        """Observables from the sample means (the same arithmetic the file states)."""
+        ir = self.ir
+        out = ["def sim_observables(P, means, scalars):", "    out = []", "    j = 0"]
+        for oname, e in ir.observables.items():
+            mlist = sorted(e.atoms(Mean), key=str)
+            subs = {m: sp.Symbol(f"m{k}", real=True) for k, m in enumerate(mlist)}
+            expr = e.xreplace(subs)
+            for k in range(len(mlist)):
+                out.append(f"    mean_{k} = means[j + {k}]")
+            for f in ir.scalars:
+                out.append(f"    S_{f.name} = scalars[{f.name!r}]")
+            out += self.unpack("    ", expr.free_symbols)
+            out.append(f"    out.append(float({self.printer.doprint(expr)}))")
+            out.append(f"    j += {len(mlist)}")
+        out.append("    return out")
+        return "\n".join(out) + "\n"
+
+
+def generate_sim(ir: ModelIR) -> tuple[str, dict]:
+    """Simulator source and the buffer layout the runtime must allocate."""
+    for v in ir.vectors:
+        for x in ir.inputs:
+            ir.field_base(v, x)
+    w = _SimWriter(ir)
+    src = (_TEMPLATES / "random.py").read_text() + "\n" + w.module()
+    size = lambda s: int(s) if s.is_Integer else str(s)   # noqa: E731
+    layout = {
+        "vectors": [{"name": v, "size": size(ir.families[v].size)} for v in w.vectors],
+        "inputs": list(ir.inputs),
+        "fields": [{"vector": v, "input": x} for v, x in w.fields],
+        "scalars": [{"name": s, "size": size(ir.families[s].size)} for s in w.scalars],
+        "randoms": [{"name": r, "size": size(ir.families[r].size)} for r in w.randoms],
+        "grads": [{"vector": v, "input": x} for v in w.vectors if v in ir.trains for x in ir.inputs],
+        "dthetas": [s for s in w.scalars if s in ir.trains],
+        "n_means": sum(len(e.atoms(Mean)) for e in ir.observables.values()),
+    }
+    return src, layout

@@ -1,0 +1,101 @@
+# ---- random numbers for the simulator (statc template) ----
+# xoroshiro128+ (Blackman & Vigna) drives a 128-layer ziggurat for normals
+# (Marsaglia & Tsang 2000).  Each simulation owns its generator state
+# `rs` (uint64[2]), so seeds are reproducible and processes independent.
+
+
+def _zig_tables():
+    m1 = 2147483648.0
+    dn = 3.442619855899
+    tn = dn
+    vn = 9.91256303526217e-3
+    kn = np.zeros(128, dtype=np.int64)
+    wn = np.zeros(128)
+    fn = np.zeros(128)
+    q = vn / np.exp(-0.5 * dn * dn)
+    kn[0] = int((dn / q) * m1)
+    kn[1] = 0
+    wn[0] = q / m1
+    wn[127] = dn / m1
+    fn[0] = 1.0
+    fn[127] = np.exp(-0.5 * dn * dn)
+    for i in range(126, 0, -1):
+        dn = np.sqrt(-2.0 * np.log(vn / dn + np.exp(-0.5 * dn * dn)))
+        kn[i + 1] = int((dn / tn) * m1)
+        tn = dn
+        fn[i] = np.exp(-0.5 * dn * dn)
+        wn[i] = dn / m1
+    return kn, wn, fn
+
+
+_ZKN, _ZWN, _ZFN = _zig_tables()
+_M64 = 0xFFFFFFFFFFFFFFFF
+
+
+def rng_state(seed):
+    """Generator state from an integer seed (splitmix64, in Python)."""
+    z = (int(seed) * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) & _M64
+    out = np.empty(2, dtype=np.uint64)
+    for i in range(2):
+        z = (z + 0x9E3779B97F4A7C15) & _M64
+        w = z
+        w = ((w ^ (w >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+        w = ((w ^ (w >> 27)) * 0x94D049BB133111EB) & _M64
+        out[i] = w ^ (w >> 31)
+    return out
+
+
+@njit(cache=True, inline="always")
+def _next64(rs):
+    s0 = rs[0]
+    s1 = rs[1]
+    r = s0 + s1
+    s1 ^= s0
+    rs[0] = ((s0 << np.uint64(24)) | (s0 >> np.uint64(40))) ^ s1 ^ (s1 << np.uint64(16))
+    rs[1] = (s1 << np.uint64(37)) | (s1 >> np.uint64(27))
+    return r
+
+
+@njit(cache=True)
+def rand_uniform(rs):
+    """Uniform on (0, 1)."""
+    return (np.float64(_next64(rs) >> np.uint64(11)) + 0.5) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True)
+def _hz(rs):
+    h = np.int64(_next64(rs) >> np.uint64(32))
+    if h >= 2147483648:
+        h -= 4294967296
+    return h
+
+
+@njit(cache=True)
+def rand_normal(rs):
+    """Standard normal (ziggurat)."""
+    hz = _hz(rs)
+    iz = hz & 127
+    if abs(hz) < _ZKN[iz]:
+        return hz * _ZWN[iz]
+    r = 3.442620
+    while True:
+        x = hz * _ZWN[iz]
+        if iz == 0:
+            while True:
+                x = -np.log(rand_uniform(rs)) * 0.2904764
+                y = -np.log(rand_uniform(rs))
+                if y + y >= x * x:
+                    break
+            return r + x if hz > 0 else -r - x
+        if _ZFN[iz] + rand_uniform(rs) * (_ZFN[iz - 1] - _ZFN[iz]) < np.exp(-0.5 * x * x):
+            return x
+        hz = _hz(rs)
+        iz = hz & 127
+        if abs(hz) < _ZKN[iz]:
+            return hz * _ZWN[iz]
+
+
+@njit(cache=True)
+def fill_normal(rs, out, sd):
+    for i in range(out.shape[0]):
+        out[i] = sd * rand_normal(rs)

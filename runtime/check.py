@@ -1,0 +1,255 @@
+"""`statc check`: the theory against a finite-N simulation of the same model.
+
+For every seed the simulator draws its own vectors, the theory starts from
+the overlaps the simulation measured at t = 0, and both are recorded at the
+same times.  The comparison is *paired* per seed, d_s(t) = theory_s(t) −
+sim_s(t), which removes the spread of initial conditions across seeds.
+
+**Pass rule.**  For every compared quantity (each observable and each evolving
+order parameter) and every recording time,
+
+    |mean_s d_s(t)|  ≤  z* · SE_s(d(t))  +  κ · scale / √N,
+
+where SE is the standard error over seeds, z* the two-sided normal quantile
+at level α = 0.01 after a Bonferroni correction over all comparisons, scale
+the largest |theory| of that quantity over time, and κ (``--tolerance``,
+default 1) sizes the allowance for O(1/√N) finite-size effects.  With fewer
+than 3 seeds the verdict is *inconclusive*.
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+import multiprocessing as mp
+
+import numpy as np
+from scipy.stats import norm
+
+from statc.dsl import StatcError
+
+from . import runner
+from .layout import make_layout
+from .results import write_csv, write_figure, write_json
+from .simulate import simulate
+
+ALPHA = 0.01
+MIN_SEEDS = 3
+
+_COMPILED = None          # set in the parent before forking workers
+
+
+@dataclass
+class CheckConfig:
+    Ns: list[int]
+    seeds: int = 8
+    n_test: int = 10_000
+    jobs: int = 0
+    tolerance: float = 1.0
+    times: np.ndarray | None = None
+    theory_overrides: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Comparison:
+    name: str
+    N: int
+    t: np.ndarray
+    theory: np.ndarray
+    sim_mean: np.ndarray
+    sim_sem: np.ndarray
+    diff: np.ndarray            # mean over seeds of theory − sim (paired)
+    diff_sem: np.ndarray
+    allowed: np.ndarray
+
+    @property
+    def z(self) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.abs(self.diff) / self.diff_sem
+        z[(self.diff == 0)] = 0.0
+        z[~np.isfinite(z)] = np.inf
+        return z
+
+    @property
+    def ok(self) -> np.ndarray:
+        return np.abs(self.diff) <= self.allowed
+
+    def worst(self) -> int:
+        ratio = np.abs(self.diff) / np.maximum(self.allowed, 1e-300)
+        return int(np.argmax(ratio))
+
+
+def _seed_task(args):
+    values, theory_values, N, seed, times, n_test = args
+    c = _COMPILED
+    sim = simulate(c, values, N, seed, times, n_test)
+    theo = runner.run(c, theory_values, y0=sim.y0, times=times)
+    return seed, sim, theo.columns
+
+
+def _run_seeds(compiled, values, theory_values, N, seeds, times, n_test, jobs, progress):
+    global _COMPILED
+    _COMPILED = compiled
+    tasks = [(values, theory_values, N, s, times, n_test) for s in range(seeds)]
+    results = []
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=seeds, desc=f"N={N}", unit="seed", disable=None, leave=False)
+    if jobs <= 1 or seeds == 1:
+        for t in tasks:
+            results.append(_seed_task(t))
+            if bar:
+                bar.update()
+    else:
+        ctx = mp.get_context("fork")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            for r in pool.map(_seed_task, tasks):
+                results.append(r)
+                if bar:
+                    bar.update()
+    if bar:
+        bar.close()
+    return sorted(results, key=lambda r: r[0])
+
+
+def compare(compiled, values, cfg: CheckConfig, progress: bool = True) -> dict:
+    """Run all seeds at every N; return comparisons and the verdict."""
+    theory_values = dict(values)
+    theory_values.update(cfg.theory_overrides)
+    layout = make_layout(compiled.meta, values)
+    evolving = [name for b in layout.blocks if b.evolves for name, _ in b.entries()]
+    names = list(compiled.meta["observables"]) + evolving
+    jobs = cfg.jobs or os.cpu_count() or 1
+    out = {"comparisons": [], "timing": {}}
+    times = cfg.times
+    n_comp = max(1, len(names) * len(times) * len(cfg.Ns))
+    z_crit = float(norm.isf(ALPHA / (2 * n_comp)))
+    for N in cfg.Ns:
+        t0 = time.perf_counter()
+        res = _run_seeds(compiled, values, theory_values, N, cfg.seeds, times, cfg.n_test, jobs, progress)
+        out["timing"][N] = {"seconds": time.perf_counter() - t0,
+                            "sim_steps_per_seed": res[0][1].steps,
+                            "sim_seconds_per_seed": float(np.mean([r[1].seconds for r in res]))}
+        n = len(res)
+        for name in names:
+            S = np.array([r[1].columns[name] for r in res])
+            T = np.array([r[2][name] for r in res])
+            D = T - S
+            sem = S.std(axis=0, ddof=1) / math.sqrt(n) if n > 1 else np.full(S.shape[1], np.inf)
+            dsem = D.std(axis=0, ddof=1) / math.sqrt(n) if n > 1 else np.full(S.shape[1], np.inf)
+            theory = T.mean(axis=0)
+            scale = max(float(np.max(np.abs(theory))), 1e-12)
+            allowed = z_crit * dsem + cfg.tolerance * scale / math.sqrt(N)
+            out["comparisons"].append(Comparison(name, N, times, theory, S.mean(axis=0), sem,
+                                                 D.mean(axis=0), dsem, allowed))
+    conclusive = cfg.seeds >= MIN_SEEDS
+    passed = all(bool(np.all(c.ok)) for c in out["comparisons"])
+    out.update(z_crit=z_crit, n_comparisons=n_comp, conclusive=conclusive,
+               passed=passed and conclusive)
+    return out
+
+
+def rule_text(z_crit: float, tolerance: float) -> str:
+    return (f"pass rule: |theory - sim| <= {z_crit:.2f} SE + {tolerance:g}*scale/sqrt(N) at every time "
+            f"for every observable and evolving order parameter (z* = {z_crit:.2f}: alpha = {ALPHA} "
+            f"two-sided, Bonferroni over all comparisons; SE over seeds, paired)")
+
+
+def report_lines(result: dict, observables: list[str]) -> list[str]:
+    lines = []
+    hdr = f"{'quantity':<12} {'N':>6} {'t':>9} {'theory':>12} {'simulation':>24} {'z':>7} {'abs err':>10} {'rel err':>9}  ok"
+    lines.append(hdr)
+    lines.append("-" * len(hdr))
+    comps = result["comparisons"]
+    shown = [c for c in comps if c.name in observables]
+    others = [c for c in comps if c.name not in observables]
+    for c in shown:
+        for i in sorted({c.worst(), len(c.t) - 1}):
+            lines.append(_row(c, i))
+    if others:
+        w = max(others, key=lambda c: float(np.max(np.abs(c.diff) / np.maximum(c.allowed, 1e-300))))
+        lines.append(_row(w, w.worst()) + "   (worst order parameter)")
+    return lines
+
+
+def _row(c: Comparison, i: int) -> str:
+    rel = abs(c.diff[i]) / max(abs(c.theory[i]), 1e-300)
+    sim = f"{c.sim_mean[i]:.6g} ± {c.sim_sem[i]:.2g}"
+    return (f"{c.name:<12} {c.N:>6} {c.t[i]:>9.4g} {c.theory[i]:>12.6g} {sim:>24} "
+            f"{c.z[i]:>7.2f} {abs(c.diff[i]):>10.3g} {rel:>9.3g}  {'yes' if c.ok[i] else 'NO'}")
+
+
+def write_outputs(out_dir, compiled, values, cfg: CheckConfig, result: dict) -> None:
+    from pathlib import Path
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    cols: dict[str, list] = {"N": [], "t": []}
+    comps = result["comparisons"]
+    names = list(dict.fromkeys(c.name for c in comps))
+    for name in names:
+        for suffix in ("theory", "sim_mean", "sim_sem", "z"):
+            cols[f"{name}:{suffix}"] = []
+    for N in cfg.Ns:
+        byname = {c.name: c for c in comps if c.N == N}
+        t = byname[names[0]].t
+        cols["N"].extend([N] * len(t))
+        cols["t"].extend(t.tolist())
+        for name in names:
+            c = byname[name]
+            cols[f"{name}:theory"].extend(c.theory.tolist())
+            cols[f"{name}:sim_mean"].extend(c.sim_mean.tolist())
+            cols[f"{name}:sim_sem"].extend(c.sim_sem.tolist())
+            cols[f"{name}:z"].extend(c.z.tolist())
+    write_csv(out / "check.csv", {k: np.asarray(v, float) for k, v in cols.items()})
+    worst = max(comps, key=lambda c: float(np.max(np.abs(c.diff) / np.maximum(c.allowed, 1e-300))))
+    i = worst.worst()
+    per_N = {}
+    for N in cfg.Ns:
+        cs = [c for c in comps if c.N == N]
+        per_N[str(N)] = {
+            "max_abs_err": {c.name: float(np.max(np.abs(c.diff))) for c in cs},
+            "max_z": {c.name: float(np.max(c.z)) for c in cs},
+            "passed": all(bool(np.all(c.ok)) for c in cs),
+            **{k: v for k, v in result["timing"][N].items()},
+        }
+    summary = {
+        "model": compiled.meta["model"], "params": values,
+        "theory_overrides": cfg.theory_overrides, "N": cfg.Ns, "seeds": cfg.seeds,
+        "test_samples": cfg.n_test, "times": cfg.times.tolist(),
+        "passed": result["passed"], "conclusive": result["conclusive"],
+        "rule": rule_text(result["z_crit"], cfg.tolerance), "z_crit": result["z_crit"],
+        "tolerance": cfg.tolerance, "n_comparisons": result["n_comparisons"],
+        "worst": {"quantity": worst.name, "N": worst.N, "t": float(worst.t[i]),
+                  "theory": float(worst.theory[i]), "sim_mean": float(worst.sim_mean[i]),
+                  "sim_sem": float(worst.sim_sem[i]), "z": float(worst.z[i]),
+                  "abs_err": float(abs(worst.diff[i])), "allowed": float(worst.allowed[i])},
+        "per_N": per_N,
+    }
+    write_json(out / "check.json", summary)
+    _plot(out / "check.png", compiled.meta["observables"], comps, cfg.Ns)
+
+
+def _plot(path, observables, comps, Ns) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(Ns), figsize=(4.5 * len(Ns), 3.6), squeeze=False)
+    for ax, N in zip(axes[0], Ns):
+        for k, name in enumerate(observables):
+            c = next(c for c in comps if c.N == N and c.name == name)
+            m = c.t > 0
+            line, = ax.plot(c.t[m], c.theory[m], lw=1.6, label=f"{name} theory")
+            ax.errorbar(c.t[m], c.sim_mean[m], yerr=c.sim_sem[m], fmt="o", ms=3.5,
+                        color=line.get_color(), label=f"{name} simulation")
+        ax.set_xscale("log")
+        if all(np.all(c.theory[c.t > 0] > 0) for c in comps if c.N == N and c.name in observables):
+            ax.set_yscale("log")
+        ax.set_xlabel("t = steps / N")
+        ax.set_title(f"N = {N}")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+    write_figure(path, fig)
+    plt.close(fig)
