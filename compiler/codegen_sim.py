@@ -22,6 +22,7 @@ from .codegen import KernelPrinter
 from .expand import Expander, collapse_delta_sums
 from .model_ir import ModelIR
 from .symbols import Mean
+from .update_rules import rule_for
 
 _TEMPLATES = Path(__file__).with_name("templates")
 
@@ -123,7 +124,9 @@ class _SimWriter:
     # --------------------------------------------------------------- module
     def module(self) -> str:
         ir = self.ir
-        loss = self.expander.freshen(ir.loss)
+        rule = rule_for(ir)
+        loss = self.expander.freshen(ir.loss_outputs)
+        values = {s: self.expander.freshen(e) for s, e in ir.output_values().items()}
         grads = []
         for v in self.vectors:
             if v not in ir.trains:
@@ -131,7 +134,7 @@ class _SimWriter:
             fam = ir.families[v]
             a = fam.index_symbol
             for x in ir.inputs:
-                g = -ir.trains[v].lr * sp.diff(loss, ir.field_base(v, x)[a])
+                g = rule.vector_step(ir, loss, values, v, x, a)
                 name = f"_sim_phi_{v}_{x}"
                 self.expr_function(name, g, [a.name])
                 grads.append(("vector", v, x, name))
@@ -140,8 +143,7 @@ class _SimWriter:
                 continue
             fam = ir.families[s]
             a = fam.index_symbol
-            tr = ir.trains[s]
-            g = -tr.lr * (sp.diff(loss, fam.base[a]) + tr.decay * fam.base[a])
+            g = rule.scalar_step(ir, loss, values, s, a)
             name = f"_sim_dtheta_{s}"
             self.expr_function(name, g, [a.name])
             grads.append(("scalar", s, None, name))
@@ -179,11 +181,11 @@ class _SimWriter:
                 out.append(f"{indent}fill_normal(rs, Z_{r}, sd_{r})")
         return out
 
-    def _prologue(self, indent: str) -> list[str]:
+    def _prologue(self, indent: str, extra=()) -> list[str]:
         ir = self.ir
         out = [f"{indent}n = X_{next(iter(ir.inputs))}.shape[0]",
                f"{indent}inv_sqrt_n = 1.0 / math.sqrt(n)"]
-        syms = set()
+        syms = set(extra)
         for inp in ir.inputs.values():
             syms |= inp.var.free_symbols
         for r in self.randoms:
@@ -210,32 +212,57 @@ class _SimWriter:
         ir = self.ir
         gbufs = [f"G_{v}_{x}" for kind, v, x, _ in grads if kind == "vector"]
         dbufs = [f"D_{s}" for kind, s, _, _ in grads if kind == "scalar"]
-        args = ["n_steps", "P", "rs"] + self.buffers() + gbufs + dbufs
-        out = ["@njit(cache=True)", f"def sim_steps({', '.join(args)}):"]
-        out += self._prologue("    ")
-        out.append("    for step in range(n_steps):")
-        out += self._draw_body("        ")
+        trained = [v for v in self.vectors if v in ir.trains]
+        acc = [f"DU_{v}" for v in trained] + [f"DS_{d[2:]}" for d in dbufs]
+        args = ["n_steps", "P", "rs"] + self.buffers() + gbufs + dbufs + acc
+        rule = rule_for(ir)
+        out = ["@njit(cache=True)", f"def sim_steps({', '.join(args)}):",
+               '    """n_steps SGD steps, each on a batch of fresh samples (t = steps / N)."""']
+        out += self._prologue("    ", ir.batch.free_symbols)
+        out.append(f"    n_batch = int({self.printer.doprint(ir.batch)} + 0.5)")
+        out.append("    inv_b = 1.0 / n_batch")
+        for v in trained:
+            out.append(f"    keep_{v} = 1.0 + ({self.printer.doprint(rule.vector_decay(ir, v))}) / n")
         call = ", ".join(["P"] + self.sample_args)
-        for kind, v, x, fname in grads:
-            buf = f"G_{v}_{x}" if kind == "vector" else f"D_{v}"
-            out.append(f"        for a in range({buf}.shape[0]):")
-            out.append(f"            {buf}[a] = {fname}({call}, a)")
-        for v in self.vectors:
-            if v not in ir.trains:
-                continue
-            tr = ir.trains[v]
-            decay = self.printer.doprint(tr.lr * tr.decay)
-            out.append(f"        keep = 1.0 - ({decay}) / n")
-            out.append(f"        for a in range(U_{v}.shape[0]):")
-            coefs = [f"G_{v}_{x}[a] * inv_sqrt_n" for x in ir.inputs]
-            out.append(f"            " + "; ".join(f"c{j} = {c}" for j, c in enumerate(coefs)))
-            upd = " + ".join(f"c{j} * X_{x}[i]" for j, x in enumerate(ir.inputs))
-            out.append(f"            for i in range(n):")
-            out.append(f"                U_{v}[a, i] = keep * U_{v}[a, i] + {upd}")
-        for kind, s, _, _ in grads:
-            if kind == "scalar":
-                out.append(f"        for a in range(S_{s}.shape[0]):")
-                out.append(f"            S_{s}[a] += D_{s}[a] / n")
+
+        def sample(indent: str) -> list[str]:
+            lines = self._draw_body(indent)
+            for kind, v, x, fname in grads:
+                buf = f"G_{v}_{x}" if kind == "vector" else f"D_{v}"
+                lines.append(f"{indent}for a in range({buf}.shape[0]):")
+                lines.append(f"{indent}    {buf}[a] = {fname}({call}, a)")
+            return lines
+
+        upd = {v: " + ".join(f"G_{v}_{x}[a] * inv_sqrt_n * X_{x}[i]" for x in ir.inputs) for v in trained}
+        out.append("    for step in range(n_steps):")
+        out.append("        if n_batch == 1:")
+        out += sample("            ")
+        for v in trained:
+            out.append(f"            for a in range(U_{v}.shape[0]):")
+            out.append(f"                for i in range(n):")
+            out.append(f"                    U_{v}[a, i] = keep_{v} * U_{v}[a, i] + {upd[v]}")
+        for d in dbufs:
+            out.append(f"            for a in range(S_{d[2:]}.shape[0]):")
+            out.append(f"                S_{d[2:]}[a] += {d}[a] / n")
+        out.append("        else:")
+        for a in acc:
+            out.append(f"            {a}[:] = 0.0")
+        out.append("            for b in range(n_batch):")
+        out += sample("                ")
+        for v in trained:
+            out.append(f"                for a in range(U_{v}.shape[0]):")
+            out.append(f"                    for i in range(n):")
+            out.append(f"                        DU_{v}[a, i] += inv_b * ({upd[v]})")
+        for d in dbufs:
+            out.append(f"                for a in range({d}.shape[0]):")
+            out.append(f"                    DS_{d[2:]}[a] += inv_b * {d}[a]")
+        for v in trained:
+            out.append(f"            for a in range(U_{v}.shape[0]):")
+            out.append(f"                for i in range(n):")
+            out.append(f"                    U_{v}[a, i] = keep_{v} * U_{v}[a, i] + DU_{v}[a, i]")
+        for d in dbufs:
+            out.append(f"            for a in range(S_{d[2:]}.shape[0]):")
+            out.append(f"                S_{d[2:]}[a] += DS_{d[2:]}[a] / n")
         return "\n".join(out) + "\n"
 
     def measure_function(self, means: list[str]) -> str:
@@ -289,6 +316,7 @@ def generate_sim(ir: ModelIR) -> tuple[str, dict]:
         "randoms": [{"name": r, "size": size(ir.families[r].size)} for r in w.randoms],
         "grads": [{"vector": v, "input": x} for v in w.vectors if v in ir.trains for x in ir.inputs],
         "dthetas": [s for s in w.scalars if s in ir.trains],
+        "trained_vectors": [v for v in w.vectors if v in ir.trains],
         "n_means": sum(len(e.atoms(Mean)) for e in ir.observables.values()),
     }
     return src, layout

@@ -28,6 +28,7 @@ from .expand import Expander
 from .expectation import Expectation
 from .model_ir import ModelIR
 from .symbols import Mean, Sgn, Step
+from .update_rules import rule_for
 
 def _sign_as_step(e: sp.Expr) -> sp.Expr:
     """sign(z) = 2Θ(z) − 1, so that sign teachers reuse the step atoms."""
@@ -160,15 +161,16 @@ class OnlineDerivation:
                 out.append(t)
         return merge_terms(out)
 
-    def phi(self, loss: sp.Expr, fam: str, inp: str, a: sp.Expr) -> sp.Expr:
-        tr = self.ir.trains.get(fam)
-        if tr is None:
-            return sp.S.Zero
-        return -tr.lr * sp.diff(loss, self.ir.field_base(fam, inp)[a])
+    def values(self) -> dict:
+        return {s: self.prepared(e) for s, e in self.ir.output_values().items()}
+
+    def phi(self, fam: str, inp: str, a: sp.Expr) -> sp.Expr:
+        return self.rule.vector_step(self.ir, self.loss_outputs, self.values(), fam, inp, a)
 
     def derive(self) -> EquationIR:
         ir = self.ir
-        loss = self.prepared(ir.loss)
+        self.rule = rule_for(ir)
+        self.loss_outputs = self.prepared(ir.loss_outputs)
         for b in self.blocks:
             if not b.evolves:
                 continue
@@ -176,25 +178,19 @@ class OnlineDerivation:
                 u, w = b.families
                 a, c = (i if ir.families[f].index else sp.Integer(0) for i, f in zip(b.indices, b.families))
                 rhs = sp.S.Zero
+                square = self.rule.square_factor(ir)
                 for x, inp in ir.inputs.items():
-                    pu, pw = self.phi(loss, u, x, a), self.phi(loss, w, x, c)
+                    pu, pw = self.phi(u, x, a), self.phi(w, x, c)
                     lu, lw = ir.field_base(u, x)[a], ir.field_base(w, x)[c]
-                    rhs += pu * lw + pw * lu + inp.var * pu * pw
+                    rhs += pu * lw + pw * lu + square * inp.var * pu * pw
                 b.terms = self.expect(rhs)
-                decay = sp.S.Zero
-                for fam in (u, w):
-                    if fam in ir.trains:
-                        decay += ir.trains[fam].lr * ir.trains[fam].decay
+                decay = self.rule.vector_decay(ir, u) + self.rule.vector_decay(ir, w)
                 if decay != 0:
-                    b.terms.append(Term(-decay * b.array[a, c], (), -decay * b.array[a, c]))
+                    b.terms.append(Term(decay * b.array[a, c], (), decay * b.array[a, c]))
             else:
                 (fam,) = b.families
                 a = b.indices[0] if ir.families[fam].index else sp.Integer(0)
-                tr = ir.trains[fam]
-                theta = ir.families[fam].base[a]
-                b.terms = self.expect(-tr.lr * sp.diff(loss, theta))
-                if tr.decay != 0:
-                    b.terms.append(Term(-tr.lr * tr.decay * b.array[a], (), -tr.lr * tr.decay * theta))
+                b.terms = self.expect(self.rule.scalar_step(ir, self.loss_outputs, self.values(), fam, a))
         scal = {ir.families[b.families[0]].base: b.array for b in self.blocks if b.kind == "scalar"}
         for b in self.blocks:
             b.terms = [Term(t.coef.xreplace(scal), t.sums, t.display) for t in b.terms]

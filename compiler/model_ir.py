@@ -60,6 +60,7 @@ class Train:
     target: str
     lr: sp.Expr
     decay: sp.Expr
+    backward: tuple[tuple[str, str], ...] = ()     # (forward scalar, backward scalar)
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,14 @@ class ModelIR:
     orders: list[Order]
     observables: dict[str, sp.Expr]
     fields: dict[tuple[str, str], sp.IndexedBase] = field(default_factory=dict)
+    loss_outputs: sp.Expr = sp.S.Zero       # the loss in output symbols ``out_yhat`` …
+    batch: sp.Expr = sp.S.One               # fresh samples per step
+
+    def output_symbol(self, name: str) -> sp.Symbol:
+        return sp.Symbol(f"out_{name}", real=True)
+
+    def output_values(self) -> dict[sp.Symbol, sp.Expr]:
+        return {self.output_symbol(n): e for n, e in self.outputs.items()}
 
     def param(self, name: str) -> sp.Symbol:
         return sp.Symbol(name, real=True)
@@ -121,7 +130,7 @@ class _Lower:
     def __init__(self, cm: CheckedModel):
         self.cm = cm
         self.ir: ModelIR | None = None
-        self._fresh = 0
+        self.keep_outputs = False
 
     def size(self, s) -> sp.Expr:
         return sp.Integer(s) if isinstance(s, int) else sp.Symbol(s, integer=True, positive=True)
@@ -140,7 +149,7 @@ class _Lower:
             if e.name in scope:
                 return scope[e.name] + 1      # an index used as a number is 1-based
             if e.name in ir.outputs:
-                return ir.outputs[e.name]
+                return ir.output_symbol(e.name) if self.keep_outputs else ir.outputs[e.name]
             fam = ir.families.get(e.name)
             if fam is not None:
                 return fam.base[0]
@@ -228,10 +237,17 @@ class _Lower:
                         args = ((key, self.expr(st.dist.args[0], {})),) + args
                     ir.families[st.name] = Family(st.name, "random", net.role, idx, size,
                                                   st.dist.name, args)
-        ir.loss = self.expr(m.loss.value, {})
+        self.keep_outputs = True
+        ir.loss_outputs = self.expr(m.loss.value, {})
+        self.keep_outputs = False
+        ir.loss = ir.loss_outputs.xreplace(ir.output_values())
         for tr in m.algorithm.trains:
             opts = {o.name: self.expr(o.value, {}) for o in tr.options}
-            ir.trains[tr.target] = Train(tr.target, opts["lr"], opts.get("decay", sp.S.Zero))
+            ir.trains[tr.target] = Train(tr.target, opts["lr"], opts.get("decay", sp.S.Zero),
+                                         tuple((b.source, b.target) for b in tr.backward))
+        for opt in m.algorithm.options:
+            if opt.name == "batch":
+                ir.batch = self.expr(opt.value, {})
         for o in m.orders:
             scope = {i: sp.Symbol(i, integer=True) for i in o.indices}
             li = self.index_value(o.left.index, scope) if o.left.index is not None else None

@@ -175,11 +175,21 @@ class Option:
 
 
 @dataclass(frozen=True)
+class Backward:
+    """`backward v -> b`: the backward pass uses b where the forward pass uses v."""
+
+    source: str
+    target: str
+    span: Span
+
+
+@dataclass(frozen=True)
 class Train:
     target: str
     options: tuple[Option, ...]
     span: Span
     target_span: Span
+    backward: tuple[Backward, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -174,9 +174,14 @@ class _ToAst(Transformer):
     def train_opt(self, meta, children):
         return ast.Option(str(children[0]), children[1], _span(meta))
 
+    def backward_opt(self, meta, children):
+        return ast.Backward(str(children[0]), str(children[1]), _span(meta))
+
     def train_stmt(self, meta, children):
         tok, *opts = children
-        return ast.Train(str(tok), tuple(opts), _span(meta), _tok_span(tok))
+        return ast.Train(str(tok), tuple(o for o in opts if isinstance(o, ast.Option)),
+                         _span(meta), _tok_span(tok),
+                         tuple(o for o in opts if isinstance(o, ast.Backward)))
 
     def algo_option(self, meta, children):
         return ast.Option(str(children[0]), children[1], _span(meta))

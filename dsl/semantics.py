@@ -29,7 +29,8 @@ RANDOM_DISTS = {"gaussian": ("var",), "bernoulli": ("p",)}
 BUILTIN_RANDOM = {"noise": "gaussian"}
 
 #: Algorithm rules known to the compiler (the registry lives in compiler/).
-ALGORITHMS = ("sgd",)
+ALGORITHMS = ("sgd", "feedback_alignment")
+ALGORITHM_OPTIONS = ("batch",)
 TRAIN_OPTIONS = ("lr", "decay")
 RUN_OPTIONS = ("method", "rtol", "atol", "dt")
 METHODS = ("dopri5", "rk4")
@@ -289,9 +290,33 @@ class _Checker:
             if "lr" not in names:
                 raise self.err(f"`train {tr.target}` needs a learning rate", tr.span,
                                expected=f"`train {tr.target} lr eta`")
+            for bw in tr.backward:
+                self.backward(bw)
+        if alg.name == "feedback_alignment" and not any(tr.backward for tr in alg.trains):
+            raise self.err("feedback alignment needs a backward replacement", alg.span,
+                           expected="`train w lr eta backward v -> b`")
         for opt in alg.options:
-            raise self.err(f"unknown algorithm option `{opt.name}`", opt.span,
-                           hint="options of a trained object go after it: `train w lr eta decay lam`")
+            if opt.name not in ALGORITHM_OPTIONS:
+                raise self.err(f"unknown algorithm option `{opt.name}`", opt.span,
+                               expected=", ".join(f"`{o} = ...`" for o in ALGORITHM_OPTIONS),
+                               hint=did_you_mean(opt.name, ALGORITHM_OPTIONS) or
+                               "options of a trained object go after it: `train w lr eta decay lam`")
+            self.expr(opt.value, scope={}, ctx="param")
+
+    def backward(self, bw: ast.Backward) -> None:
+        syms = []
+        for name in (bw.source, bw.target):
+            sym = self.symbols.get(name)
+            if sym is None:
+                raise self.unknown(name, bw.span, "a scalar",
+                                   [n for n, s in self.symbols.items() if s.kind == "scalar"])
+            if sym.kind != "scalar":
+                raise self.err(f"`{name}` is {kind_word(sym.kind)}; `backward` swaps scalars", bw.span,
+                               expected="`backward v -> b` with v, b scalars")
+            syms.append(sym)
+        if syms[0].size != syms[1].size:
+            raise self.err(f"`{bw.source}` and `{bw.target}` have different sizes", bw.span,
+                           hint="the feedback must have one entry per hidden unit")
 
     def ref_family(self, ref: ast.Ref, scope: dict[str, str | int]) -> Symbol:
         sym = self.symbols.get(ref.name)

@@ -73,6 +73,8 @@ class Simulation:
         self.Z = {r["name"]: np.empty(_size(r["size"], values)) for r in self.sim["randoms"]}
         self.G = [np.empty(self.U[g["vector"]].shape[0]) for g in self.sim["grads"]]
         self.D = [np.empty_like(self.S[s]) for s in self.sim["dthetas"]]
+        self.acc = ([np.empty_like(self.U[v]) for v in self.sim["trained_vectors"]]
+                    + [np.empty_like(self.S[s]) for s in self.sim["dthetas"]])
         self.steps = 0
 
     def _vectors(self, rng) -> dict[str, np.ndarray]:
@@ -106,7 +108,7 @@ class Simulation:
         target = int(round(t * self.N))
         n = target - self.steps
         if n > 0:
-            self.m.sim_steps(n, self.P, self.rs, *self._buffers(), *self.G, *self.D)
+            self.m.sim_steps(n, self.P, self.rs, *self._buffers(), *self.G, *self.D, *self.acc)
             self.steps = target
 
     def state(self) -> np.ndarray:
