@@ -44,7 +44,7 @@ class KernelPrinter(PythonCodePrinter):
     def _print_Symbol(self, s):
         if s.name in self.params:
             return f"p_{s.name}"
-        if s.name.startswith("z") and s.name[1:].isdigit():
+        if s.name[:1] in ("z", "e") and s.name[1:].isdigit():
             return s.name
         if s.name.startswith("m") and s.name[1:].isdigit() and not s.is_integer:
             return f"mean_{s.name[1:]}"
@@ -173,8 +173,10 @@ class _Writer:
         self.emit(f"_GH{q.name}_X = np.array({x.tolist()!r})")
         self.emit(f"_GH{q.name}_W = np.array({w.tolist()!r})")
         cov = [f"c{i}{j}" for i in range(p) for j in range(i, p)]
-        params = sorted(str(s) for s in q.integrand.free_symbols if not str(s).startswith("z"))
-        args = cov + [f"p_{s}" for s in params]
+        extras = [f"e{i}" for i in range(q.extras)]
+        params = sorted(str(s) for s in q.integrand.free_symbols
+                        if not (str(s).startswith("z") or str(s) in extras))
+        args = cov + extras + [f"p_{s}" for s in params]
         self.emit("@njit(cache=True)")
         self.emit(f"def {q.name}({', '.join(args)}):")
         # semi-definite Cholesky, unrolled: L[i][j] as l{i}{j}
@@ -233,8 +235,14 @@ class _Writer:
             self.emit(f"{indent}for {s} in range({lo}, {self.size_code(size)}):")
             indent += "    "
         self.emit(f"{indent}acc = 0.0")
-        for tn in tnames:
-            self.emit(f"{indent}acc += {tn}({', '.join(idx)}, P, {', '.join(self.arrays)})")
+        for tn, t in zip(tnames, b.terms):
+            call = f"{tn}({', '.join(idx)}, P, {', '.join(self.arrays)})"
+            if t.where is None:
+                self.emit(f"{indent}acc += {call}")
+            else:
+                cond = " and ".join(f"{i} == {v}" for i, v in zip(idx, t.where))
+                self.emit(f"{indent}if {cond}:")
+                self.emit(f"{indent}    acc += {call}")
         self.emit(f"{indent}d[{', '.join(idx)}] = acc")
         if b.symmetric:
             self.emit(f"{indent}d[{', '.join(reversed(idx))}] = acc")

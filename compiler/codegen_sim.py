@@ -22,7 +22,7 @@ from .codegen import KernelPrinter
 from .expand import Expander, collapse_delta_sums
 from .model_ir import ModelIR
 from .symbols import Mean
-from .update_rules import rule_for
+from .update_rules import Prepared, rule_for, trained
 
 _TEMPLATES = Path(__file__).with_name("templates")
 
@@ -71,6 +71,9 @@ class _SimWriter:
                 arrays[f.name] = f"S_{f.name}"
             elif f.kind == "random":
                 arrays[f.name] = f"Z_{f.name}"
+        self.overlaps = sorted(set(ir.overlaps.values()))
+        for base, (u, w) in ir.overlaps.items():
+            arrays[str(base.label)] = f"OV_{u}_{w}"
         self.printer = SimPrinter(set(ir.params), arrays, self)
         self.param_index = {p: i for i, p in enumerate(ir.params)}
         self.vectors = [f.name for f in ir.vectors]
@@ -78,7 +81,10 @@ class _SimWriter:
         self.randoms = [f.name for f in ir.randoms]
         self.fields = [(v, x) for v in self.vectors for x in ir.inputs]
         self.sample_args = ([f"F_{v}_{x}" for v, x in self.fields] + [f"S_{s}" for s in self.scalars]
-                            + [f"Z_{r}" for r in self.randoms])
+                            + [f"Z_{r}" for r in self.randoms]
+                            + [f"OV_{u}_{w}" for u, w in self.overlaps])
+        self.trained_vectors = [v for v in self.vectors if trained(ir, v)]
+        self.trained_scalars = [s for s in self.scalars if trained(ir, s)]
 
     # ------------------------------------------------------------------ bits
     def unpack(self, indent: str, expr_symbols) -> list[str]:
@@ -125,25 +131,28 @@ class _SimWriter:
     def module(self) -> str:
         ir = self.ir
         rule = rule_for(ir)
-        loss = self.expander.freshen(ir.loss_outputs)
-        values = {s: self.expander.freshen(e) for s, e in ir.output_values().items()}
+        fresh = self.expander.freshen
+        prep = Prepared(fresh(ir.loss_outputs),
+                        {s: fresh(e) for s, e in ir.output_values().items()}, fresh)
         grads = []
-        for v in self.vectors:
-            if v not in ir.trains:
-                continue
+        self.psi = {}
+        for v in self.trained_vectors:
             fam = ir.families[v]
             a = fam.index_symbol
             for x in ir.inputs:
-                g = rule.vector_step(ir, loss, values, v, x, a)
+                g = rule.vector_step(ir, prep, v, x, a)
                 name = f"_sim_phi_{v}_{x}"
                 self.expr_function(name, g, [a.name])
                 grads.append(("vector", v, x, name))
-        for s in self.scalars:
-            if s not in ir.trains:
-                continue
+            self.psi[v] = []
+            for n, d in enumerate(rule.vector_along(ir, prep, v, a)):
+                name = f"_sim_psi_{v}_{n}"
+                self.expr_function(name, d.coef, [a.name] + [j.name for j, _ in d.sums])
+                self.psi[v].append((name, d))
+        for s in self.trained_scalars:
             fam = ir.families[s]
             a = fam.index_symbol
-            g = rule.scalar_step(ir, loss, values, s, a)
+            g = rule.scalar_step(ir, prep, s, a)
             name = f"_sim_dtheta_{s}"
             self.expr_function(name, g, [a.name])
             grads.append(("scalar", s, None, name))
@@ -172,6 +181,13 @@ class _SimWriter:
             out.append(f"{indent}    for i in range(n):")
             out.append(f"{indent}        s += U_{v}[a, i] * X_{x}[i]")
             out.append(f"{indent}    F_{v}_{x}[a] = s * inv_sqrt_n")
+        for u, w in self.overlaps:
+            out.append(f"{indent}for a in range(U_{u}.shape[0]):")
+            out.append(f"{indent}    for b in range(U_{w}.shape[0]):")
+            out.append(f"{indent}        s = 0.0")
+            out.append(f"{indent}        for i in range(n):")
+            out.append(f"{indent}            s += U_{u}[a, i] * U_{w}[b, i]")
+            out.append(f"{indent}        OV_{u}_{w}[a, b] = s / n")
         for r in self.randoms:
             fam = ir.families[r]
             if fam.dist == "bernoulli":
@@ -212,8 +228,9 @@ class _SimWriter:
         ir = self.ir
         gbufs = [f"G_{v}_{x}" for kind, v, x, _ in grads if kind == "vector"]
         dbufs = [f"D_{s}" for kind, s, _, _ in grads if kind == "scalar"]
-        trained = [v for v in self.vectors if v in ir.trains]
+        trained = self.trained_vectors
         acc = [f"DU_{v}" for v in trained] + [f"DS_{d[2:]}" for d in dbufs]
+        has_psi = any(self.psi.get(v) for v in trained)
         args = ["n_steps", "P", "rs"] + self.buffers() + gbufs + dbufs + acc
         rule = rule_for(ir)
         out = ["@njit(cache=True)", f"def sim_steps({', '.join(args)}):",
@@ -235,7 +252,7 @@ class _SimWriter:
 
         upd = {v: " + ".join(f"G_{v}_{x}[a] * inv_sqrt_n * X_{x}[i]" for x in ir.inputs) for v in trained}
         out.append("    for step in range(n_steps):")
-        out.append("        if n_batch == 1:")
+        out.append(f"        if n_batch == 1 and {not has_psi}:")
         out += sample("            ")
         for v in trained:
             out.append(f"            for a in range(U_{v}.shape[0]):")
@@ -253,6 +270,18 @@ class _SimWriter:
             out.append(f"                for a in range(U_{v}.shape[0]):")
             out.append(f"                    for i in range(n):")
             out.append(f"                        DU_{v}[a, i] += inv_b * ({upd[v]})")
+            for name, d in self.psi.get(v, []):
+                indent = "                    "
+                for j, size in d.sums:
+                    count = str(int(size)) if size.is_Integer else f"n_{size.name}"
+                    out.append(f"{indent}for i_{j.name} in range({count}):")
+                    indent += "    "
+                idx = self.printer._index(d.index).replace("i_", "i_") if d.index is not None else "0"
+                jargs = "".join(f", i_{j.name}" for j, _ in d.sums)
+                out.append(f"{indent}c = inv_b * {name}({call}, a{jargs}) / n")
+                out.append(f"{indent}i_{ir.families[v].index_symbol.name} = a")
+                out.append(f"{indent}for i in range(n):")
+                out.append(f"{indent}    DU_{v}[a, i] += c * U_{d.name}[{idx}, i]")
         for d in dbufs:
             out.append(f"                for a in range({d}.shape[0]):")
             out.append(f"                    DS_{d[2:]}[a] += inv_b * {d}[a]")
@@ -314,9 +343,10 @@ def generate_sim(ir: ModelIR) -> tuple[str, dict]:
         "fields": [{"vector": v, "input": x} for v, x in w.fields],
         "scalars": [{"name": s, "size": size(ir.families[s].size)} for s in w.scalars],
         "randoms": [{"name": r, "size": size(ir.families[r].size)} for r in w.randoms],
-        "grads": [{"vector": v, "input": x} for v in w.vectors if v in ir.trains for x in ir.inputs],
-        "dthetas": [s for s in w.scalars if s in ir.trains],
-        "trained_vectors": [v for v in w.vectors if v in ir.trains],
+        "grads": [{"vector": v, "input": x} for v in w.trained_vectors for x in ir.inputs],
+        "dthetas": w.trained_scalars,
+        "trained_vectors": w.trained_vectors,
+        "overlaps": [list(o) for o in w.overlaps],
         "n_means": sum(len(e.atoms(Mean)) for e in ir.observables.values()),
     }
     return src, layout

@@ -28,11 +28,19 @@ from .expand import Expander
 from .expectation import Expectation
 from .model_ir import ModelIR
 from .symbols import Mean, Sgn, Step
-from .update_rules import rule_for
+from .update_rules import Prepared, rule_for, trained
 
 def _sign_as_step(e: sp.Expr) -> sp.Expr:
     """sign(z) = 2Θ(z) − 1, so that sign teachers reuse the step atoms."""
     return e.replace(lambda x: isinstance(x, Sgn), lambda x: 2 * Step(x.args[0]) - 1)
+
+
+def _entries(b: StateBlock):
+    """Concrete index tuples of a block with literal sizes (upper triangle if symmetric)."""
+    n = [int(x) for x in b.sizes]
+    if b.kind == "scalar":
+        return [(a,) for a in range(n[0])]
+    return [(a, c) for a in range(n[0]) for c in range(a if b.symmetric else 0, n[1])]
 
 
 def canonical_dummies(t: Term) -> Term:
@@ -102,8 +110,9 @@ class OnlineDerivation:
         declared = {(o.left, o.right): o for o in ir.orders}
         blocks = []
         used_names = {o.name for o in ir.orders} | set(ir.families) | set(ir.params)
-        for i, u in enumerate(vecs):
-            for w in vecs[i:]:
+        for i, first in enumerate(vecs):
+            for second in vecs[i:]:
+                u, w = first, second
                 o = declared.get((u.name, w.name))
                 if o is None and (w.name, u.name) in declared:
                     o = declared[(w.name, u.name)]
@@ -117,7 +126,7 @@ class OnlineDerivation:
                 if labels[0] == labels[1]:
                     labels = (labels[0], labels[1] + "2")
                 idx = tuple(sp.Symbol(n, integer=True) for n in labels)
-                evolves = u.name in ir.trains or w.name in ir.trains
+                evolves = trained(ir, u.name) or trained(ir, w.name)
                 blocks.append(StateBlock(name, "overlap", (u.name, w.name), idx, (u.size, w.size),
                                          u.name == w.name, evolves, labels=labels,
                                          indexed=(u.index is not None, w.index is not None)))
@@ -126,7 +135,7 @@ class OnlineDerivation:
         for s in ir.scalars:
             label = s.index or "a"
             blocks.append(StateBlock(s.name, "scalar", (s.name,), (sp.Symbol(label, integer=True),),
-                                     (s.size,), False, s.name in ir.trains, labels=(label,),
+                                     (s.size,), False, trained(ir, s.name), labels=(label,),
                                      indexed=(s.index is not None,)))
         return blocks
 
@@ -161,47 +170,84 @@ class OnlineDerivation:
                 out.append(t)
         return merge_terms(out)
 
-    def values(self) -> dict:
-        return {s: self.prepared(e) for s, e in self.ir.output_values().items()}
+    def prepared_rule_input(self) -> Prepared:
+        return Prepared(self.prepared(self.ir.loss_outputs),
+                        {s: self.prepared(e) for s, e in self.ir.output_values().items()},
+                        self.prepared)
 
     def phi(self, fam: str, inp: str, a: sp.Expr) -> sp.Expr:
-        return self.rule.vector_step(self.ir, self.loss_outputs, self.values(), fam, inp, a)
+        return self.rule.vector_step(self.ir, self.prepared_rule_input(), fam, inp, a)
+
+    def along(self, u: str, a: sp.Expr, w: str, c: sp.Expr) -> sp.Expr:
+        """Σ_(v,b) E[ψ_{a,vb}] O(v_b, w_c): the part of dO/dt from moves along vectors."""
+        total = sp.S.Zero
+        for d in self.rule.vector_along(self.ir, self.prepared_rule_input(), u, a):
+            term = d.coef * self.ir.overlap_base(d.name, w)[d.index, c]
+            for j, n in reversed(d.sums):
+                term = sp.Sum(term, (j, 0, n - 1))
+            total += term
+        return total
+
+    def block_rhs(self, b: StateBlock, idx: tuple) -> list[Term]:
+        """Terms of d(block entry idx)/dt; idx holds symbols or integers."""
+        ir = self.ir
+        if b.kind == "scalar":
+            return self.expect(self.rule.scalar_step(ir, self.prepared_rule_input(), b.families[0], idx[0]))
+        u, w = b.families
+        a, c = idx
+        rhs = sp.S.Zero
+        square = self.rule.square_factor(ir)
+        for x, inp in ir.inputs.items():
+            pu, pw = self.phi(u, x, a), self.phi(w, x, c)
+            lu, lw = ir.field_base(u, x)[a], ir.field_base(w, x)[c]
+            rhs += pu * lw + pw * lu + square * inp.var * pu * pw
+        rhs += self.along(u, a, w, c) + self.along(w, c, u, a)
+        terms = self.expect(rhs)
+        decay = self.rule.vector_decay(ir, u) + self.rule.vector_decay(ir, w)
+        if decay != 0:
+            terms.append(Term(decay * b.array[a, c], (), decay * b.array[a, c]))
+        return terms
 
     def derive(self) -> EquationIR:
         ir = self.ir
         self.rule = rule_for(ir)
-        self.loss_outputs = self.prepared(ir.loss_outputs)
         for b in self.blocks:
             if not b.evolves:
                 continue
-            if b.kind == "overlap":
-                u, w = b.families
-                a, c = (i if ir.families[f].index else sp.Integer(0) for i, f in zip(b.indices, b.families))
-                rhs = sp.S.Zero
-                square = self.rule.square_factor(ir)
-                for x, inp in ir.inputs.items():
-                    pu, pw = self.phi(u, x, a), self.phi(w, x, c)
-                    lu, lw = ir.field_base(u, x)[a], ir.field_base(w, x)[c]
-                    rhs += pu * lw + pw * lu + square * inp.var * pu * pw
-                b.terms = self.expect(rhs)
-                decay = self.rule.vector_decay(ir, u) + self.rule.vector_decay(ir, w)
-                if decay != 0:
-                    b.terms.append(Term(decay * b.array[a, c], (), decay * b.array[a, c]))
+            generic = tuple(i if ir.families[f].index else sp.Integer(0)
+                            for i, f in zip(b.indices, b.families))
+            if all(n.is_Integer for n in b.sizes) and any(int(n) > 1 for n in b.sizes):
+                # literal sizes: one set of terms per entry, so that sums unrolled
+                # inside nonlinear functions meet concrete indices (fewer Gaussian leaves)
+                b.terms = []
+                for entry in _entries(b):
+                    where = tuple(sp.Integer(i) for i in entry)
+                    b.terms += [Term(t.coef, t.sums, t.display, entry) for t in self.block_rhs(b, where)]
             else:
-                (fam,) = b.families
-                a = b.indices[0] if ir.families[fam].index else sp.Integer(0)
-                b.terms = self.expect(self.rule.scalar_step(ir, self.loss_outputs, self.values(), fam, a))
-        scal = {ir.families[b.families[0]].base: b.array for b in self.blocks if b.kind == "scalar"}
-        for b in self.blocks:
-            b.terms = [Term(t.coef.xreplace(scal), t.sums, t.display) for t in b.terms]
+                b.terms = self.block_rhs(b, generic)
         observables = [self.observable(n, e) for n, e in ir.observables.items()]
+        for b in self.blocks:
+            b.terms = [Term(self.state_refs(t.coef), t.sums, t.display, t.where) for t in b.terms]
         for o in observables:
-            o.expr = o.expr.xreplace(scal)
-            o.means = [[Term(t.coef.xreplace(scal), t.sums, t.display) for t in m] for m in o.means]
+            o.expr = self.state_refs(o.expr)
+            o.means = [[Term(self.state_refs(t.coef), t.sums, t.display) for t in m] for m in o.means]
         vectors = [VectorInit(v.name, v.size, v.dist, v.arg("scale", sp.S.One)) for v in ir.vectors]
         scalars = [ScalarInit(s.name, s.size, s.index_symbol, s.init) for s in ir.scalars]
         return EquationIR(ir.name, list(ir.params), sorted(ir.int_params), self.blocks, observables,
                           dict(self.exp.quadratures), set(self.exp.mask_arities), vectors, scalars)
+
+    def state_refs(self, e: sp.Expr) -> sp.Expr:
+        """Scalars and overlaps (deterministic as N → ∞) read the state arrays."""
+        repl = {}
+        for i in e.atoms(sp.Indexed):
+            fam = self.ir.families.get(str(i.base.label))
+            if fam is not None and fam.kind == "scalar":
+                blk = next(b for b in self.blocks if b.kind == "scalar" and b.families == (fam.name,))
+                repl[i] = blk.array[i.indices[0]]
+            elif i.base in self.ir.overlaps:
+                u, w = self.ir.overlaps[i.base]
+                repl[i] = self.overlap(u, i.indices[0], w, i.indices[1])
+        return e.xreplace(repl)
 
     def observable(self, name: str, e: sp.Expr) -> Observable:
         means: list = []

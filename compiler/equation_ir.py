@@ -21,6 +21,7 @@ class Term:
     coef: sp.Expr
     sums: tuple[tuple[sp.Symbol, sp.Expr], ...]
     display: sp.Expr                     # the same term with expectations shown as E[…]
+    where: tuple[int, ...] | None = None  # only for this entry (blocks of literal size)
 
 
 @dataclass
@@ -49,7 +50,8 @@ class Quadrature:
 
     name: str
     dim: int
-    integrand: sp.Expr                   # in symbols z0 … z{dim-1} and parameters
+    integrand: sp.Expr                   # in z0 … z{dim-1}, e0 … (extras) and parameters
+    extras: int = 0                      # deterministic arguments after the covariance
 
 
 @dataclass
@@ -95,7 +97,8 @@ class EquationIR:
             parts.append(f"block {b.name} {b.kind} {b.families} {b.indices} {b.sizes} "
                          f"{b.symmetric} {b.evolves}")
             for t in b.terms:
-                parts.append(sp.srepr(t.coef) + sp.srepr(sp.Tuple(*[sp.Tuple(*s) for s in t.sums])))
+                parts.append(sp.srepr(t.coef) + sp.srepr(sp.Tuple(*[sp.Tuple(*s) for s in t.sums]))
+                             + repr(t.where))
         for o in self.observables:
             parts.append(f"obs {o.name} {sp.srepr(o.expr)}")
             for terms in o.means:

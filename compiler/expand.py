@@ -61,7 +61,7 @@ class Expander:
         return [t for t in (resolve_deltas(t) for t in raw) if t.coef != 0]
 
     def _terms(self, e: sp.Expr) -> list[RawTerm]:
-        if not self.is_random(e):
+        if not self.is_random(e) and not e.has(sp.Sum):
             return [RawTerm(e, (), ())] if e != 0 else []
         if isinstance(e, sp.Add):
             return [t for a in e.args for t in self._terms(a)]
@@ -71,6 +71,8 @@ class Expander:
                 parts = self._terms(a)
                 out = [x * y for x in out for y in parts]
             return out
+        if isinstance(e, sp.Sum) and (e.limits[0][2] - e.limits[0][1]).is_Integer:
+            return self._terms(unroll_fixed_sums(e))      # literal size: write the sum out
         if isinstance(e, sp.Sum):
             body, (j, lo, hi) = e.function, e.limits[0]
             jj = self.fresh(j)
@@ -88,11 +90,14 @@ class Expander:
                 return out
             return [RawTerm(sp.S.One, (), (e.base,) * int(e.exp))]
         if e.has(sp.Sum):
+            e = unroll_fixed_sums(e)
+        if e.has(sp.Sum):
             raise StatcError(
                 f"cannot take the expectation of `{e}`: a sum over hidden units sits inside "
                 "a nonlinear function",
                 hint="statc expands expectations term by term; write the loss as a polynomial in the "
-                     "outputs (e.g. a squared error) or use an output without a sum")
+                     "outputs (e.g. a squared error), or give the index a literal size "
+                     "(`w[k in 1..2]`) so that the sum can be unrolled")
         return [RawTerm(sp.S.One, (), (e,))]
 
 
@@ -132,3 +137,15 @@ def collapse_delta_sums(e: sp.Expr) -> sp.Expr:
     if not e.args or not e.has(sp.Sum):
         return e
     return e.func(*[collapse_delta_sums(a) for a in e.args])
+
+
+def unroll_fixed_sums(e: sp.Expr) -> sp.Expr:
+    """Write out sums whose size is a literal number (``w[k in 1..2]``)."""
+    def unroll(x):
+        if isinstance(x, sp.Sum):
+            body, (j, lo, hi) = x.function, x.limits[0]
+            if (hi - lo).is_Integer:
+                body = unroll_fixed_sums(body)
+                return sp.Add(*[body.xreplace({j: lo + i}) for i in range(int(hi - lo) + 1)])
+        return x
+    return e.replace(lambda x: isinstance(x, sp.Sum), unroll)

@@ -214,17 +214,17 @@ class Expectation:
         leaves = sorted(set().union(*[_leaves(f, self.bases) for f in factors]), key=str)
         zs = [sp.Symbol(f"z{i}", real=True) for i in range(len(leaves))]
         integrand = sp.Mul(*factors).xreplace(dict(zip(leaves, zs)))
-        stray = [i for i in integrand.atoms(sp.Indexed)]
-        if stray:
-            raise StatcError(f"cannot integrate `{sp.Mul(*factors)}`: `{stray[0]}` is not a Gaussian "
-                             "field", hint="only fields and random scalars may sit inside functions")
-        params = sorted(integrand.free_symbols - set(zs), key=str)
+        # deterministic quantities inside the integrand (scalars, overlaps) become arguments
+        extras = sorted(integrand.atoms(sp.Indexed), key=str)
+        es = [sp.Symbol(f"e{i}", real=True) for i in range(len(extras))]
+        integrand = integrand.xreplace(dict(zip(extras, es)))
+        params = sorted(integrand.free_symbols - set(zs) - set(es), key=str)
         key = hashlib.sha256(sp.srepr(integrand).encode()).hexdigest()[:10]
         name = f"quad{len(zs)}_{key}"
-        self.quadratures[name] = Quadrature(name, len(zs), integrand)
+        self.quadratures[name] = Quadrature(name, len(zs), integrand, len(es))
         args = [self.leaf_cov(leaves[i], leaves[j])
                 for i in range(len(leaves)) for j in range(i, len(leaves))]
-        return sp.Function(name)(*args, *params)
+        return sp.Function(name)(*args, *extras, *params)
 
     # ------------------------------------------------------------------ term
     def term(self, raw: RawTerm) -> Term | None:

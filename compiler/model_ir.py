@@ -64,6 +64,31 @@ class Train:
 
 
 @dataclass(frozen=True)
+class Direction:
+    """One term ``coef · target`` of an explicit update direction.
+
+    ``target`` is ``("input", x, None)`` or ``("vector", v, index)``; ``sums``
+    are sums over indices of the target (Σ_l c_l w_l).
+    """
+
+    coef: sp.Expr
+    kind: str
+    name: str
+    index: sp.Expr | None
+    sums: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()
+
+
+@dataclass(frozen=True)
+class ExplicitUpdate:
+    """``update u[a] += …``: for vectors a list of directions, for scalars a number."""
+
+    target: str
+    index: sp.Symbol | None
+    directions: tuple[Direction, ...] = ()
+    value: sp.Expr | None = None
+
+
+@dataclass(frozen=True)
 class Order:
     """An order parameter ``name[a,b] = left[a].right[b]`` (an overlap block)."""
 
@@ -91,6 +116,14 @@ class ModelIR:
     fields: dict[tuple[str, str], sp.IndexedBase] = field(default_factory=dict)
     loss_outputs: sp.Expr = sp.S.Zero       # the loss in output symbols ``out_yhat`` …
     batch: sp.Expr = sp.S.One               # fresh samples per step
+    updates: dict[str, ExplicitUpdate] = field(default_factory=dict)
+    overlaps: dict[sp.IndexedBase, tuple[str, str]] = field(default_factory=dict)
+
+    def overlap_base(self, u: str, w: str) -> sp.IndexedBase:
+        """``u[a].w[b]`` inside an expression: the overlap u_a·w_b/N (not random)."""
+        base = sp.IndexedBase(f"{u}:{w}", real=True)
+        self.overlaps[base] = (u, w)
+        return base
 
     def output_symbol(self, name: str) -> sp.Symbol:
         return sp.Symbol(f"out_{name}", real=True)
@@ -153,6 +186,8 @@ class _Lower:
             fam = ir.families.get(e.name)
             if fam is not None:
                 return fam.base[0]
+            if e.name == "pi" and e.name not in ir.params:
+                return sp.pi
             return ir.param(e.name)
         if isinstance(e, ast.Indexed):
             fam = ir.families[e.name]
@@ -202,7 +237,53 @@ class _Lower:
         right, ri = self.ref(e.right, scope)
         if right in ir.inputs:
             return ir.field_base(left, right)[li]
-        raise NotImplementedError("overlaps inside expressions are not supported yet")
+        return ir.overlap_base(left, right)[li, ri]
+
+    def directions(self, e, scope) -> list[Direction]:
+        """Decompose a checked update direction into coefficient × target terms."""
+        ir = self.ir
+        if isinstance(e, (ast.Name, ast.Indexed)) and (e.name in ir.inputs or
+                                                       ir.families.get(e.name, None) is not None
+                                                       and ir.families[e.name].kind == "vector"):
+            if e.name in ir.inputs:
+                return [Direction(sp.S.One, "input", e.name, None)]
+            idx = self.index_value(e.indices[0], scope) if isinstance(e, ast.Indexed) else sp.Integer(0)
+            return [Direction(sp.S.One, "vector", e.name, idx)]
+        if isinstance(e, ast.Neg):
+            return [Direction(-d.coef, d.kind, d.name, d.index, d.sums) for d in self.directions(e.operand, scope)]
+        if isinstance(e, ast.BinOp) and e.op in "+-":
+            sign = 1 if e.op == "+" else -1
+            right = [Direction(sign * d.coef, d.kind, d.name, d.index, d.sums)
+                     for d in self.directions(e.right, scope)]
+            return self.directions(e.left, scope) + right
+        if isinstance(e, ast.BinOp) and e.op in "*/":
+            if self.is_direction(e.left):
+                dirs, coef = self.directions(e.left, scope), self.expr(e.right, scope)
+                coef = 1 / coef if e.op == "/" else coef
+            else:
+                dirs, coef = self.directions(e.right, scope), self.expr(e.left, scope)
+            return [Direction(coef * d.coef, d.kind, d.name, d.index, d.sums) for d in dirs]
+        if isinstance(e, ast.SumExpr):
+            j = sp.Symbol(e.index, integer=True)
+            inner = dict(scope)
+            inner[e.index] = j
+            size = self.sum_size(e)
+            return [Direction(d.coef, d.kind, d.name, d.index, d.sums + ((j, size),))
+                    for d in self.directions(e.body, inner)]
+        raise AssertionError("checked by the semantic pass")  # pragma: no cover
+
+    def is_direction(self, e) -> bool:
+        """Whether an AST node contains a bare input or vector (an update direction)."""
+        if isinstance(e, (ast.Name, ast.Indexed)):
+            fam = self.ir.families.get(e.name)
+            return e.name in self.ir.inputs or (fam is not None and fam.kind == "vector")
+        if isinstance(e, ast.Neg):
+            return self.is_direction(e.operand)
+        if isinstance(e, ast.BinOp):
+            return self.is_direction(e.left) or self.is_direction(e.right)
+        if isinstance(e, ast.SumExpr):
+            return self.is_direction(e.body)
+        return False
 
     def run(self) -> ModelIR:
         cm, m = self.cm, self.cm.model
@@ -248,6 +329,14 @@ class _Lower:
         for opt in m.algorithm.options:
             if opt.name == "batch":
                 ir.batch = self.expr(opt.value, {})
+        for up in m.algorithm.updates:
+            fam = ir.families[up.target]
+            a = sp.Symbol(up.index, integer=True) if up.index else None
+            scope = {up.index: a} if up.index else {}
+            if fam.kind == "scalar":
+                ir.updates[up.target] = ExplicitUpdate(up.target, a, value=self.expr(up.value, scope))
+            else:
+                ir.updates[up.target] = ExplicitUpdate(up.target, a, tuple(self.directions(up.value, scope)))
         for o in m.orders:
             scope = {i: sp.Symbol(i, integer=True) for i in o.indices}
             li = self.index_value(o.left.index, scope) if o.left.index is not None else None

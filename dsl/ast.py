@@ -193,12 +193,29 @@ class Train:
 
 
 @dataclass(frozen=True)
+class Update:
+    """`update w[k] += <vector expression>`: an explicit (non-gradient) rule.
+
+    For a vector the right side is linear in inputs and vectors; the
+    coefficient of an input x is scaled by 1/√N, that of a vector by 1/N.
+    For a scalar the right side is a number, scaled by 1/N.
+    """
+
+    target: str
+    index: str | None
+    value: "Expr"
+    span: Span
+    target_span: Span
+
+
+@dataclass(frozen=True)
 class Algorithm:
     name: str
     trains: tuple[Train, ...]
     options: tuple[Option, ...]
     span: Span
     name_span: Span
+    updates: tuple[Update, ...] = ()
 
 
 @dataclass(frozen=True)

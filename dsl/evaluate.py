@@ -25,6 +25,8 @@ def evaluate(e: ast.Expr, env: dict[str, float]) -> float:
     if isinstance(e, ast.Num):
         return e.value
     if isinstance(e, ast.Name):
+        if e.name == "pi" and "pi" not in env:
+            return math.pi
         if e.name not in env:
             raise StatcError(f"`{e.name}` has no numeric value here", e.span)
         return float(env[e.name])

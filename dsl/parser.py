@@ -183,6 +183,11 @@ class _ToAst(Transformer):
                          _span(meta), _tok_span(tok),
                          tuple(o for o in opts if isinstance(o, ast.Backward)))
 
+    def update_stmt(self, meta, children):
+        tok, idx, value = children
+        return ast.Update(str(tok), str(idx) if idx is not None else None, value, _span(meta),
+                          _tok_span(tok))
+
     def algo_option(self, meta, children):
         return ast.Option(str(children[0]), children[1], _span(meta))
 
@@ -190,7 +195,9 @@ class _ToAst(Transformer):
         tok, *stmts = children
         trains = tuple(s for s in stmts if isinstance(s, ast.Train))
         options = tuple(s for s in stmts if isinstance(s, ast.Option))
-        return ("algorithm", ast.Algorithm(str(tok), trains, options, _span(meta), _tok_span(tok)), _span(meta))
+        updates = tuple(s for s in stmts if isinstance(s, ast.Update))
+        return ("algorithm", ast.Algorithm(str(tok), trains, options, _span(meta), _tok_span(tok),
+                                           updates), _span(meta))
 
     def index_names(self, meta, children):
         return tuple(str(c) for c in children)

@@ -25,11 +25,14 @@ VECTOR_DISTS = {"gaussian": ("scale",), "zeros": ()}
 INPUT_DISTS = {"gaussian": ("var",)}
 RANDOM_DISTS = {"gaussian": ("var",), "bernoulli": ("p",)}
 
+#: Built-in constants.
+CONSTANTS = ("pi",)
+
 #: Built-in random scalars available without declaration.
 BUILTIN_RANDOM = {"noise": "gaussian"}
 
 #: Algorithm rules known to the compiler (the registry lives in compiler/).
-ALGORITHMS = ("sgd", "feedback_alignment")
+ALGORITHMS = ("sgd", "feedback_alignment", "custom")
 ALGORITHM_OPTIONS = ("batch",)
 TRAIN_OPTIONS = ("lr", "decay")
 RUN_OPTIONS = ("method", "rtol", "atol", "dt")
@@ -260,10 +263,12 @@ class _Checker:
             raise self.err(f"unknown algorithm `{alg.name}`", alg.name_span,
                            expected=", ".join(f"`{a}`" for a in ALGORITHMS),
                            hint=did_you_mean(alg.name, ALGORITHMS))
-        if not alg.trains:
+        if not alg.trains and not alg.updates:
             raise self.err("the algorithm trains nothing", alg.span,
-                           expected="`train w lr eta`")
-        seen: dict[str, ast.Train] = {}
+                           expected="`train w lr eta` or `update w[k] += ...`")
+        seen: dict[str, object] = {}
+        for up in alg.updates:
+            self.update(up, seen)
         for tr in alg.trains:
             sym = self.symbols.get(tr.target)
             if sym is None:
@@ -302,6 +307,72 @@ class _Checker:
                                hint=did_you_mean(opt.name, ALGORITHM_OPTIONS) or
                                "options of a trained object go after it: `train w lr eta decay lam`")
             self.expr(opt.value, scope={}, ctx="param")
+
+    def update(self, up: ast.Update, seen: dict) -> None:
+        sym = self.symbols.get(up.target)
+        if sym is None:
+            raise self.unknown(up.target, up.target_span, "a student vector or scalar",
+                               [n for n, s in self.symbols.items() if s.kind in ("vector", "scalar")])
+        if sym.kind not in ("vector", "scalar") or sym.role != "student":
+            raise self.err(f"`{up.target}` cannot be updated: only student vectors and scalars are",
+                           up.target_span)
+        if up.target in seen:
+            raise self.err(f"`{up.target}` is updated twice", up.span)
+        seen[up.target] = up
+        scope: dict = {}
+        if sym.indexed:
+            if up.index is None:
+                raise self.err(f"`{up.target}` is indexed; name the entry", up.target_span,
+                               expected=f"`update {up.target}[{sym.index}] += ...`")
+            scope[up.index] = sym.size
+        elif up.index is not None:
+            raise self.err(f"`{up.target}` is not indexed", up.target_span)
+        if sym.kind == "scalar":
+            self.expr(up.value, scope, ctx="output")
+        else:
+            self.vector_linear(up.value, scope)
+
+    def vector_linear(self, e, scope: dict) -> None:
+        """Check an update direction: Σ (scalar) × (input or vector)."""
+        def is_vec(node) -> bool:
+            if isinstance(node, (ast.Name, ast.Indexed)):
+                sym = self.symbols.get(node.name)
+                return sym is not None and sym.kind in ("vector", "input")
+            if isinstance(node, ast.Neg):
+                return is_vec(node.operand)
+            if isinstance(node, ast.BinOp):
+                return is_vec(node.left) or is_vec(node.right)
+            if isinstance(node, ast.SumExpr):
+                return is_vec(node.body)
+            return False
+
+        if isinstance(e, (ast.Name, ast.Indexed)) and is_vec(e):
+            self.field_side(e, scope)
+            return
+        if isinstance(e, ast.Neg):
+            return self.vector_linear(e.operand, scope)
+        if isinstance(e, ast.BinOp) and e.op in "+-":
+            self.vector_linear(e.left, scope)
+            self.vector_linear(e.right, scope)
+            return
+        if isinstance(e, ast.BinOp) and e.op in "*/":
+            lv, rv = is_vec(e.left), is_vec(e.right)
+            if lv and not rv:
+                self.vector_linear(e.left, scope)
+                self.expr(e.right, scope, ctx="output")
+                return
+            if rv and not lv and e.op == "*":
+                self.expr(e.left, scope, ctx="output")
+                self.vector_linear(e.right, scope)
+                return
+        if isinstance(e, ast.SumExpr):
+            inner = dict(scope)
+            inner[e.index] = self.size_of(e.range, e.span) if e.range else self.index_sizes.get(e.index)
+            self.vector_linear(e.body, inner)
+            return
+        raise self.err("an update direction is a sum of (number) × (input or vector)", e.span,
+                       expected="e.g. `eta * err * x + c * f`",
+                       hint="inputs are scaled by 1/sqrt(N) and vectors by 1/N automatically")
 
     def backward(self, bw: ast.Backward) -> None:
         syms = []
@@ -441,6 +512,8 @@ class _Checker:
         if isinstance(e, ast.Name):
             if e.name in scope:
                 return  # an index used as a number
+            if e.name in CONSTANTS and e.name not in self.symbols:
+                return
             if e.name in BUILTIN_RANDOM and e.name not in self.symbols:
                 if ctx not in ("output", "loss", "observe"):
                     raise self.err("random scalars appear in outputs, the loss and observables", e.span)

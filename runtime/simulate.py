@@ -71,6 +71,7 @@ class Simulation:
         self.F = {(f["vector"], f["input"]): np.empty(self.U[f["vector"]].shape[0])
                   for f in self.sim["fields"]}
         self.Z = {r["name"]: np.empty(_size(r["size"], values)) for r in self.sim["randoms"]}
+        self.OV = [np.empty((self.U[u].shape[0], self.U[w].shape[0])) for u, w in self.sim["overlaps"]]
         self.G = [np.empty(self.U[g["vector"]].shape[0]) for g in self.sim["grads"]]
         self.D = [np.empty_like(self.S[s]) for s in self.sim["dthetas"]]
         self.acc = ([np.empty_like(self.U[v]) for v in self.sim["trained_vectors"]]
@@ -102,7 +103,7 @@ class Simulation:
         return ([self.U[v["name"]] for v in self.sim["vectors"]] + [self.X[x] for x in self.sim["inputs"]]
                 + [self.F[(f["vector"], f["input"])] for f in self.sim["fields"]]
                 + [self.S[s["name"]] for s in self.sim["scalars"]]
-                + [self.Z[r["name"]] for r in self.sim["randoms"]])
+                + [self.Z[r["name"]] for r in self.sim["randoms"]] + self.OV)
 
     def advance_to(self, t: float) -> None:
         target = int(round(t * self.N))
