@@ -90,7 +90,7 @@ class KernelPrinter(PythonCodePrinter):
         b, x = e.args
         if x.is_Integer and 0 < int(x) <= 4:
             base = self.parenthesize(b, 1000)
-            return "*".join([base] * int(x))
+            return "(" + "*".join([base] * int(x)) + ")"   # safe after `/`
         if x == sp.Rational(1, 2):
             return f"math.sqrt({self._print(b)})"
         if x == -1:
