@@ -98,6 +98,20 @@ class KernelPrinter(PythonCodePrinter):
         return f"{self.parenthesize(b, 1000)}**{self.parenthesize(x, 1000)}"
 
 
+def _exchangeable_pair(t: Term) -> tuple[int, int] | None:
+    """Two sums of equal range under whose exchange the term is invariant, if any.
+
+    The displayed term (coefficient × E[product]) is canonical in SymPy, so
+    the test is exact; the generated loop then runs over j1 <= j2 only.
+    """
+    for p in range(len(t.sums)):
+        for q in range(p + 1, len(t.sums)):
+            (j1, n1), (j2, n2) = t.sums[p], t.sums[q]
+            if n1 == n2 and t.display.xreplace({j1: j2, j2: j1}) == t.display:
+                return p, q
+    return None
+
+
 class _Writer:
     def __init__(self, eq: EquationIR):
         self.eq = eq
@@ -205,16 +219,24 @@ class _Writer:
     def term_function(self, name: str, t: Term, free: tuple[sp.Symbol, ...]) -> None:
         needed = {s.name for s in t.coef.free_symbols} | {s.name for _, n in t.sums for s in n.free_symbols}
         args = [f"i_{s.name}" for s in free] + ["P"] + self.arrays
-        self.emit("@njit(cache=True)")
+        # inlined into the block loop: a call per term and entry costs more than the term
+        self.emit('@njit(cache=True, inline="always")')
         self.emit(f"def {name}({', '.join(args)}):")
         self.unpack_params("    ", needed)
         self.sizes("    ")
         self.emit("    acc = 0.0")
         indent = "    "
-        for j, size in t.sums:
-            self.emit(f"{indent}for i_{j.name} in range({self.size_code(size)}):")
+        pair = _exchangeable_pair(t)
+        for n, (j, size) in enumerate(t.sums):
+            lo = f"i_{t.sums[pair[0]][0].name}" if pair and n == pair[1] else "0"
+            self.emit(f"{indent}for i_{j.name} in range({lo}, {self.size_code(size)}):")
             indent += "    "
-        self.emit(f"{indent}acc += {self.code(t.coef)}")
+        if pair:
+            a, b = (f"i_{t.sums[i][0].name}" for i in pair)
+            # the term is symmetric in these two sums: visit each unordered pair once
+            self.emit(f"{indent}acc += (1.0 if {a} == {b} else 2.0) * ({self.code(t.coef)})")
+        else:
+            self.emit(f"{indent}acc += {self.code(t.coef)}")
         self.emit("    return acc")
         self.emit()
 

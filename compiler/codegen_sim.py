@@ -176,11 +176,7 @@ class _SimWriter:
         for x, inp in ir.inputs.items():
             out.append(f"{indent}fill_normal(rs, X_{x}, sd_{x})")
         for v, x in self.fields:
-            out.append(f"{indent}for a in range(U_{v}.shape[0]):")
-            out.append(f"{indent}    s = 0.0")
-            out.append(f"{indent}    for i in range(n):")
-            out.append(f"{indent}        s += U_{v}[a, i] * X_{x}[i]")
-            out.append(f"{indent}    F_{v}_{x}[a] = s * inv_sqrt_n")
+            out.append(f"{indent}field_dots(U_{v}, X_{x}, F_{v}_{x}, inv_sqrt_n)")
         for u, w in self.overlaps:
             out.append(f"{indent}for a in range(U_{u}.shape[0]):")
             out.append(f"{indent}    for b in range(U_{w}.shape[0]):")

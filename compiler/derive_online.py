@@ -48,7 +48,7 @@ def canonical_dummies(t: Term) -> Term:
     counts: dict[str, int] = {}
     sub = {}
     sums = []
-    for j, size in t.sums:
+    for j, size in sorted(t.sums, key=lambda s: (s[0].name.split("_")[0], str(s[1]))):
         base = j.name.split("_")[0]
         counts[base] = counts.get(base, 0) + 1
         new = sp.Symbol(f"{base}_{counts[base]}", integer=True)

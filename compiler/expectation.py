@@ -109,6 +109,11 @@ def classify(f: sp.Expr, bases: set) -> list[tuple[str, Form, sp.Expr]] | None:
     return None
 
 
+def _form_key(form: Form) -> tuple:
+    """Order linear forms by the families they read, then by their text."""
+    return (tuple(sorted(str(l.base) for l, _ in form)), str(form))
+
+
 def _matchings(items: list[int]):
     if not items:
         yield []
@@ -192,23 +197,51 @@ class Expectation:
             for kind, form, m in c:
                 slots.append((kind, form))
                 mult *= m
+        # an atom E[Π f_i(z_i)] is symmetric under exchanging slots of equal kind:
+        # sort them canonically so that equal terms meet and merge
+        slots.sort(key=lambda s: (s[0], _form_key(s[1])))
         kinds = tuple(k for k, _ in slots)
-        if all(k == "z" for k in kinds):
-            return mult * self.wick([f for _, f in slots])
-        found = gaussian_atoms.lookup(kinds)
-        if found is None:
-            return self.quadrature(factors)
-        name, perm = found
-        ordered = [slots[i][1] for i in perm]
-        args = [self.form_cov(ordered[i], ordered[j])
-                for i in range(len(ordered)) for j in range(i, len(ordered))]
-        return mult * sp.Function(name)(*args)
+        forms = [f for _, f in slots]
+        C = sp.Matrix(len(forms), len(forms), lambda i, j: self.form_cov(forms[i], forms[j]))
+        value = self.slots_value(kinds, C)
+        return self.quadrature(factors) if value is None else mult * value
 
-    def wick(self, forms: list[Form]) -> sp.Expr:
-        if len(forms) % 2:
+    def slots_value(self, kinds: tuple[str, ...], C: sp.Matrix) -> sp.Expr | None:
+        """E[Π_i f_{kind_i}(z_i)], z ~ N(0, C), in closed form — or None.
+
+        Order of preference: Wick (all linear), a registered closed form, and
+        Gaussian tilting of the ``dg`` factors (Π_D √(2/π) e^{−z_D²/2} reweights
+        the Gaussian: the remaining slots see C' = C_RR − C_RD (I + C_DD)^{-1} C_DR,
+        with prefactor (2/π)^{|D|/2} det(I + C_DD)^{-1/2}), recursively.
+        """
+        p = len(kinds)
+        if p == 0:
+            return sp.S.One
+        if all(k == "z" for k in kinds):
+            return self.wick_matrix(C)
+        found = gaussian_atoms.lookup(kinds)
+        if found is not None:
+            name, perm = found
+            args = [C[perm[i], perm[j]] for i in range(p) for j in range(i, p)]
+            return sp.Function(name)(*args)
+        D = [i for i, k in enumerate(kinds) if k == "dg"]
+        if not D:
+            return None
+        R = [i for i, k in enumerate(kinds) if k != "dg"]
+        A = sp.eye(len(D)) + C.extract(D, D)
+        pref = (2 / sp.pi) ** sp.Rational(len(D), 2) / sp.sqrt(A.det())
+        if not R:
+            return pref
+        CRD = C.extract(R, D)
+        tilted = C.extract(R, R) - CRD * A.inv() * CRD.T
+        inner = self.slots_value(tuple(kinds[i] for i in R), tilted)
+        return None if inner is None else pref * inner
+
+    def wick_matrix(self, C: sp.Matrix) -> sp.Expr:
+        n = C.shape[0]
+        if n % 2:
             return sp.S.Zero
-        return sp.Add(*[sp.Mul(*[self.form_cov(forms[i], forms[j]) for i, j in m])
-                        for m in _matchings(list(range(len(forms))))])
+        return sp.Add(*[sp.Mul(*[C[i, j] for i, j in m]) for m in _matchings(list(range(n)))])
 
     def quadrature(self, factors: list[sp.Expr]) -> sp.Expr:
         leaves = sorted(set().union(*[_leaves(f, self.bases) for f in factors]), key=str)

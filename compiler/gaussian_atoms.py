@@ -407,6 +407,30 @@ def relu_I3(c00: float, c01: float, c02: float, c11: float, c12: float, c22: flo
     return delta + c12 * _orthant(c00, c02, c22)
 
 
+@_jit
+def ev_step_g(c00: float, c01: float, c11: float) -> float:
+    """E[Θ(u) g(w)] = (1/π) asin(C01 / sqrt(C00 (1 + C11))).
+
+    From E[sign(u) sign(w + ξ)] = (2/π) asin(ρ) with ξ ~ N(0, 1) independent,
+    since g(w) = E_ξ[sign(w + ξ)], and E[g(w)] = 0.
+    """
+    if c00 <= 0.0:
+        return 0.0
+    return _asin(c01 / math.sqrt(c00 * (1.0 + c11))) / math.pi
+
+
+@_jit
+def ev_step_g_z(c00: float, c01: float, c02: float, c11: float, c12: float, c22: float) -> float:
+    """E[Θ(u) g(w) v] = C02 E[δ(u) g(w)] + C12 E[Θ(u) g'(w)] (Stein on v).
+
+    E[δ(u) g(w)] = 0 (g odd, w | u = 0 centred); E[Θ(u) g'(w)] = E[g'(w)]/2 by
+    symmetry (g' even).  Θ(0) = 0: a variable with zero variance gives 0.
+    """
+    if c00 <= 0.0:
+        return 0.0
+    return 0.5 * c12 * math.sqrt(2.0 / math.pi) / math.sqrt(1.0 + c11)
+
+
 # --------------------------------------------------------------------------- registry
 
 _TABLE: tuple[tuple[tuple[str, ...], Callable], ...] = (
@@ -437,6 +461,8 @@ _TABLE: tuple[tuple[tuple[str, ...], Callable], ...] = (
     (("relu", "relu"), relu_I2),
     (("step", "step"), relu_J2),
     (("step", "z", "z"), ev_step_z_z),
+    (("step", "g"), ev_step_g),
+    (("step", "g", "z"), ev_step_g_z),
     (("relu", "z", "z"), ev_relu_z_z),
     (("step", "step", "z"), ev_step_step_z),
     (("relu", "relu", "z"), ev_relu_relu_z),

@@ -96,3 +96,38 @@ def test_no_rule_specific_branches_in_the_compiler():
     for name in ("derive_online.py", "expectation.py", "expand.py", "codegen.py", "codegen_sim.py"):
         src = (ROOT / "compiler" / name).read_text().lower()
         assert not re.search(r"dropout|feedback|pepita|curriculum|committee", src), name
+
+
+def _rhs_at_start(model, **params):
+    from statc.runtime import params as pm
+    from statc.runtime.initial import initial_state
+    from statc.runtime.layout import make_layout
+    c = model.compiled
+    values = pm.resolve(c.model, c.meta, params)
+    P = pm.vector(c.meta, values)
+    layout = make_layout(c.meta, values)
+    y = initial_state(c, layout, values, P, init_N=0)
+    dy = np.zeros_like(y)
+    c.module.rhs(0.0, y, P, dy)
+    return {name: dy[i] for name, i in layout.columns()}
+
+
+def test_pepita_is_afa_to_first_order_in_c(load):
+    """PEPITA's update (h − h_err)/c · x_err → AFA's as the projection strength c → 0."""
+    afa = _rhs_at_start(load("afa"))
+    gaps = []
+    for c in (0.1, 0.05):
+        pep = _rhs_at_start(load("pepita"), c=c)
+        gaps.append(max(abs(pep[k] - afa[k]) for k in ("Q[1,1]", "Q[1,2]", "R[1,1]", "S[1]")))
+    assert 0.4 < gaps[1] / gaps[0] < 0.6               # O(c): halving c halves the gap
+    assert abs(2 * gaps[1] - gaps[0]) < 0.2 * gaps[0]  # and extrapolates to 0 at c = 0
+
+
+def test_feedback_rules_trail_backprop(load):
+    """On the same task and start, AFA and PEPITA learn more slowly than backprop."""
+    bp = load(GOOD / "two_layer_backprop.model").run(t_end=30, init_N=0, record="linear 1")
+    afa = load("afa").run(t_end=30, init_N=0, record="linear 1")
+    pep = load("pepita").run(t_end=30, init_N=0, record="linear 1", c=0.5)
+    assert bp["eps_g"][-1] < 0.5 * afa["eps_g"][-1]
+    assert bp["eps_g"][-1] < 0.5 * pep["eps_g"][-1]
+    assert abs(pep["eps_g"][-1] - afa["eps_g"][-1]) < 0.3 * afa["eps_g"][-1]
