@@ -45,18 +45,21 @@ class Model:
 
     def run(self, t_end: float | None = None, *, record=None, method: str | None = None,
             rtol: float | None = None, atol: float | None = None, dt: float | None = None,
-            init_N: int = 1000, seed: int | None = 0, init_from=None, **params: float) -> Trajectory:
+            init_N: int = 1000, seed: int | None = 0, init_from=None, schedule=None,
+            **params: float) -> Trajectory:
         """Integrate with parameter overrides given as keyword arguments.
 
         ``record`` is ``"log 200"``, ``"linear 50"`` or an int (linear);
-        ``init_N = 0`` starts from the N → ∞ initial overlaps.
+        ``init_N = 0`` starts from the N → ∞ initial overlaps; ``schedule`` is a
+        CSV path or ``{param: [(start, end, value), ...]}``.
         """
         if isinstance(record, int):
             record = ("linear", record)
         elif isinstance(record, str):
             record = runner.parse_record(record)
         return runner.run(self.compiled, params, t_end=t_end, record=record, method=method,
-                          rtol=rtol, atol=atol, dt=dt, init_N=init_N, seed=seed, init_from=init_from)
+                          rtol=rtol, atol=atol, dt=dt, init_N=init_N, seed=seed, init_from=init_from,
+                          schedule=schedule)
 
 
 def load(path: str | Path, cache_dir: str | Path | None = None) -> Model:

@@ -39,6 +39,8 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the initial draw")
     p.add_argument("--init-from", default=None, metavar="CSV",
                    help="start from the last row of a previous trajectory.csv")
+    p.add_argument("--schedule", default=None, metavar="CSV",
+                   help="piecewise-constant parameters: columns t and parameter names")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--theory-set", action="append", default=[], metavar="NAME=VALUE",
                    help="diagnostic: override a parameter on the theory side only "
                         "(shows that the check can fail)")
+    p.add_argument("--schedule", default=None, metavar="CSV",
+                   help="piecewise-constant parameters (e.g. an optimised control.csv)")
     p.add_argument("--out", default=None, help="output directory (check.csv, check.json, check.png)")
     p = sub.add_parser("show", help="print the derived equations")
     _common(p)
@@ -106,7 +110,7 @@ def cmd_run(args) -> int:
     record = runner.parse_record(args.record) if args.record else None
     traj = runner.run(compiled, overrides, t_end=args.t_end, record=record, method=args.method,
                       rtol=args.rtol, atol=args.atol, dt=args.dt, init_N=args.init_N,
-                      seed=args.seed, init_from=args.init_from)
+                      seed=args.seed, init_from=args.init_from, schedule=args.schedule)
     final = ", ".join(f"{n} = {traj[n][-1]:.6g}" for n in compiled.meta["observables"])
     print(f"{compiled.meta['model']}: t = {traj['t'][-1]:g}: {final} "
           f"({traj.info['integrate_s']:.3f} s, {traj.info['rhs_evaluations']} RHS evaluations)")
@@ -141,7 +145,8 @@ def cmd_check(args) -> int:
         raise StatcError("--seeds must be at least 1")
     cfg = check.CheckConfig(Ns=_sizes(args.N), seeds=args.seeds, n_test=args.test_samples,
                             jobs=args.jobs, tolerance=args.tolerance, times=times,
-                            theory_overrides=theory_overrides)
+                            theory_overrides=theory_overrides,
+                            schedule=runner.model_schedules(compiled, values, args.schedule))
     t0 = time.perf_counter()
     result = check.compare(compiled, values, cfg)
     print(f"{compiled.meta['model']}: theory vs simulation, N = {cfg.Ns}, {cfg.seeds} seeds, "

@@ -252,6 +252,24 @@ class InitDef:
 
 
 @dataclass(frozen=True)
+class SchedulePiece:
+    t0: Expr
+    t1: Expr
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """`schedule eta { 0 .. 5 = 1; 5 .. 10 = 0.2 }`: piecewise constant in time."""
+
+    name: str
+    pieces: tuple[SchedulePiece, ...]
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True)
 class RunBlock:
     t0: Expr | None
     t1: Expr | None
@@ -275,4 +293,5 @@ class Model:
     run: RunBlock | None
     span: Span
     filename: str = field(default="<input>", compare=False)
+    schedules: tuple[Schedule, ...] = ()
     source: str = field(default="", compare=False, repr=False)

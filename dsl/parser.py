@@ -222,6 +222,14 @@ class _ToAst(Transformer):
         name, indices, value = children
         return ast.InitDef(str(name), indices or (), value, _span(meta))
 
+    def schedule_piece(self, meta, children):
+        return ast.SchedulePiece(children[0], children[1], children[2], _span(meta))
+
+    def schedule_block(self, meta, children):
+        tok, *pieces = children
+        return ("schedules", (ast.Schedule(str(tok), tuple(pieces), _span(meta), _tok_span(tok)),),
+                _span(meta))
+
     def init_block(self, meta, children):
         return ("inits", tuple(children), _span(meta))
 
@@ -269,6 +277,7 @@ def _assemble(name: str, items: list, filename: str, source: str) -> ast.Model:
     orders: list = []
     observes: list = []
     inits: list = []
+    schedules: list = []
     single: dict[str, tuple] = {}
     for kind, value, span in items:
         if kind in _SINGLE_BLOCKS:
@@ -287,14 +296,15 @@ def _assemble(name: str, items: list, filename: str, source: str) -> ast.Model:
             networks.append(value)
         else:
             {"params": params, "inputs": inputs, "orders": orders,
-             "observes": observes, "inits": inits}[kind].extend(value)
+             "observes": observes, "inits": inits, "schedules": schedules}[kind].extend(value)
     lines = source.splitlines() or [""]
     whole = Span(1, 1, len(lines), len(lines[-1]) + 1)
     return ast.Model(
         name=name, params=tuple(params), inputs=tuple(inputs), networks=tuple(networks),
         loss=single.get("loss", (None,))[0], algorithm=single.get("algorithm", (None,))[0],
         orders=tuple(orders), observes=tuple(observes), inits=tuple(inits),
-        run=single.get("run", (None,))[0], span=whole, filename=filename, source=source)
+        run=single.get("run", (None,))[0], span=whole, filename=filename, source=source,
+        schedules=tuple(schedules))
 
 
 def _describe(terminals: set[str]) -> str:

@@ -61,7 +61,7 @@ def _text(e) -> str:
     return "..."
 
 
-KEYWORDS = ("model", "params", "input", "teacher", "student", "vector", "scalar",
+KEYWORDS = ("model", "params", "input", "teacher", "student", "vector", "scalar", "schedule",
             "random", "loss", "algorithm", "train", "order", "observe", "init",
             "run", "time", "record", "sum", "mean", "given", "in")
 
@@ -206,6 +206,9 @@ class _Checker:
             self.expr(ob.value, scope={}, ctx="observe")
         for it in m.inits:
             self.init(it)
+        seen_sched: dict[str, ast.Schedule] = {}
+        for sc in m.schedules:
+            self.schedule(sc, seen_sched)
         if m.run is not None:
             self.run_block(m.run)
         # every size parameter must hold an integer
@@ -307,6 +310,26 @@ class _Checker:
                                hint=did_you_mean(opt.name, ALGORITHM_OPTIONS) or
                                "options of a trained object go after it: `train w lr eta decay lam`")
             self.expr(opt.value, scope={}, ctx="param")
+
+    def schedule(self, sc: ast.Schedule, seen: dict) -> None:
+        sym = self.symbols.get(sc.name)
+        if sym is None or sym.kind != "param":
+            raise self.unknown(sc.name, sc.name_span, "a parameter",
+                               [n for n, s in self.symbols.items() if s.kind == "param"]) \
+                if sym is None else self.err(f"`{sc.name}` is {kind_word(sym.kind)}; only parameters "
+                                             "have schedules", sc.name_span)
+        if sc.name in self.int_params:
+            raise self.err(f"`{sc.name}` is an index size and cannot change in time", sc.name_span)
+        if sc.name in seen:
+            raise self.err(f"`{sc.name}` has two schedules", sc.span,
+                           hint=f"the first is at line {seen[sc.name].span.line}")
+        seen[sc.name] = sc
+        if not sc.pieces:
+            raise self.err("a schedule needs at least one piece", sc.span,
+                           expected="`schedule eta { 0 .. 5 = 1; 5 .. 10 = 0.5 }`")
+        for piece in sc.pieces:
+            for e in (piece.t0, piece.t1, piece.value):
+                self.expr(e, scope={}, ctx="param")
 
     def update(self, up: ast.Update, seen: dict) -> None:
         sym = self.symbols.get(up.target)

@@ -50,6 +50,7 @@ class CheckConfig:
     tolerance: float = 1.0
     times: np.ndarray | None = None
     theory_overrides: dict[str, float] = field(default_factory=dict)
+    schedule: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -82,17 +83,17 @@ class Comparison:
 
 
 def _seed_task(args):
-    values, theory_values, N, seed, times, n_test = args
+    values, theory_values, N, seed, times, n_test, schedule = args
     c = _COMPILED
-    sim = simulate(c, values, N, seed, times, n_test)
-    theo = runner.run(c, theory_values, y0=sim.y0, times=times)
+    sim = simulate(c, values, N, seed, times, n_test, schedule)
+    theo = runner.run(c, theory_values, y0=sim.y0, times=times, schedule=schedule)
     return seed, sim, theo.columns
 
 
-def _run_seeds(compiled, values, theory_values, N, seeds, times, n_test, jobs, progress):
+def _run_seeds(compiled, values, theory_values, N, seeds, times, n_test, jobs, progress, schedule):
     global _COMPILED
     _COMPILED = compiled
-    tasks = [(values, theory_values, N, s, times, n_test) for s in range(seeds)]
+    tasks = [(values, theory_values, N, s, times, n_test, schedule) for s in range(seeds)]
     results = []
     bar = None
     if progress:
@@ -129,7 +130,8 @@ def compare(compiled, values, cfg: CheckConfig, progress: bool = True) -> dict:
     z_crit = float(norm.isf(ALPHA / (2 * n_comp)))
     for N in cfg.Ns:
         t0 = time.perf_counter()
-        res = _run_seeds(compiled, values, theory_values, N, cfg.seeds, times, cfg.n_test, jobs, progress)
+        res = _run_seeds(compiled, values, theory_values, N, cfg.seeds, times, cfg.n_test, jobs,
+                         progress, cfg.schedule)
         out["timing"][N] = {"seconds": time.perf_counter() - t0,
                             "sim_steps_per_seed": res[0][1].steps,
                             "sim_seconds_per_seed": float(np.mean([r[1].seconds for r in res]))}
@@ -218,6 +220,7 @@ def write_outputs(out_dir, compiled, values, cfg: CheckConfig, result: dict) -> 
     summary = {
         "model": compiled.meta["model"], "params": values,
         "theory_overrides": cfg.theory_overrides, "N": cfg.Ns, "seeds": cfg.seeds,
+        "schedules": {k: [list(p) for p in v] for k, v in cfg.schedule.items()},
         "test_samples": cfg.n_test, "times": cfg.times.tolist(),
         "passed": result["passed"], "conclusive": result["conclusive"],
         "rule": rule_text(result["z_crit"], cfg.tolerance), "z_crit": result["z_crit"],

@@ -14,6 +14,7 @@ from . import params as params_mod
 from .initial import initial_state
 from .layout import make_layout
 from .results import plot_learning_curve, write_csv, write_json
+from .schedule import at, from_csv, from_model, segments
 from .solve import RunOptions, Trajectory, integrate, observables, trajectory
 
 
@@ -36,6 +37,16 @@ def options_from_model(model, values: dict[str, float]) -> RunOptions:
     return opts
 
 
+def model_schedules(compiled, values: dict[str, float], extra=None) -> dict:
+    """Schedules of the file, updated by a CSV path or a dict."""
+    scheds = from_model(compiled.model, values)
+    if extra is not None:
+        if not isinstance(extra, dict):
+            extra = from_csv(extra, compiled.meta["params"], compiled.meta["int_params"])
+        scheds.update(extra)
+    return scheds
+
+
 def parse_record(text: str) -> tuple[str, int]:
     """``"log 200"``, ``"linear 50"`` or ``"100"`` (linear)."""
     parts = text.split()
@@ -54,8 +65,12 @@ def run(compiled, overrides: dict[str, float] | None = None, *, t_end: float | N
         record: tuple[str, int] | None = None, method: str | None = None, rtol: float | None = None,
         atol: float | None = None, dt: float | None = None, init_N: int = 1000, seed: int | None = 0,
         init_from: str | Path | None = None, y0: np.ndarray | None = None,
-        times: np.ndarray | None = None) -> Trajectory:
-    """Integrate a compiled model and return its trajectory."""
+        times: np.ndarray | None = None, schedule: str | Path | dict | None = None) -> Trajectory:
+    """Integrate a compiled model and return its trajectory.
+
+    ``schedule``: a CSV path or ``{param: [(start, end, value), ...]}``; it
+    adds to (and overrides) the schedules written in the file.
+    """
     t_start = time.perf_counter()
     meta = compiled.meta
     values = params_mod.resolve(compiled.model, meta, overrides or {})
@@ -67,15 +82,21 @@ def run(compiled, overrides: dict[str, float] | None = None, *, t_end: float | N
     opts = replace(opts, **changes)
     if y0 is None:
         y0 = initial_state(compiled, layout, values, P, init_N=init_N, seed=seed, from_csv=init_from)
+    scheds = model_schedules(compiled, values, schedule)
+    t_last = float(times[-1]) if times is not None else opts.t_end
+    seg_t, seg_P = segments(meta["params"], values, scheds, opts.t0, t_last)
     t0 = time.perf_counter()
-    t, Y, info = integrate(compiled.module, layout, y0, P, opts, times=times)
-    obs = observables(compiled.module, meta, t, Y, P)
+    t, Y, info = integrate(compiled.module, layout, y0, P, opts, seg_t=seg_t, seg_P=seg_P, times=times)
+    obs = observables(compiled.module, meta, t, Y, P, seg_t, seg_P)
+    for name in scheds:
+        obs[name] = at(seg_t, seg_P, t)[:, meta["params"].index(name)]
     t1 = time.perf_counter()
     info.update(integrate_s=t1 - t0, total_s=t1 - t_start, params=values,
                 options={"t0": opts.t0, "t_end": opts.t_end, "record": list(opts.record),
                          "method": opts.method, "rtol": opts.rtol, "atol": opts.atol, "dt": opts.dt,
                          "init_N": init_N, "seed": seed,
-                         "init_from": str(init_from) if init_from else None})
+                         "init_from": str(init_from) if init_from else None},
+                schedules={k: [list(p) for p in v] for k, v in scheds.items()})
     return Trajectory(trajectory(layout, t, Y, obs), info)
 
 
@@ -92,6 +113,7 @@ def write_outputs(out: Path, compiled, traj: Trajectory, plot: bool = False) -> 
         "timings": {"compile": compiled.timings, "integrate_s": traj.info["integrate_s"],
                     "total_s": traj.info["total_s"], "cache_hit": compiled.cache_hit},
         "solver": {"rhs_evaluations": traj.info["rhs_evaluations"], "steps": traj.info["steps"]},
+        "schedules": traj.info["schedules"],
     }
     write_json(out / "summary.json", summary)
     if plot:

@@ -17,6 +17,7 @@ from statc.dsl import StatcError
 from .initial import initial_state
 from .layout import Layout, make_layout
 from .params import vector
+from .schedule import at, segments
 
 
 @dataclass
@@ -50,7 +51,7 @@ def _realise(gram: np.ndarray, N: int, rng: np.random.Generator) -> np.ndarray:
 class Simulation:
     """One seed of the finite-N dynamics."""
 
-    def __init__(self, compiled, values: dict[str, float], N: int, seed: int):
+    def __init__(self, compiled, values: dict[str, float], N: int, seed: int, schedule: dict | None = None):
         self.c = compiled
         self.m = compiled.module
         self.meta = compiled.meta
@@ -77,6 +78,10 @@ class Simulation:
         self.acc = ([np.empty_like(self.U[v]) for v in self.sim["trained_vectors"]]
                     + [np.empty_like(self.S[s]) for s in self.sim["dthetas"]])
         self.steps = 0
+        self.schedule = schedule or {}
+        if self.schedule:
+            seg_t, seg_P = segments(self.meta["params"], values, self.schedule, 0.0, 1.0)
+            self.P = seg_P[0].copy()
 
     def _vectors(self, rng) -> dict[str, np.ndarray]:
         model = self.c.model
@@ -106,11 +111,19 @@ class Simulation:
                 + [self.Z[r["name"]] for r in self.sim["randoms"]] + self.OV)
 
     def advance_to(self, t: float) -> None:
+        """Run SGD steps up to time t; parameters switch at the scheduled breakpoints."""
         target = int(round(t * self.N))
-        n = target - self.steps
-        if n > 0:
-            self.m.sim_steps(n, self.P, self.rs, *self._buffers(), *self.G, *self.D, *self.acc)
-            self.steps = target
+        if target <= self.steps:
+            return
+        seg_t, seg_P = segments(self.meta["params"], self.values, self.schedule,
+                                self.steps / self.N, target / self.N)
+        for s in range(seg_P.shape[0]):
+            end = target if s == seg_P.shape[0] - 1 else int(round(seg_t[s + 1] * self.N))
+            n = end - self.steps
+            if n > 0:
+                self.m.sim_steps(n, seg_P[s], self.rs, *self._buffers(), *self.G, *self.D, *self.acc)
+                self.steps = end
+        self.P = at(seg_t, seg_P, np.array([target / self.N]))[0]
 
     def state(self) -> np.ndarray:
         """The order parameters measured from the vectors, in the theory's layout."""
@@ -136,11 +149,11 @@ class Simulation:
 
 
 def simulate(compiled, values: dict[str, float], N: int, seed: int, times: np.ndarray,
-             n_test: int = 10_000) -> SimResult:
+             n_test: int = 10_000, schedule: dict | None = None) -> SimResult:
     """Run one seed to each time in `times` (t = steps/N), measuring as it goes."""
     import time
     t0 = time.perf_counter()
-    sim = Simulation(compiled, values, N, seed)
+    sim = Simulation(compiled, values, N, seed, schedule)
     names = compiled.meta["observables"]
     layout = sim.layout
     cols = {n: np.empty(times.size) for n in names}

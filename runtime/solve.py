@@ -72,6 +72,8 @@ def integrate(module, layout: Layout, y0: np.ndarray, P: np.ndarray, opts: RunOp
     if seg_t is None:
         seg_t = np.array([opts.t0, opts.t_end])
         seg_P = P[None, :].copy()
+    seg_t = np.asarray(seg_t, dtype=np.float64).copy()
+    seg_t[-1] = max(seg_t[-1], float(t_rec[-1]))
     Y = np.full((t_rec.size, y0.size), np.nan)
     info = np.zeros(5)
     if opts.method == "rk4":
