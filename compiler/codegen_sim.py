@@ -162,7 +162,7 @@ class _SimWriter:
             for j, m in enumerate(mlist):
                 fname = f"_sim_mean_{k}_{j}"
                 self.expr_function(fname, self.expander.freshen(m.args[0]), [])
-                means.append(fname)
+                means.append((fname, m.given))
         self.lines.append("# ---- simulator (generated from the Model IR) ----")
         self.lines.extend(self.helpers)
         self.lines.append(self.steps_function(grads))
@@ -290,17 +290,63 @@ class _SimWriter:
             out.append(f"                S_{d[2:]}[a] += DS_{d[2:]}[a] / n")
         return "\n".join(out) + "\n"
 
-    def measure_function(self, means: list[str]) -> str:
+    def measure_function(self, means: list) -> str:
+        """Held-out averages.  Inputs and random scalars are drawn once per sample
+        in standard form, then scaled for each mean under its own ``given``
+        values (which may change input variances or mask probabilities)."""
+        ir = self.ir
         args = ["n_test", "P", "rs"] + self.buffers() + ["out"]
         out = ["@njit(cache=True)", f"def sim_measure({', '.join(args)}):",
                '    """Averages of every mean(...) over n_test fresh held-out samples."""']
-        out += self._prologue("    ")
+        syms = set()
+        for _, given in means:
+            for inp in ir.inputs.values():
+                syms |= inp.var.xreplace(given).free_symbols
+            for r in self.randoms:
+                fam = ir.families[r]
+                syms |= fam.arg("p", sp.S.Half).xreplace(given).free_symbols
+                syms |= fam.arg("var", sp.S.One).xreplace(given).free_symbols
+        out += self._prologue("    ", syms)
+        for v, x in self.fields:
+            out.append(f"    FU_{v}_{x} = np.empty_like(F_{v}_{x})")
+        for r in self.randoms:
+            out.append(f"    ZU_{r} = np.empty_like(Z_{r})")
         out.append("    for j in range(out.shape[0]):")
         out.append("        out[j] = 0.0")
         out.append("    for sample in range(n_test):")
-        out += self._draw_body("        ")
+        for x in ir.inputs:
+            out.append(f"        fill_normal(rs, X_{x}, 1.0)")
+        for v, x in self.fields:
+            out.append(f"        field_dots(U_{v}, X_{x}, FU_{v}_{x}, inv_sqrt_n)")
+        for u, w in self.overlaps:
+            out.append(f"        for a in range(U_{u}.shape[0]):")
+            out.append(f"            for b in range(U_{w}.shape[0]):")
+            out.append(f"                OV_{u}_{w}[a, b] = np.dot(U_{u}[a], U_{w}[b]) / n")
+        for r in self.randoms:
+            if ir.families[r].dist == "bernoulli":
+                out.append(f"        for a in range(ZU_{r}.shape[0]):")
+                out.append(f"            ZU_{r}[a] = rand_uniform(rs)")
+            else:
+                out.append(f"        fill_normal(rs, ZU_{r}, 1.0)")
         call = ", ".join(["P"] + self.sample_args)
-        for j, fname in enumerate(means):
+        for j, (fname, given) in enumerate(means):
+            for v, x in self.fields:
+                sd = self.printer.doprint(sp.sqrt(ir.inputs[x].var.xreplace(given)))
+                out.append(f"        sd = {sd}")
+                out.append(f"        for a in range(F_{v}_{x}.shape[0]):")
+                out.append(f"            F_{v}_{x}[a] = sd * FU_{v}_{x}[a]")
+            for r in self.randoms:
+                fam = ir.families[r]
+                if fam.dist == "bernoulli":
+                    pr = self.printer.doprint(fam.arg("p", sp.S.Half).xreplace(given))
+                    out.append(f"        pr = {pr}")
+                    out.append(f"        for a in range(Z_{r}.shape[0]):")
+                    out.append(f"            Z_{r}[a] = 1.0 if ZU_{r}[a] < pr else 0.0")
+                else:
+                    sd = self.printer.doprint(sp.sqrt(fam.arg("var", sp.S.One).xreplace(given)))
+                    out.append(f"        sd = {sd}")
+                    out.append(f"        for a in range(Z_{r}.shape[0]):")
+                    out.append(f"            Z_{r}[a] = sd * ZU_{r}[a]")
             out.append(f"        out[{j}] += {fname}({call})")
         out.append("    for j in range(out.shape[0]):")
         out.append("        out[j] /= n_test")

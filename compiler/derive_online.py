@@ -254,7 +254,9 @@ class OnlineDerivation:
         subs = {}
         for m in sorted(e.atoms(Mean), key=str):
             sym = sp.Symbol(f"m{len(means)}", real=True)
-            means.append(self.expect(self.prepared(m.args[0])))
+            # `given` also fixes the sample's distribution: substitute in the covariances
+            terms = self.expect(self.prepared(m.args[0]))
+            means.append([Term(t.coef.xreplace(m.given), t.sums, t.display) for t in terms])
             subs[m] = sym
         rest = e.xreplace(subs)
         return Observable(name, rest, means)

@@ -214,7 +214,8 @@ class _Lower:
             return sp.Sum(body, (j, 0, size - 1))
         if isinstance(e, ast.MeanExpr):
             subs = {ir.param(n): self.expr(v, {}) for n, v, _ in e.given}
-            return Mean(self.expr(e.body, scope).xreplace(subs))
+            given = sp.Tuple(*[sp.Tuple(k, v) for k, v in subs.items()])
+            return Mean(self.expr(e.body, scope).xreplace(subs), given)
         raise AssertionError(e)  # pragma: no cover
 
     def sum_size(self, e: ast.SumExpr) -> sp.Expr:

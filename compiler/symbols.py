@@ -23,8 +23,9 @@ class Step(sp.Function):
     def fdiff(self, argindex=1):
         return sp.S.Zero
 
-    def _latex(self, printer):
-        return r"\Theta\left(%s\right)" % printer._print(self.args[0])
+    def _latex(self, printer, exp=None):
+        tex = r"\Theta\left(%s\right)" % printer._print(self.args[0])
+        return tex if exp is None else r"%s^{%s}" % (tex, exp)
 
 
 class Relu(sp.Function):
@@ -35,8 +36,9 @@ class Relu(sp.Function):
     def fdiff(self, argindex=1):
         return Step(self.args[0])
 
-    def _latex(self, printer):
-        return r"\operatorname{relu}\left(%s\right)" % printer._print(self.args[0])
+    def _latex(self, printer, exp=None):
+        tex = r"\operatorname{relu}\left(%s\right)" % printer._print(self.args[0])
+        return tex if exp is None else r"%s^{%s}" % (tex, exp)
 
 
 class Sgn(sp.Function):
@@ -47,14 +49,24 @@ class Sgn(sp.Function):
     def fdiff(self, argindex=1):
         return sp.S.Zero
 
-    def _latex(self, printer):
-        return r"\operatorname{sign}\left(%s\right)" % printer._print(self.args[0])
+    def _latex(self, printer, exp=None):
+        tex = r"\operatorname{sign}\left(%s\right)" % printer._print(self.args[0])
+        return tex if exp is None else r"%s^{%s}" % (tex, exp)
 
 
 class Mean(sp.Function):
-    """Placeholder for ``mean(expr)`` in observables (expectation over a fresh sample)."""
+    """``mean(expr given p = v, …)``: an expectation over a fresh sample.
 
-    nargs = 1
+    Arguments: the body (with the ``given`` values already substituted) and a
+    ``Tuple`` of ``(param, value)`` pairs, which also apply to the sample's
+    distribution (input variances, random-scalar parameters).
+    """
+
+    nargs = 2
+
+    @property
+    def given(self) -> dict:
+        return {p: v for p, v in self.args[1]}
 
 
 def sigmoid(z: sp.Expr) -> sp.Expr:

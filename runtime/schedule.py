@@ -98,3 +98,14 @@ def at(seg_t: np.ndarray, seg_P: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Parameter rows in force at times t (a jump belongs to the later segment)."""
     s = np.clip(np.searchsorted(seg_t, t, side="right") - 1, 0, seg_P.shape[0] - 1)
     return seg_P[s]
+
+
+def params_at(param_order: list[str], values: dict[str, float], schedules: dict[str, Pieces],
+              t: float) -> np.ndarray:
+    """The parameter vector in force at time t (a jump belongs to the later piece)."""
+    row = np.array([values[p] for p in param_order], dtype=np.float64)
+    for name, pieces in schedules.items():
+        for a, b, v in pieces:
+            if a <= t < b:
+                row[param_order.index(name)] = v
+    return row

@@ -17,7 +17,7 @@ from statc.dsl import StatcError
 from .initial import initial_state
 from .layout import Layout, make_layout
 from .params import vector
-from .schedule import at, segments
+from .schedule import params_at, segments
 
 
 @dataclass
@@ -123,7 +123,7 @@ class Simulation:
             if n > 0:
                 self.m.sim_steps(n, seg_P[s], self.rs, *self._buffers(), *self.G, *self.D, *self.acc)
                 self.steps = end
-        self.P = at(seg_t, seg_P, np.array([target / self.N]))[0]
+        self.P = params_at(self.meta["params"], self.values, self.schedule, target / self.N)
 
     def state(self) -> np.ndarray:
         """The order parameters measured from the vectors, in the theory's layout."""
