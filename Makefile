@@ -23,3 +23,4 @@ test: install
 bench: install
 	$(BIN)/python benchmarks/bench_rhs.py
 	$(BIN)/python benchmarks/bench_compile.py
+	$(BIN)/python benchmarks/bench_sim.py

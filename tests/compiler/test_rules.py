@@ -157,3 +157,21 @@ def test_continual_forgetting_grows_with_dissimilarity(load):
         i = int(np.argmin(np.abs(tr["t"] - 20)))
         forget.append(tr["eps1"][-1] - tr["eps1"][i])
     assert all(b > a for a, b in zip(forget, forget[1:]))
+
+
+def test_mean_field_readout_is_a_fixed_readout_of_one_over_K(load):
+    """yhat = Σ_k g(λ_k)/K, written in the model file, equals fixed readouts v_k = 1/K."""
+    from statc.runtime import params as pm
+    from statc.runtime import runner
+    from statc.runtime.initial import initial_state
+    from statc.runtime.layout import make_layout
+    sizes = {"K": 3, "M": 2, "eta": 0.8}
+    mf = load(GOOD / "meanfield_readout.model").run(t_end=30, init_N=0, **sizes)
+    c = load("saad_solla").compiled
+    values = pm.resolve(c.model, c.meta, {**sizes, "eta_v": 0.0})
+    layout = make_layout(c.meta, values)
+    y0 = initial_state(c, layout, values, pm.vector(c.meta, values), init_N=0)
+    v = layout.block("v")
+    y0[v.offset:v.offset + v.size] = 1.0 / 3
+    ref = runner.run(c, {**sizes, "eta_v": 0.0}, y0=y0, times=mf["t"])
+    assert np.max(np.abs(ref["eps_g"] - mf["eps_g"])) < 1e-9

@@ -27,8 +27,10 @@ def test_every_model_passes_check(model, cache_dir, tmp_path, capsys):
     report = json.loads((tmp_path / "check.json").read_text())
     assert report["passed"] is True and report["conclusive"] is True
     assert (tmp_path / "check.png").stat().st_size > 1000
-    header = (tmp_path / "check.csv").read_text().splitlines()[0]
-    assert header.startswith("N,t,") and "eps_g:theory" in header and "eps_g:z" in header
+    header = (tmp_path / "check.csv").read_text().splitlines()[0].split(",")
+    assert header[:2] == ["N", "t"]
+    first = header[2].split(":")[0]                      # the model's first observable
+    assert [f"{first}:{s}" for s in ("theory", "sim_mean", "sim_sem", "z")] == header[2:6]
 
 
 def test_check_fails_when_theory_is_wrong(cache_dir, capsys):
