@@ -33,6 +33,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import cpu_name
+
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "saad_solla.model"
 RESULTS = Path(__file__).resolve().parent / "results" / "compile.json"
@@ -143,7 +145,7 @@ def main(argv=None) -> int:
     out = {
         "benchmark": "bench_compile", "model": str(MODEL.relative_to(ROOT)),
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
-        "machine": {"cpu": _cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
+        "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
                     "sympy": sympy.__version__, "numba": numba.__version__},
         "method": {"cold": "wall time of `statc compile FILE --cache-dir EMPTY` in a fresh subprocess "
                            "(best of reps)",
@@ -158,16 +160,6 @@ def main(argv=None) -> int:
     p.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {p}")
     return 0
-
-
-def _cpu_name() -> str:
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "?"
 
 
 if __name__ == "__main__":

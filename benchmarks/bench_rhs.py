@@ -45,6 +45,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from _common import cpu_name
 from scipy.integrate import solve_ivp
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -364,7 +366,7 @@ def main(argv=None) -> int:
     result = {
         "benchmark": "bench_rhs", "model": str(MODEL.relative_to(ROOT)),
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
-        "machine": {"cpu": _cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
+        "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
                     "numpy": np.__version__, "scipy": scipy.__version__, "numba": numba.__version__},
         "settings": {"t_end": T_END, "rtol": RTOL, "atol": ATOL, "eta": ETA, "eta_v": ETA_V,
                      "sigma": SIGMA, "init_N": INIT_N, "seed": SEED,
@@ -378,16 +380,6 @@ def main(argv=None) -> int:
     out.write_text(json.dumps(result, indent=1) + "\n")
     print(f"wrote {out}")
     return 0
-
-
-def _cpu_name() -> str:
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "?"
 
 
 if __name__ == "__main__":

@@ -45,6 +45,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from _common import cpu_name
 from numba import njit
 from scipy.special import erf
 
@@ -407,7 +409,7 @@ def main(argv=None) -> int:
     result = {
         "benchmark": "bench_sim", "model": str(MODEL.relative_to(ROOT)),
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
-        "machine": {"cpu": _cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
+        "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
                     "numpy": np.__version__, "scipy": scipy.__version__, "numba": numba.__version__,
                     "load_average": list(os.getloadavg())},
         "settings": {"N": N, "K": K, "M": M, "eta": ETA, "eta_v": ETA_V, "sigma": SIGMA, "seed": SEED,
@@ -432,16 +434,6 @@ def main(argv=None) -> int:
     out_path.write_text(json.dumps(result, indent=1) + "\n")
     print(f"wrote {out_path}  (script {result['script_wall_s']:.0f} s)")
     return 0
-
-
-def _cpu_name() -> str:
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "?"
 
 
 if __name__ == "__main__":

@@ -20,10 +20,11 @@ import importlib.util
 import json
 import os
 import sys
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
+
+from statc.atomic import write_text
 
 _PKG_ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,19 +62,6 @@ def key(text: str) -> str:
     return hashlib.sha256((text + "\n" + tool_versions()).encode()).hexdigest()[:20]
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 class KernelCache:
     def __init__(self, root: Path | str | None = None):
         self.root = Path(root) if root is not None else default_cache_dir()
@@ -97,9 +85,9 @@ class KernelCache:
     def store(self, model_key: str, kernel_key: str, source: str, meta: dict) -> None:
         mp = self.module_path(kernel_key)
         if not mp.exists() or mp.read_text() != source:
-            atomic_write_text(mp, source)
+            write_text(mp, source)
         meta = dict(meta, kernel_key=kernel_key)
-        atomic_write_text(self.index_path(model_key), json.dumps(meta, indent=1))
+        write_text(self.index_path(model_key), json.dumps(meta, indent=1))
 
     def load_module(self, kernel_key: str) -> ModuleType:
         name = f"statc_kernels_{kernel_key}"

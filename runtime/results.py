@@ -4,24 +4,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+from statc.atomic import write_bytes
 
 
 def write_csv(path: Path, columns: dict[str, np.ndarray]) -> None:
@@ -32,7 +19,7 @@ def write_csv(path: Path, columns: dict[str, np.ndarray]) -> None:
     n = len(next(iter(columns.values())))
     for r in range(n):
         w.writerow([repr(float(columns[c][r])) for c in names])
-    _atomic_bytes(Path(path), buf.getvalue().encode())
+    write_bytes(Path(path), buf.getvalue().encode())
 
 
 def write_json(path: Path, obj: dict) -> None:
@@ -42,13 +29,13 @@ def write_json(path: Path, obj: dict) -> None:
         if isinstance(o, np.ndarray):
             return o.tolist()
         raise TypeError(type(o))
-    _atomic_bytes(Path(path), (json.dumps(obj, indent=2, default=default) + "\n").encode())
+    write_bytes(Path(path), (json.dumps(obj, indent=2, default=default) + "\n").encode())
 
 
 def write_figure(path: Path, fig) -> None:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=120, bbox_inches="tight")
-    _atomic_bytes(Path(path), buf.getvalue())
+    write_bytes(Path(path), buf.getvalue())
 
 
 def plot_learning_curve(path: Path, t: np.ndarray, y: np.ndarray, name: str, title: str) -> None:
