@@ -272,7 +272,7 @@ class _SimWriter:
                     count = str(int(size)) if size.is_Integer else f"n_{size.name}"
                     out.append(f"{indent}for i_{j.name} in range({count}):")
                     indent += "    "
-                idx = self.printer._index(d.index).replace("i_", "i_") if d.index is not None else "0"
+                idx = self.printer._index(d.index) if d.index is not None else "0"
                 jargs = "".join(f", i_{j.name}" for j, _ in d.sums)
                 out.append(f"{indent}c = inv_b * {name}({call}, a{jargs}) / n")
                 out.append(f"{indent}i_{ir.families[v].index_symbol.name} = a")

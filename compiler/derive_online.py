@@ -95,7 +95,7 @@ class OnlineDerivation:
                 u, w = b.families
                 self.block_of[(u, w)] = (b, False)
                 self.block_of.setdefault((w, u), (b, True))
-        self.exp = Expectation(ir, self.leaf_group, self.leaf_cov, self.bernoulli, self.gaussian_bases)
+        self.exp = Expectation(self.leaf_group, self.leaf_cov, self.bernoulli, self.gaussian_bases)
 
     # ------------------------------------------------------------ structure
     def _index_names(self) -> dict[tuple[str, str], tuple[str, ...]]:

@@ -30,7 +30,6 @@ from statc.dsl import StatcError
 from . import gaussian_atoms
 from .equation_ir import Quadrature, Term
 from .expand import RawTerm
-from .model_ir import ModelIR
 from .symbols import Relu, Step
 
 Form = tuple[tuple[sp.Indexed, sp.Expr], ...]     # linear form: ((leaf, coef), ...)
@@ -131,10 +130,9 @@ class Expectation:
     same group as a SymPy expression of state arrays (0 across groups).
     """
 
-    def __init__(self, ir: ModelIR, leaf_group: Callable[[sp.Indexed], str],
+    def __init__(self, leaf_group: Callable[[sp.Indexed], str],
                  leaf_cov: Callable[[sp.Indexed, sp.Indexed], sp.Expr],
                  bernoulli: dict[sp.IndexedBase, sp.Expr], gaussian_bases: set):
-        self.ir = ir
         self.leaf_group = leaf_group
         self.leaf_cov = leaf_cov
         self.bernoulli = bernoulli

@@ -60,7 +60,8 @@ class SGD:
     def _swap(self, ir: ModelIR, target: str) -> dict:
         return {ir.families[src].base: ir.families[dst].base for src, dst in ir.trains[target].backward}
 
-    def _explicit(self, ir: ModelIR, p: Prepared, target: str, a: sp.Expr):
+    def _explicit(self, ir: ModelIR, target: str, a: sp.Expr):
+        """The explicit update of `target` and the substitution of its index by `a`."""
         up = ir.updates[target]
         sub = {up.index: a} if up.index is not None else {}
         return up, sub
@@ -69,7 +70,7 @@ class SGD:
     def vector_step(self, ir: ModelIR, p: Prepared, vec: str, inp: str, a: sp.Expr) -> sp.Expr:
         """φ_{a x}: the coefficient of x/√N in the update of u_a."""
         if vec in ir.updates:
-            up, sub = self._explicit(ir, p, vec, a)
+            up, sub = self._explicit(ir, vec, a)
             return sp.Add(*[p.freshen(d.coef).xreplace(sub) for d in up.directions
                             if d.kind == "input" and d.name == inp])
         tr = ir.trains.get(vec)
@@ -87,7 +88,7 @@ class SGD:
         """ψ terms: (coefficient of v_b/N, v, b, sums) in the update of u_a (decay excluded)."""
         if vec not in ir.updates:
             return []
-        up, sub = self._explicit(ir, p, vec, a)
+        up, sub = self._explicit(ir, vec, a)
         out = []
         tag = sp.Function("_target")
         for d in up.directions:
@@ -117,7 +118,7 @@ class SGD:
     def scalar_step(self, ir: ModelIR, p: Prepared, scal: str, a: sp.Expr) -> sp.Expr:
         """χ_a: θ_a ← θ_a + χ_a/N."""
         if scal in ir.updates:
-            up, sub = self._explicit(ir, p, scal, a)
+            up, sub = self._explicit(ir, scal, a)
             return p.freshen(up.value).xreplace(sub)
         tr = ir.trains[scal]
         theta = ir.families[scal].base[a]
