@@ -355,7 +355,7 @@ class _SimWriter:
     def observables_function(self) -> str:
         """Observables from the sample means (the same arithmetic the file states)."""
         ir = self.ir
-        out = ["def sim_observables(P, means, scalars):", "    out = []", "    j = 0"]
+        out = ["def sim_observables(P, means, scalars, overlaps):", "    out = []", "    j = 0"]
         for oname, e in ir.observables.items():
             mlist = sorted(e.atoms(Mean), key=str)
             subs = {m: sp.Symbol(f"m{k}", real=True) for k, m in enumerate(mlist)}
@@ -364,6 +364,10 @@ class _SimWriter:
                 out.append(f"    mean_{k} = means[j + {k}]")
             for f in ir.scalars:
                 out.append(f"    S_{f.name} = scalars[{f.name!r}]")
+            for base in sorted(expr.atoms(sp.IndexedBase), key=str):
+                if base in ir.overlaps:
+                    u, w = ir.overlaps[base]
+                    out.append(f"    OV_{u}_{w} = overlaps[{(u + ':' + w)!r}]")
             out += self.unpack("    ", expr.free_symbols)
             out.append(f"    out.append(float({self.printer.doprint(expr)}))")
             out.append(f"    j += {len(mlist)}")

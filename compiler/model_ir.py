@@ -188,8 +188,17 @@ class _Lower:
                 return fam.base[0]
             if e.name == "pi" and e.name not in ir.params:
                 return sp.pi
+            order = next((o for o in self.cm.model.orders if o.name == e.name), None)
+            if order is not None:            # an unindexed order parameter
+                return ir.overlap_base(order.left.name, order.right.name)[0, 0]
             return ir.param(e.name)
         if isinstance(e, ast.Indexed):
+            order = next((o for o in self.cm.model.orders if o.name == e.name), None)
+            if order is not None:            # an entry of an order parameter: an overlap
+                idx = iter(self.index_value(i, scope) for i in e.indices)
+                li = next(idx) if order.left.index is not None else sp.Integer(0)
+                ri = next(idx) if order.right.index is not None else sp.Integer(0)
+                return ir.overlap_base(order.left.name, order.right.name)[li, ri]
             fam = ir.families[e.name]
             return fam.base[self.index_value(e.indices[0], scope)]
         if isinstance(e, ast.Call):

@@ -311,6 +311,17 @@ class _Checker:
                                "options of a trained object go after it: `train w lr eta decay lam`")
             self.expr(opt.value, scope={}, ctx="param")
 
+    def order_entry(self, sym: Symbol, e: ast.Indexed, ctx: str) -> None:
+        """`Q[1,2]` in an observable: one entry of an order parameter, literal indices."""
+        if ctx != "observe":
+            raise self.err(f"order parameter `{e.name}` can only be used in `observe`", e.span)
+        if len(e.indices) != sym.size:
+            raise self.err(f"`{e.name}` takes {sym.size} index(es), got {len(e.indices)}", e.span)
+        for i in e.indices:
+            if not (isinstance(i, ast.Num) and i.value == int(i.value) and i.value >= 1):
+                raise self.err("an entry of an order parameter is named by numbers", i.span,
+                               expected=f"e.g. `{e.name}[{', '.join(['1'] * sym.size)}]`")
+
     def schedule(self, sc: ast.Schedule, seen: dict) -> None:
         sym = self.symbols.get(sc.name)
         if sym is None or sym.kind != "param":
@@ -425,7 +436,7 @@ class _Checker:
         scope: dict[str, str | int] = {}
         for name in o.indices:
             scope[name] = None  # filled from use
-        self.declare(Symbol("order", o.name, o.span))
+        self.declare(Symbol("order", o.name, o.span, size=len(o.indices), indexed=bool(o.indices)))
         a = self.ref_family(o.left, scope)
         b = self.ref_family(o.right, scope)
         used = [r.index.name for r in (o.left, o.right) if isinstance(r.index, ast.Name)]
@@ -585,6 +596,9 @@ class _Checker:
                                hint=f"a field is written `{entry}.{self.input_name()}`")
             if ctx == "param":
                 raise self.err(f"`{e.name}` is {kind_word(sym.kind)}; only parameters can be used here", e.span)
+            if sym.kind == "order":
+                self.order_entry(sym, e, ctx)
+                return
             self.index_use(sym, e.indices, e.span, scope)
             return
         if isinstance(e, ast.Call):

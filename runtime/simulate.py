@@ -145,7 +145,8 @@ class Simulation:
         means = np.zeros(self.sim["n_means"])
         if means.size:
             self.m.sim_measure(int(n_test), self.P, self.rs, *self._buffers(), means)
-        return self.m.sim_observables(self.P, means, self.S)
+        overlaps = {f"{u}:{w}": self.U[u] @ self.U[w].T / self.N for u, w in self.sim["overlaps"]}
+        return self.m.sim_observables(self.P, means, self.S, overlaps)
 
 
 def simulate(compiled, values: dict[str, float], N: int, seed: int, times: np.ndarray,

@@ -52,3 +52,24 @@ def test_finite_N_draw_fluctuates_like_one_over_sqrt_N(model):
     a = model.run(init_N=400, seed=3)["T[1,1]"][0]
     b = model.run(init_N=400, seed=3)["T[1,1]"][0]
     assert a == b                                          # seeded
+
+
+OBS_MODEL = MODEL.replace("observe eps_g = mean((yhat - y)^2 / 2)",
+                          "observe eps_g = mean((yhat - y)^2 / 2)\n"
+                          "observe q12 = Q[1,2]\nobserve m = (R[1,1] + R[2,1]) / 2 / sqrt(T[1,1])")
+
+
+def test_observables_may_name_order_parameter_entries(tmp_path, cache_dir):
+    p = tmp_path / "obs.model"
+    p.write_text(OBS_MODEL)
+    tr = statc.load(p, cache_dir=cache_dir).run(t_end=1, init_N=0)
+    assert np.array_equal(tr["q12"], tr["Q[1,2]"])
+    assert np.allclose(tr["m"], (tr["R[1,1]"] + tr["R[2,1]"]) / 2 / np.sqrt(tr["T[1,1]"]))
+
+
+def test_order_parameter_entry_needs_literal_indices(tmp_path, cache_dir):
+    from statc.dsl import StatcError
+    p = tmp_path / "bad.model"
+    p.write_text(OBS_MODEL.replace("observe q12 = Q[1,2]", "observe q12 = Q[1]"))
+    with pytest.raises(StatcError, match="takes 2 index"):
+        statc.load(p, cache_dir=cache_dir)
