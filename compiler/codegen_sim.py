@@ -186,9 +186,10 @@ class _SimWriter:
             out.append(f"{indent}        OV_{u}_{w}[a, b] = s / n")
         for r in self.randoms:
             fam = ir.families[r]
-            if fam.dist == "bernoulli":
+            if fam.dist in ("bernoulli", "rademacher"):
+                low = "0.0" if fam.dist == "bernoulli" else "-1.0"
                 out.append(f"{indent}for a in range(Z_{r}.shape[0]):")
-                out.append(f"{indent}    Z_{r}[a] = 1.0 if rand_uniform(rs) < pr_{r} else 0.0")
+                out.append(f"{indent}    Z_{r}[a] = 1.0 if rand_uniform(rs) < pr_{r} else {low}")
             else:
                 out.append(f"{indent}fill_normal(rs, Z_{r}, sd_{r})")
         return out
@@ -210,7 +211,7 @@ class _SimWriter:
             out.append(f"{indent}sd_{x} = math.sqrt({self.printer.doprint(inp.var)})")
         for r in self.randoms:
             fam = ir.families[r]
-            if fam.dist == "bernoulli":
+            if fam.dist in ("bernoulli", "rademacher"):
                 out.append(f"{indent}pr_{r} = {self.printer.doprint(fam.arg('p', sp.S.Half))}")
             else:
                 out.append(f"{indent}sd_{r} = math.sqrt({self.printer.doprint(fam.arg('var', sp.S.One))})")
@@ -323,7 +324,7 @@ class _SimWriter:
             out.append(f"            for b in range(U_{w}.shape[0]):")
             out.append(f"                OV_{u}_{w}[a, b] = np.dot(U_{u}[a], U_{w}[b]) / n")
         for r in self.randoms:
-            if ir.families[r].dist == "bernoulli":
+            if ir.families[r].dist in ("bernoulli", "rademacher"):
                 out.append(f"        for a in range(ZU_{r}.shape[0]):")
                 out.append(f"            ZU_{r}[a] = rand_uniform(rs)")
             else:
@@ -337,11 +338,12 @@ class _SimWriter:
                 out.append(f"            F_{v}_{x}[a] = sd * FU_{v}_{x}[a]")
             for r in self.randoms:
                 fam = ir.families[r]
-                if fam.dist == "bernoulli":
+                if fam.dist in ("bernoulli", "rademacher"):
                     pr = self.printer.doprint(fam.arg("p", sp.S.Half).xreplace(given))
+                    low = "0.0" if fam.dist == "bernoulli" else "-1.0"
                     out.append(f"        pr = {pr}")
                     out.append(f"        for a in range(Z_{r}.shape[0]):")
-                    out.append(f"            Z_{r}[a] = 1.0 if ZU_{r}[a] < pr else 0.0")
+                    out.append(f"            Z_{r}[a] = 1.0 if ZU_{r}[a] < pr else {low}")
                 else:
                     sd = self.printer.doprint(sp.sqrt(fam.arg("var", sp.S.One).xreplace(given)))
                     out.append(f"        sd = {sd}")

@@ -86,6 +86,12 @@ class OnlineDerivation:
         gauss = {f.base for f in ir.randoms if f.dist == "gaussian"}
         self.bernoulli = {f.base: f.arg("p", sp.Rational(1, 2)) for f in ir.randoms
                           if f.dist == "bernoulli"}
+        self.rademacher = {f.base: f.arg("p", sp.Rational(1, 2)) for f in ir.randoms
+                           if f.dist == "rademacher"}
+        for f in ir.randoms:
+            if f.dist == "rademacher" and f.index is not None:
+                raise StatcError(f"`{f.name}`: indexed Rademacher variables are not supported yet",
+                                 hint="declare it without an index (e.g. a cluster label `c`)")
         self.gaussian_bases = self.field_bases | gauss
         self.expander = Expander(self.gaussian_bases | set(self.bernoulli))
         self.blocks = self._make_blocks()
@@ -163,6 +169,10 @@ class OnlineDerivation:
         return self.expander.freshen(_sign_as_step(e))
 
     def expect(self, e: sp.Expr) -> list[Term]:
+        # ±1 labels are summed out exactly: E_c[f(c)] = p f(1) + (1 − p) f(−1)
+        for base, p in self.rademacher.items():
+            if e.has(base[0]):
+                e = p * e.xreplace({base[0]: 1}) + (1 - p) * e.xreplace({base[0]: -1})
         out = []
         for raw in self.expander.terms(e):
             t = self.exp.term(raw)

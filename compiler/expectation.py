@@ -185,7 +185,31 @@ class Expectation:
             out.setdefault(find(g), []).append(f)
         return list(out.values())
 
+    def shifted_single(self, factors: list[sp.Expr]) -> sp.Expr | None:
+        """One factor f(α + ℓ) of an affine Gaussian argument (a mean shift α):
+        E[Θ] = Φ(α/σ), E[relu] = αΦ(α/σ) + σφ(α/σ), E[erf] = erf(α/√(1 + 2σ²))."""
+        if len(factors) != 1 or not isinstance(factors[0], (Step, Relu, sp.erf)):
+            return None
+        f = factors[0]
+        arg = f.args[0]
+        leaves = _leaves(arg, self.bases)
+        alpha = arg.xreplace({l: 0 for l in leaves})
+        form = linear_form(sp.expand(arg - alpha), self.bases)
+        if form is None or alpha == 0:
+            return None
+        var = self.form_cov(form, form)
+        if isinstance(f, sp.erf):
+            return sp.erf(alpha / sp.sqrt(1 + 2 * var))
+        sigma = sp.sqrt(var)
+        cdf = (1 + sp.erf(alpha / (sp.sqrt(2) * sigma))) / 2
+        if isinstance(f, Step):
+            return cdf
+        return alpha * cdf + sigma * sp.exp(-alpha**2 / (2 * var)) / sp.sqrt(2 * sp.pi)
+
     def group_value(self, factors: list[sp.Expr]) -> sp.Expr:
+        shifted = self.shifted_single(factors)
+        if shifted is not None:
+            return shifted
         slots: list[tuple[str, Form]] = []
         mult = sp.S.One
         for f in factors:

@@ -164,6 +164,7 @@ class _Lower:
         self.cm = cm
         self.ir: ModelIR | None = None
         self.keep_outputs = False
+        self.derived: dict = {}
 
     def size(self, s) -> sp.Expr:
         return sp.Integer(s) if isinstance(s, int) else sp.Symbol(s, integer=True, positive=True)
@@ -247,6 +248,15 @@ class _Lower:
         right, ri = self.ref(e.right, scope)
         if right in ir.inputs:
             return ir.field_base(left, right)[li]
+        if right in self.derived:
+            # u.x for x = Σ c_r x_r + Σ d_v v/√N:  Σ c_r u.x_r + Σ d_v u·v/N
+            total = sp.S.Zero
+            for d in self.directions(self.derived[right], {}):
+                if d.kind == "input":
+                    total += d.coef * ir.field_base(left, d.name)[li]
+                else:
+                    total += d.coef * ir.overlap_base(left, d.name)[li, d.index]
+            return total
         return ir.overlap_base(left, right)[li, ri]
 
     def directions(self, e, scope) -> list[Direction]:
@@ -299,7 +309,10 @@ class _Lower:
         cm, m = self.cm, self.cm.model
         self.ir = ir = ModelIR(m.name, list(cm.param_order), set(cm.int_params), {}, {}, {},
                                sp.S.Zero, m.algorithm.name, {}, [], {})
+        self.derived = {inp.name: inp.value for inp in m.inputs if inp.value is not None}
         for inp in m.inputs:
+            if inp.value is not None:
+                continue
             var = dict((n, self.expr(v, {})) for n, v, _ in inp.dist.kwargs).get("var", sp.S.One)
             ir.inputs[inp.name] = Input(inp.name, var)
         for name, dist in BUILTIN_RANDOM.items():

@@ -76,18 +76,13 @@ class SGD:
         tr = ir.trains.get(vec)
         if tr is None:
             return sp.S.Zero
-        if any(ir.overlaps[b][0] == vec or ir.overlaps[b][1] == vec for b in ir.overlaps
-               if p.loss_outputs.xreplace(p.values).has(b)):
-            raise StatcError(f"the loss depends on overlaps of the trained vector `{vec}`; "
-                             "gradients through overlaps are not supported yet",
-                             hint="write the update explicitly with `update`")
         lam = ir.field_base(vec, inp)[a]
         return -tr.lr * self._chain(p, self._swap(ir, vec), lam)
 
     def vector_along(self, ir: ModelIR, p: Prepared, vec: str, a: sp.Expr) -> list[Direction]:
         """ψ terms: (coefficient of v_b/N, v, b, sums) in the update of u_a (decay excluded)."""
         if vec not in ir.updates:
-            return []
+            return self._overlap_gradient(ir, p, vec, a)
         up, sub = self._explicit(ir, vec, a)
         out = []
         tag = sp.Function("_target")
@@ -108,6 +103,30 @@ class SGD:
             body = body.xreplace(sub)
             index = next(iter(body.atoms(tag))).args[0]
             out.append(Direction(body.xreplace({tag(index): 1}), "vector", d.name, index, sums))
+        return out
+
+    def _overlap_gradient(self, ir: ModelIR, p: Prepared, vec: str, a: sp.Expr) -> list[Direction]:
+        """Moves along other vectors when the loss reads overlaps u_a·v/N.
+
+        ∂(u_a·v/N)/∂u_a = v/N, so the step has ψ_{a,v} = −lr ∂L/∂O(u_a, v) along v
+        (e.g. a mixture mean inside a derived input).
+        """
+        tr = ir.trains.get(vec)
+        if tr is None:
+            return []
+        full = p.loss_outputs.xreplace(p.values)
+        out = []
+        for base, (u, w) in ir.overlaps.items():
+            if vec not in (u, w) or not full.has(base):
+                continue
+            other = w if u == vec else u
+            if u == w or ir.families[other].index is not None:
+                raise StatcError(f"the loss depends on the overlap `{u}.{w}`; gradients through "
+                                 "overlaps are supported with an unindexed partner vector only",
+                                 hint="write the update explicitly with `update`")
+            ov = base[a, 0] if u == vec else base[0, a]
+            coef = -tr.lr * self._chain(p, self._swap(ir, vec), ov)
+            out.append(Direction(coef, "vector", other, sp.Integer(0)))
         return out
 
     def vector_decay(self, ir: ModelIR, vec: str) -> sp.Expr:

@@ -115,9 +115,13 @@ class ParamDecl:
 
 @dataclass(frozen=True)
 class InputDecl:
+    """`x ~ gaussian(var = v)`, or a derived input `x = c * mu + sqrt(D) * z`
+    (a combination of base inputs and vectors; a vector counts 1/√N)."""
+
     name: str
-    dist: Dist
+    dist: Dist | None
     span: Span
+    value: "Expr | None" = None
 
 
 @dataclass(frozen=True)

@@ -141,6 +141,9 @@ class _ToAst(Transformer):
     def params_block(self, meta, children):
         return ("params", tuple(children), _span(meta))
 
+    def derived_input(self, meta, children):
+        return ast.InputDecl(str(children[0]), None, _span(meta), children[1])
+
     def input_decl(self, meta, children):
         return ast.InputDecl(str(children[0]), children[1], _span(meta))
 

@@ -23,7 +23,7 @@ FUNCTIONS: dict[str, int] = {
 #: Distributions of vectors, inputs and random scalars: name -> allowed kwargs.
 VECTOR_DISTS = {"gaussian": ("scale",), "zeros": ()}
 INPUT_DISTS = {"gaussian": ("var",)}
-RANDOM_DISTS = {"gaussian": ("var",), "bernoulli": ("p",)}
+RANDOM_DISTS = {"gaussian": ("var",), "bernoulli": ("p",), "rademacher": ("p",)}
 
 #: Built-in constants.
 CONSTANTS = ("pi",)
@@ -178,7 +178,8 @@ class _Checker:
             self.declare(Symbol("param", p.name, p.span))
         for inp in m.inputs:
             self.declare(Symbol("input", inp.name, inp.span))
-            self.dist(inp.dist, INPUT_DISTS, "an input distribution")
+            if inp.dist is not None:
+                self.dist(inp.dist, INPUT_DISTS, "an input distribution")
         if not m.inputs:
             raise self.err("missing `input` declaration", end, expected="`input x ~ gaussian`",
                            hint="online models draw a fresh input at every step")
@@ -189,6 +190,9 @@ class _Checker:
         for role in ("teacher", "student"):
             if role in roles:
                 self.network(roles[role])
+        for inp in m.inputs:
+            if inp.value is not None:
+                self.derived_input(inp)
         if m.loss is None:
             raise self.err("missing `loss`", end, expected="`loss = ...`",
                            hint="e.g. `loss = (yhat - y)^2 / 2`")
@@ -310,6 +314,25 @@ class _Checker:
                                hint=did_you_mean(opt.name, ALGORITHM_OPTIONS) or
                                "options of a trained object go after it: `train w lr eta decay lam`")
             self.expr(opt.value, scope={}, ctx="param")
+
+    def derived_input(self, inp: ast.InputDecl) -> None:
+        """`x = c * mu + sqrt(D) * z`: base inputs and (unindexed) vectors, scalar weights."""
+        self.vector_linear(inp.value, {})
+        stack = [inp.value]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.Name, ast.Indexed)):
+                sym = self.symbols.get(node.name)
+                if sym is not None and sym.kind == "input":
+                    other = next(i for i in self.m.inputs if i.name == node.name)
+                    if other.value is not None:
+                        raise self.err(f"derived input `{inp.name}` is built from derived input "
+                                       f"`{node.name}`", node.span,
+                                       hint="write it in terms of the base inputs (`~ gaussian`)")
+            elif hasattr(node, "__dataclass_fields__"):
+                for f in ("left", "right", "operand", "body"):
+                    if hasattr(node, f):
+                        stack.append(getattr(node, f))
 
     def order_entry(self, sym: Symbol, e: ast.Indexed, ctx: str) -> None:
         """`Q[1,2]` in an observable: one entry of an order parameter, literal indices."""

@@ -175,3 +175,22 @@ def test_mean_field_readout_is_a_fixed_readout_of_one_over_K(load):
     y0[v.offset:v.offset + v.size] = 1.0 / 3
     ref = runner.run(c, {**sizes, "eta_v": 0.0}, y0=y0, times=mf["t"])
     assert np.max(np.abs(ref["eps_g"] - mf["eps_g"])) < 1e-9
+
+
+@pytest.mark.parametrize("rho", [0.5, 0.8])
+def test_gmm_online_error_and_mean_dynamics(load, rho):
+    """Linear student on a two-cluster mixture (U = mu·mu/N = 1).
+
+    The error of given overlaps is P(c (c M + √Δ λ) < 0) = Φ(−M/√(ΔQ)) for
+    either label, and the mean overlap obeys, whatever ρ,
+    dM/dt = η(1 − M) − ηΔ E[(w·z)(mu·z)]/N − ηλM = η(1 − M) − η(Δ + λ)M:
+    the noise projected on mu correlates with the student through M itself."""
+    from scipy.stats import norm
+    m = load("gmm_online")
+    Delta, eta, lam = 0.5, 0.2, 0.1
+    tr = m.run(t_end=20, init_N=0, rho=rho, rtol=1e-11, atol=1e-13)
+    Q, M = tr["Q"], tr["M"]
+    assert np.allclose(tr["err"], norm.cdf(-M / np.sqrt(Delta * Q)), atol=1e-12)
+    rate = eta * (1 + Delta + lam)
+    exact = eta / rate + (M[0] - eta / rate) * np.exp(-rate * tr["t"])
+    assert np.max(np.abs(M - exact)) < 1e-7
