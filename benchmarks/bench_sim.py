@@ -105,42 +105,6 @@ def gen_update(reps, U_w, X_x, G_w_x, keep_w):
 
 # ---- what-if variants of the field loop (not generated; for the README's suggestions)
 
-@njit
-def _rows4_dots(U, X_x, F, inv_sqrt_n):
-    n = X_x.shape[0]
-    rows = U.shape[0]
-    a = 0
-    while a + 4 <= rows:
-        s0 = s1 = s2 = s3 = 0.0
-        for i in range(n):
-            xi = X_x[i]
-            s0 += U[a, i] * xi
-            s1 += U[a + 1, i] * xi
-            s2 += U[a + 2, i] * xi
-            s3 += U[a + 3, i] * xi
-        F[a] = s0 * inv_sqrt_n
-        F[a + 1] = s1 * inv_sqrt_n
-        F[a + 2] = s2 * inv_sqrt_n
-        F[a + 3] = s3 * inv_sqrt_n
-        a += 4
-    while a < rows:
-        s = 0.0
-        for i in range(n):
-            s += U[a, i] * X_x[i]
-        F[a] = s * inv_sqrt_n
-        a += 1
-
-
-@njit
-def rows4_fields(reps, U_wt, U_w, X_x, F_wt_x, F_w_x):
-    """Rows in blocks of 4, one scalar accumulator each: every field is summed in the same
-    order as the generated loop (bit-identical), but 4 dependency chains run side by side."""
-    inv_sqrt_n = 1.0 / math.sqrt(X_x.shape[0])
-    for _ in range(reps):
-        _rows4_dots(U_wt, X_x, F_wt_x, inv_sqrt_n)
-        _rows4_dots(U_w, X_x, F_w_x, inv_sqrt_n)
-
-
 @njit(fastmath=True)
 def fastmath_fields(reps, U_wt, U_w, X_x, F_wt_x, F_w_x):
     """The generated loop with fastmath (reassociation allowed, so LLVM vectorises the sum)."""
@@ -345,12 +309,7 @@ def main(argv=None) -> int:
     # the whole step again, next to its parts (the machine's load drifts)
     statc_step = jit_us(lambda r: sim.advance_to((sim.steps + r) / N), (), reps)
     statc_parts["rest"] = statc_step - sum(statc_parts.values())
-    ref1, ref2 = F1.copy(), F2.copy()
-    whatif = {
-        "fields_rows4_blocked": jit_us(rows4_fields, (Uwt, Uw, X, F1, F2), reps),
-        "fields_bit_identical": bool(np.array_equal(F1, ref1) and np.array_equal(F2, ref2)),
-        "fields_fastmath": jit_us(fastmath_fields, (Uwt, Uw, X, F1, F2), reps),
-    }
+    whatif = {"fields_fastmath": jit_us(fastmath_fields, (Uwt, Uw, X, F1, F2), reps)}
     whatif["fields_blas_np_dot"] = per_call_us(lambda: (Uwt @ X, Uw @ X), reps)
     phi = rng_b.standard_normal(K)
     Wb = W.copy()
@@ -368,13 +327,8 @@ def main(argv=None) -> int:
         total = sum(parts.values())
         print(f"{name} µs/step: " + ", ".join(f"{k} {x:.1f} ({100 * x / total:.0f} %)" for k, x in parts.items()))
     print("what-if, field dot products (µs/step): " +
-          f"generated {statc_parts['fields_generated_loop']:.1f}, rows in blocks of 4 "
-          f"{whatif['fields_rows4_blocked']:.1f} (bit-identical: {whatif['fields_bit_identical']}), "
+          f"generated (four rows at a time) {statc_parts['fields_generated_loop']:.1f}, "
           f"fastmath {whatif['fields_fastmath']:.1f}, NumPy/BLAS {whatif['fields_blas_np_dot']:.1f}")
-    projected = statc_step - statc_parts["fields_generated_loop"] + whatif["fields_rows4_blocked"]
-    whatif["projected_step_us_with_rows4_fields"] = projected
-    print(f"projected statc step with the blocked field loop: {projected:.1f} µs "
-          f"({1e6 / projected:.0f} steps/s, {numpy_step / projected:.2f}x NumPy)")
     rng_floor_ratio = numpy_step / statc_parts["rng_fill_normal_N"]
     print(f"ceiling with statc's RNG unchanged (NumPy µs/step / fill_normal µs): {rng_floor_ratio:.1f}x")
 

@@ -178,12 +178,7 @@ class _SimWriter:
         for v, x in self.fields:
             out.append(f"{indent}field_dots(U_{v}, X_{x}, F_{v}_{x}, inv_sqrt_n)")
         for u, w in self.overlaps:
-            out.append(f"{indent}for a in range(U_{u}.shape[0]):")
-            out.append(f"{indent}    for b in range(U_{w}.shape[0]):")
-            out.append(f"{indent}        s = 0.0")
-            out.append(f"{indent}        for i in range(n):")
-            out.append(f"{indent}            s += U_{u}[a, i] * U_{w}[b, i]")
-            out.append(f"{indent}        OV_{u}_{w}[a, b] = s / n")
+            out.append(f"{indent}overlap_dots(U_{u}, U_{w}, OV_{u}_{w}, 1.0 / n)")
         for r in self.randoms:
             fam = ir.families[r]
             if fam.dist in ("bernoulli", "rademacher"):
@@ -320,9 +315,7 @@ class _SimWriter:
         for v, x in self.fields:
             out.append(f"        field_dots(U_{v}, X_{x}, FU_{v}_{x}, inv_sqrt_n)")
         for u, w in self.overlaps:
-            out.append(f"        for a in range(U_{u}.shape[0]):")
-            out.append(f"            for b in range(U_{w}.shape[0]):")
-            out.append(f"                OV_{u}_{w}[a, b] = np.dot(U_{u}[a], U_{w}[b]) / n")
+            out.append(f"        overlap_dots(U_{u}, U_{w}, OV_{u}_{w}, 1.0 / n)")
         for r in self.randoms:
             if ir.families[r].dist in ("bernoulli", "rademacher"):
                 out.append(f"        for a in range(ZU_{r}.shape[0]):")

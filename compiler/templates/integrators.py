@@ -21,6 +21,15 @@ _BIG = 1e100
 
 
 @njit(cache=True)
+def _finish(info, status, t, nfev, nsteps, bad):
+    info[0] = status
+    info[1] = t
+    info[2] = nfev
+    info[3] = nsteps
+    info[4] = bad
+
+
+@njit(cache=True)
 def _bad_entry(y):
     for i in range(y.shape[0]):
         v = y[i]
@@ -84,11 +93,7 @@ def integrate_dopri(y0, seg_t, seg_P, t_rec, rtol, atol, h_init, max_steps, out_
             err = np.sqrt(err / max(n, 1))
             if not (err == err) or _bad_entry(ynew) >= 0:
                 if hh < 1e-14 * max(abs(t), 1.0):
-                    info[0] = 1.0
-                    info[1] = t
-                    info[2] = nfev
-                    info[3] = nsteps
-                    info[4] = _bad_entry(ynew)
+                    _finish(info, 1.0, t, nfev, nsteps, _bad_entry(ynew))
                     return
                 h = 0.25 * hh
                 continue
@@ -105,23 +110,14 @@ def integrate_dopri(y0, seg_t, seg_P, t_rec, rtol, atol, h_init, max_steps, out_
                 if not landing or fac < 1.0:
                     h = hh * fac
                 if nsteps >= max_steps:
-                    info[0] = 3.0
-                    info[1] = t
-                    info[2] = nfev
-                    info[3] = nsteps
+                    _finish(info, 3.0, t, nfev, nsteps, -1)
                     return
             else:
                 h = hh * max(0.2, 0.9 * err ** -0.2)
                 if h < 1e-14 * max(abs(t), 1.0):
-                    info[0] = 2.0
-                    info[1] = t
-                    info[2] = nfev
-                    info[3] = nsteps
+                    _finish(info, 2.0, t, nfev, nsteps, -1)
                     return
-    info[0] = 0.0
-    info[1] = t
-    info[2] = nfev
-    info[3] = nsteps
+    _finish(info, 0.0, t, nfev, nsteps, -1)
 
 
 @njit(cache=True)
@@ -167,17 +163,10 @@ def integrate_rk4(y0, seg_t, seg_P, t_rec, dt, out_Y, info):
                 nsteps += 1
                 bad = _bad_entry(y)
                 if bad >= 0:
-                    info[0] = 1.0
-                    info[1] = t
-                    info[2] = 4 * nsteps
-                    info[3] = nsteps
-                    info[4] = bad
+                    _finish(info, 1.0, t, 4 * nsteps, nsteps, bad)
                     return
             t = target
             while r < t_rec.shape[0] and t_rec[r] <= t:
                 out_Y[r, :] = y
                 r += 1
-    info[0] = 0.0
-    info[1] = t
-    info[2] = 4 * nsteps
-    info[3] = nsteps
+    _finish(info, 0.0, t, 4 * nsteps, nsteps, -1)

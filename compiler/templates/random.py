@@ -139,3 +139,11 @@ def field_dots(U, X, F, scale):
             s0 += U[a, i] * X[i]
         F[a] = ((s0 + s1) + (s2 + s3)) * scale
         a += 1
+
+
+@njit(cache=True)
+def overlap_dots(U, V, OV, scale):
+    """OV[a, b] = scale * U[a]·V[b] (overlaps read by outputs or updates)."""
+    for a in range(U.shape[0]):
+        for b in range(V.shape[0]):
+            OV[a, b] = np.dot(U[a], V[b]) * scale
