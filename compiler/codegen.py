@@ -180,17 +180,23 @@ class _Writer:
             self.quadrature(q)
 
     def quadrature(self, q) -> None:
+        """Tensor Gauss–Hermite over z = L ξ (L a semi-definite Cholesky factor).
+
+        With ``q.analytic`` the last variable is integrated in closed form: given
+        ξ_0 … ξ_{p-2}, z_{p-1} = m + s ξ with m = Σ_j L_{p-1,j} ξ_j, s = L_{p-1,p-1},
+        and E_ξ[F(α z_{p-1} + r)] is Φ(A/B), AΦ(A/B) + Bφ(A/B) or erf(A/√(1 + 2B²))
+        for F = step, relu, erf, with A = αm + r, B = |α| s.
+        """
         p = q.dim
-        npts = QUAD_POINTS.get(p, QUAD_POINTS_HIGH)
+        loops = p - 1 if q.analytic else p
+        npts = QUAD_POINTS.get(loops, QUAD_POINTS_HIGH)
         x, w = np.polynomial.hermite_e.hermegauss(npts)
         w = w / np.sqrt(2 * np.pi)
         self.emit(f"_GH{q.name}_X = np.array({x.tolist()!r})")
         self.emit(f"_GH{q.name}_W = np.array({w.tolist()!r})")
         cov = [f"c{i}{j}" for i in range(p) for j in range(i, p)]
         extras = [f"e{i}" for i in range(q.extras)]
-        params = sorted(str(s) for s in q.integrand.free_symbols
-                        if not (str(s).startswith("z") or str(s) in extras))
-        args = cov + extras + [f"p_{s}" for s in params]
+        args = cov + extras + [f"p_{s}" for s in q.params]
         self.emit("@njit(cache=True)")
         self.emit(f"def {q.name}({', '.join(args)}):")
         # semi-definite Cholesky, unrolled: L[i][j] as l{i}{j}
@@ -203,15 +209,38 @@ class _Writer:
                     self.emit(f"    l{i}{j} = ({s}) / l{j}{j} if l{j}{j} > 1e-12 else 0.0")
         self.emit("    acc = 0.0")
         indent = "    "
-        for i in range(p):
+        wprod = "1.0"
+        for i in range(loops):
             self.emit(f"{indent}for q{i} in range({npts}):")
             indent += "    "
             self.emit(f"{indent}x{i} = _GH{q.name}_X[q{i}]")
             wprod = " * ".join(f"_GH{q.name}_W[q{k}]" for k in range(i + 1))
-        for i in range(p):
+        for i in range(loops):
             zi = " + ".join(f"l{i}{k} * x{k}" for k in range(i + 1))
             self.emit(f"{indent}z{i} = {zi}")
-        self.emit(f"{indent}acc += {wprod} * ({self.code(q.integrand)})")
+        value = f"({self.code(q.integrand)})"
+        if q.analytic:
+            kind, alpha, rest = q.analytic
+            last = p - 1
+            m = " + ".join([f"l{last}{k} * x{k}" for k in range(last)] or ["0.0"])
+            self.emit(f"{indent}al = {self.code(alpha)}")
+            self.emit(f"{indent}A = al * ({m}) + ({self.code(rest)})")
+            self.emit(f"{indent}B = abs(al) * l{last}{last}")
+            if kind == "erf":
+                self.emit(f"{indent}F = math.erf(A / math.sqrt(1.0 + 2.0 * B * B))")
+            else:
+                self.emit(f"{indent}if B > 1e-300:")
+                self.emit(f"{indent}    cdf = 0.5 * (1.0 + math.erf(A / (B * 1.4142135623730951)))")
+                if kind == "Step":
+                    self.emit(f"{indent}    F = cdf")
+                    self.emit(f"{indent}else:")
+                    self.emit(f"{indent}    F = 1.0 if A > 0.0 else 0.0")
+                else:
+                    self.emit(f"{indent}    F = A * cdf + B * math.exp(-0.5 * (A / B) ** 2) * 0.3989422804014327")
+                    self.emit(f"{indent}else:")
+                    self.emit(f"{indent}    F = max(A, 0.0)")
+            value = f"{value} * F"
+        self.emit(f"{indent}acc += {wprod} * {value}")
         self.emit("    return acc")
         self.emit()
 

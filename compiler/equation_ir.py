@@ -52,6 +52,8 @@ class Quadrature:
     dim: int
     integrand: sp.Expr                   # in z0 … z{dim-1}, e0 … (extras) and parameters
     extras: int = 0                      # deterministic arguments after the covariance
+    analytic: tuple | None = None        # (kind, alpha, rest): factor kind(alpha z_last + rest)
+    params: tuple[str, ...] = ()         # parameter arguments, in order
 
 
 @dataclass
@@ -104,7 +106,10 @@ class EquationIR:
             for terms in o.means:
                 parts.extend(sp.srepr(t.coef) + repr(t.sums) for t in terms)
         for q in sorted(self.quadratures):
-            parts.append(f"quad {q} {self.quadratures[q].dim} {sp.srepr(self.quadratures[q].integrand)}")
+            qq = self.quadratures[q]
+            parts.append(f"quad {q} {qq.dim} {sp.srepr(qq.integrand)} {qq.params} "
+                         + (repr((qq.analytic[0], sp.srepr(qq.analytic[1]), sp.srepr(qq.analytic[2])))
+                            if qq.analytic else ""))
         for v in self.vectors:
             parts.append(f"vec {v.name} {v.size} {v.dist} {sp.srepr(v.scale)}")
         for s in self.scalars:

@@ -265,18 +265,52 @@ class Expectation:
             return sp.S.Zero
         return sp.Add(*[sp.Mul(*[C[i, j] for i, j in m]) for m in _matchings(list(range(n)))])
 
+    def _analytic_leaf(self, factors: list[sp.Expr], leaves: list[sp.Indexed]):
+        """A leaf found in one factor only, a step, relu or erf of an argument linear
+        in it: that factor is integrated over the leaf in closed form (kinks first)."""
+        for kinds in ((Step, Relu), (sp.erf,)):
+            for leaf in leaves:
+                holders = [f for f in factors if f.has(leaf)]
+                if len(holders) != 1 or not isinstance(holders[0], kinds):
+                    continue
+                arg = holders[0].args[0]
+                alpha = sp.diff(arg, leaf)
+                if alpha != 0 and not _leaves(alpha, self.bases) and \
+                        not sp.expand(arg - alpha * leaf).has(leaf):
+                    return leaf, holders[0]
+        return None
+
     def quadrature(self, factors: list[sp.Expr]) -> sp.Expr:
         leaves = sorted(set().union(*[_leaves(f, self.bases) for f in factors]), key=str)
+        analytic = None
+        found = self._analytic_leaf(factors, leaves)
+        if found is not None:
+            leaf, factor = found
+            leaves = [l for l in leaves if l != leaf] + [leaf]        # integrated last
+            factors = [f for f in factors if f is not factor]
         zs = [sp.Symbol(f"z{i}", real=True) for i in range(len(leaves))]
-        integrand = sp.Mul(*factors).xreplace(dict(zip(leaves, zs)))
+        to_z = dict(zip(leaves, zs))
+        integrand = sp.Mul(*factors).xreplace(to_z)
+        if found is not None:
+            arg = factor.args[0].xreplace(to_z)
+            alpha = sp.diff(arg, zs[-1])
+            analytic = (type(factor).__name__, alpha, sp.expand(arg - alpha * zs[-1]))
         # deterministic quantities inside the integrand (scalars, overlaps) become arguments
-        extras = sorted(integrand.atoms(sp.Indexed), key=str)
+        parts = [integrand] + (list(analytic[1:]) if analytic else [])
+        extras = sorted(set().union(*[x.atoms(sp.Indexed) for x in parts]), key=str)
         es = [sp.Symbol(f"e{i}", real=True) for i in range(len(extras))]
-        integrand = integrand.xreplace(dict(zip(extras, es)))
-        params = sorted(integrand.free_symbols - set(zs) - set(es), key=str)
-        key = hashlib.sha256(sp.srepr(integrand).encode()).hexdigest()[:10]
+        sub = dict(zip(extras, es))
+        integrand = integrand.xreplace(sub)
+        if analytic:
+            analytic = (analytic[0], analytic[1].xreplace(sub), analytic[2].xreplace(sub))
+        free = set().union(*[x.free_symbols for x in [integrand] + (list(analytic[1:]) if analytic else [])])
+        params = sorted(free - set(zs) - set(es), key=str)
+        key = hashlib.sha256((sp.srepr(integrand) + repr(analytic and
+                              (analytic[0], sp.srepr(analytic[1]), sp.srepr(analytic[2])))).encode()
+                             ).hexdigest()[:10]
         name = f"quad{len(zs)}_{key}"
-        self.quadratures[name] = Quadrature(name, len(zs), integrand, len(es))
+        self.quadratures[name] = Quadrature(name, len(zs), integrand, len(es), analytic,
+                                            tuple(str(p) for p in params))
         args = [self.leaf_cov(leaves[i], leaves[j])
                 for i in range(len(leaves)) for j in range(i, len(leaves))]
         return sp.Function(name)(*args, *extras, *params)
