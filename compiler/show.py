@@ -65,7 +65,13 @@ def render_latex(eq: EquationIR) -> str:
     for b in eq.blocks:
         if not b.evolves:
             continue
-        rows.append(r"\frac{d %s}{dt} &= %s" % (sp.latex(lhs(b)), sp.latex(_summed(b.terms))))
+        entries = sorted({t.where for t in b.terms if t.where is not None})
+        if not entries:
+            rows.append(r"\frac{d %s}{dt} &= %s" % (sp.latex(lhs(b)), sp.latex(_summed(b.terms))))
+        for where in entries:          # blocks of literal size: one equation per entry
+            entry = sp.IndexedBase(b.name)[tuple(i + 1 for i in where)]
+            rows.append(r"\frac{d %s}{dt} &= %s" % (
+                sp.latex(entry), sp.latex(_summed([t for t in b.terms if t.where == where]))))
     for o in eq.observables:
         rows.append(r"%s &= %s" % (sp.latex(sp.Symbol(o.name)), sp.latex(_rename(o.expr))))
         for k, terms in enumerate(o.means):
