@@ -30,7 +30,7 @@ from .symbols import Relu, Sgn, Step
 _TEMPLATES = Path(__file__).with_name("templates")
 
 #: Gauss–Hermite points per dimension, by dimension of the quadrature atom.
-QUAD_POINTS = {1: 96, 2: 48, 3: 24, 4: 14}
+QUAD_POINTS = {1: 96, 2: 48, 3: 32, 4: 16}
 QUAD_POINTS_HIGH = 8
 
 
@@ -288,12 +288,15 @@ class _Writer:
         self.emit(f"{indent}acc = 0.0")
         for tn, t in zip(tnames, b.terms):
             call = f"{tn}({', '.join(idx)}, P, {', '.join(self.arrays)})"
-            if t.where is None:
-                self.emit(f"{indent}acc += {call}")
-            else:
+            if t.where is not None:
                 cond = " and ".join(f"{i} == {v}" for i, v in zip(idx, t.where))
-                self.emit(f"{indent}if {cond}:")
-                self.emit(f"{indent}    acc += {call}")
+            elif t.diagonal is not None:
+                cond = f"{idx[0]} {'==' if t.diagonal else '!='} {idx[1]}"
+            else:
+                self.emit(f"{indent}acc += {call}")
+                continue
+            self.emit(f"{indent}if {cond}:")
+            self.emit(f"{indent}    acc += {call}")
         self.emit(f"{indent}d[{', '.join(idx)}] = acc")
         if b.symmetric:
             self.emit(f"{indent}d[{', '.join(reversed(idx))}] = acc")

@@ -198,6 +198,11 @@ class OnlineDerivation:
             total += term
         return total
 
+    def _has_quadrature(self, terms: list[Term]) -> bool:
+        names = set(self.exp.quadratures)
+        return any(f.func.__name__ in names for t in terms
+                   for f in t.coef.atoms(sp.core.function.AppliedUndef))
+
     def block_rhs(self, b: StateBlock, idx: tuple) -> list[Term]:
         """Terms of d(block entry idx)/dt; idx holds symbols or integers."""
         ir = self.ir
@@ -235,9 +240,17 @@ class OnlineDerivation:
                     b.terms += [Term(t.coef, t.sums, t.display, entry) for t in self.block_rhs(b, where)]
             else:
                 b.terms = self.block_rhs(b, generic)
+                if b.symmetric and self._has_quadrature(b.terms):
+                    # on the diagonal the two fields coincide: derived apart, the atoms
+                    # have fewer Gaussian leaves (and kinks) than with a = b at run time
+                    a = generic[0]
+                    b.terms = ([Term(t.coef, t.sums, t.display, None, False) for t in b.terms]
+                               + [Term(t.coef, t.sums, t.display, None, True)
+                                  for t in self.block_rhs(b, (a, a))])
         observables = [self.observable(n, e) for n, e in ir.observables.items()]
         for b in self.blocks:
-            b.terms = [Term(self.state_refs(t.coef), t.sums, t.display, t.where) for t in b.terms]
+            b.terms = [Term(self.state_refs(t.coef), t.sums, t.display, t.where, t.diagonal)
+                       for t in b.terms]
         for o in observables:
             o.expr = self.state_refs(o.expr)
             o.means = [[Term(self.state_refs(t.coef), t.sums, t.display) for t in m] for m in o.means]

@@ -22,6 +22,7 @@ class Term:
     sums: tuple[tuple[sp.Symbol, sp.Expr], ...]
     display: sp.Expr                     # the same term with expectations shown as E[…]
     where: tuple[int, ...] | None = None  # only for this entry (blocks of literal size)
+    diagonal: bool | None = None          # only on (True) or off (False) the diagonal a = b
 
 
 @dataclass
@@ -100,7 +101,7 @@ class EquationIR:
                          f"{b.symmetric} {b.evolves}")
             for t in b.terms:
                 parts.append(sp.srepr(t.coef) + sp.srepr(sp.Tuple(*[sp.Tuple(*s) for s in t.sums]))
-                             + repr(t.where))
+                             + repr(t.where) + repr(t.diagonal))
         for o in self.observables:
             parts.append(f"obs {o.name} {sp.srepr(o.expr)}")
             for terms in o.means:

@@ -44,7 +44,8 @@ def render_text(eq: EquationIR) -> str:
         for t in b.terms:
             body = _rename(t.display)
             sums = "".join(f"sum_{{{j}<{s}}} " for j, s in t.sums)
-            where = f"[entry {tuple(i + 1 for i in t.where)}] " if t.where is not None else ""
+            where = f"[entry {tuple(i + 1 for i in t.where)}] " if t.where is not None else \
+                {True: "[diagonal] ", False: "[off-diagonal] ", None: ""}[t.diagonal]
             lines.append(f"    + {where}{sums}{sp.sstr(body)}")
     for o in eq.observables:
         lines.append(f"{o.name} = {sp.sstr(_rename(o.expr))}")

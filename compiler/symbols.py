@@ -23,6 +23,11 @@ class Step(sp.Function):
     def fdiff(self, argindex=1):
         return sp.S.Zero
 
+    def _eval_power(self, e):
+        if e.is_Integer and e > 0:
+            return self                  # Θ^n = Θ
+        return None
+
     def _latex(self, printer, exp=None):
         tex = r"\Theta\left(%s\right)" % printer._print(self.args[0])
         return tex if exp is None else r"%s^{%s}" % (tex, exp)
