@@ -126,9 +126,10 @@ class OnlineDerivation:
                 name = o.name if o else f"O_{u.name}_{w.name}"
                 if name in used_names and o is None:
                     name = f"_{name}"
-                labels = tuple(o.indices) if o and len(o.indices) == 2 else \
-                    (u.index or "a", (w.index or "b") if w.index != u.index or u.name != w.name
-                     else (u.index or "a") + "2")
+                if o is not None and len(o.indices) == 2:
+                    labels = tuple(o.indices)
+                else:
+                    labels = (u.index or "a", w.index or "b")
                 if labels[0] == labels[1]:
                     labels = (labels[0], labels[1] + "2")
                 idx = tuple(sp.Symbol(n, integer=True) for n in labels)
