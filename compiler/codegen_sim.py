@@ -307,6 +307,8 @@ class _SimWriter:
             out.append(f"    FU_{v}_{x} = np.empty_like(F_{v}_{x})")
         for r in self.randoms:
             out.append(f"    ZU_{r} = np.empty_like(Z_{r})")
+        for u, w in self.overlaps:      # the weights do not move while measuring
+            out.append(f"    overlap_dots(U_{u}, U_{w}, OV_{u}_{w}, 1.0 / n)")
         out.append("    for j in range(out.shape[0]):")
         out.append("        out[j] = 0.0")
         out.append("    for sample in range(n_test):")
@@ -314,8 +316,6 @@ class _SimWriter:
             out.append(f"        fill_normal(rs, X_{x}, 1.0)")
         for v, x in self.fields:
             out.append(f"        field_dots(U_{v}, X_{x}, FU_{v}_{x}, inv_sqrt_n)")
-        for u, w in self.overlaps:
-            out.append(f"        overlap_dots(U_{u}, U_{w}, OV_{u}_{w}, 1.0 / n)")
         for r in self.randoms:
             if ir.families[r].dist in ("bernoulli", "rademacher"):
                 out.append(f"        for a in range(ZU_{r}.shape[0]):")
