@@ -244,26 +244,33 @@ class _SimWriter:
 
         upd = {v: " + ".join(f"G_{v}_{x}[a] * inv_sqrt_n * X_{x}[i]" for x in ir.inputs) for v in trained}
         out.append("    for step in range(n_steps):")
-        out.append(f"        if n_batch == 1 and {not has_psi}:")
-        out += sample("            ")
-        for v in trained:
-            out.append(f"            for a in range(U_{v}.shape[0]):")
-            out.append(f"                for i in range(n):")
-            out.append(f"                    U_{v}[a, i] = keep_{v} * U_{v}[a, i] + {upd[v]}")
-        for d in dbufs:
-            out.append(f"            for a in range(S_{d[2:]}.shape[0]):")
-            out.append(f"                S_{d[2:]}[a] += {d}[a] / n")
-        out.append("        else:")
+        # accumulate-then-apply: needed for batches and for moves along vectors
+        # (those must read the weights of the start of the step)
+        ind = "            "
+        if not has_psi:
+            out.append("        if n_batch == 1:")
+            out += sample("            ")
+            for v in trained:
+                out.append(f"            for a in range(U_{v}.shape[0]):")
+                out.append(f"                for i in range(n):")
+                out.append(f"                    U_{v}[a, i] = keep_{v} * U_{v}[a, i] + {upd[v]}")
+            for d in dbufs:
+                out.append(f"            for a in range(S_{d[2:]}.shape[0]):")
+                out.append(f"                S_{d[2:]}[a] += {d}[a] / n")
+            out.append("        else:")
+        else:
+            ind = "        "
         for a in acc:
-            out.append(f"            {a}[:] = 0.0")
-        out.append("            for b in range(n_batch):")
-        out += sample("                ")
+            out.append(f"{ind}{a}[:] = 0.0")
+        out.append(f"{ind}for b in range(n_batch):")
+        inner = ind + "    "
+        out += sample(inner)
         for v in trained:
-            out.append(f"                for a in range(U_{v}.shape[0]):")
-            out.append(f"                    for i in range(n):")
-            out.append(f"                        DU_{v}[a, i] += inv_b * ({upd[v]})")
+            out.append(f"{inner}for a in range(U_{v}.shape[0]):")
+            out.append(f"{inner}    for i in range(n):")
+            out.append(f"{inner}        DU_{v}[a, i] += inv_b * ({upd[v]})")
             for name, d in self.psi.get(v, []):
-                indent = "                    "
+                indent = inner + "    "
                 for j, size in d.sums:
                     count = str(int(size)) if size.is_Integer else f"n_{size.name}"
                     out.append(f"{indent}for i_{j.name} in range({count}):")
@@ -275,15 +282,15 @@ class _SimWriter:
                 out.append(f"{indent}for i in range(n):")
                 out.append(f"{indent}    DU_{v}[a, i] += c * U_{d.name}[{idx}, i]")
         for d in dbufs:
-            out.append(f"                for a in range({d}.shape[0]):")
-            out.append(f"                    DS_{d[2:]}[a] += inv_b * {d}[a]")
+            out.append(f"{inner}for a in range({d}.shape[0]):")
+            out.append(f"{inner}    DS_{d[2:]}[a] += inv_b * {d}[a]")
         for v in trained:
-            out.append(f"            for a in range(U_{v}.shape[0]):")
-            out.append(f"                for i in range(n):")
-            out.append(f"                    U_{v}[a, i] = keep_{v} * U_{v}[a, i] + DU_{v}[a, i]")
+            out.append(f"{ind}for a in range(U_{v}.shape[0]):")
+            out.append(f"{ind}    for i in range(n):")
+            out.append(f"{ind}        U_{v}[a, i] = keep_{v} * U_{v}[a, i] + DU_{v}[a, i]")
         for d in dbufs:
-            out.append(f"            for a in range(S_{d[2:]}.shape[0]):")
-            out.append(f"                S_{d[2:]}[a] += DS_{d[2:]}[a] / n")
+            out.append(f"{ind}for a in range(S_{d[2:]}.shape[0]):")
+            out.append(f"{ind}    S_{d[2:]}[a] += DS_{d[2:]}[a] / n")
         return "\n".join(out) + "\n"
 
     def measure_function(self, means: list) -> str:
