@@ -46,6 +46,8 @@ class KernelPrinter(PythonCodePrinter):
             return f"p_{s.name}"
         if s.name[:1] in ("z", "e") and s.name[1:].isdigit():
             return s.name
+        if s.name.startswith("v_"):
+            return s.name                  # temporaries of the adjoint kernels
         if s.name.startswith("m") and s.name[1:].isdigit() and not s.is_integer:
             return f"mean_{s.name[1:]}"
         return f"i_{s.name}"
@@ -390,7 +392,10 @@ class _Writer:
         self.rhs()
         self.observables()
         self.inits()
+        from .codegen_adjoint import AdjointWriter
+        AdjointWriter(self).module_part()
         self.emit((_TEMPLATES / "integrators.py").read_text())
+        self.emit((_TEMPLATES / "adjoint.py").read_text())
         return "\n".join(self.lines) + "\n"
 
 

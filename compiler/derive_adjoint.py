@@ -1,0 +1,82 @@
+r"""Symbolic partial derivatives of IR expressions, for the adjoint kernels.
+
+For a term coefficient :math:`c(r_1, …, r_n; p; A_1(a_1(r, p)), …)` — reads
+:math:`r_j` of state arrays (``S_Q[k, j]``), parameters :math:`p` and atom
+calls :math:`A_i` — the chain rule gives
+
+.. math::  \frac{\partial c}{\partial v} = \frac{\partial c}{\partial v}\Big|_{A}
+   + \sum_i \frac{\partial c}{\partial A_i} \sum_a \partial_a A_i \,
+     \frac{\partial a_{i,a}}{\partial v},
+
+where :math:`\partial_a A_i` are the atom's own partials, returned at run time
+by a ``grad_<atom>`` kernel (exact for closed forms, see
+``atom_derivatives.py``).  Everything stays index-generic: the read
+``S_Q[i_k, i_j]`` is differentiated as one variable inside the loops of the
+term, and the adjoint kernel scatters ``λ·∂c/∂r`` back to the entry it read.
+The partials of one expression share a common-subexpression elimination.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+
+@dataclass
+class AtomCall:
+    call: sp.Expr                    # the call as it appears in the IR
+    value: sp.Symbol                 # its value
+    grads: list[sp.Symbol]           # ∂call/∂argument, per argument
+
+
+@dataclass
+class Partials:
+    atoms: list[AtomCall]            # calls whose value or gradient the partials use
+    replacements: list[tuple[sp.Symbol, sp.Expr]]
+    targets: list[tuple[object, sp.Expr]]   # (Indexed read | parameter name | Symbol, ∂/∂target)
+
+
+def _reads(expr: sp.Expr) -> list[sp.Indexed]:
+    found = {e for e in expr.atoms(sp.Indexed) if e.base.label.name.startswith("S_")}
+    return sorted(found, key=sp.default_sort_key)
+
+
+def partials(expr: sp.Expr, params: set[str], variables: tuple[sp.Symbol, ...] = (),
+             prefix: str = "") -> Partials:
+    """∂expr/∂ (each state read, each parameter in ``params``, each of ``variables``)."""
+    calls = sorted(expr.atoms(AppliedUndef), key=sp.default_sort_key)
+    reads = _reads(expr)
+    rsym = {r: sp.Symbol(f"{prefix}rd{n}", real=True) for n, r in enumerate(reads)}
+    atoms = [AtomCall(c, sp.Symbol(f"{prefix}av{n}", real=True),
+                      [sp.Symbol(f"{prefix}ag{n}_{a}", real=True) for a in range(len(c.args))])
+             for n, c in enumerate(calls)]
+    flat = expr.xreplace({a.call: a.value for a in atoms}).xreplace(rsym)
+    args = [[x.xreplace(rsym) for x in a.call.args] for a in atoms]
+    psyms = sorted((s for s in expr.free_symbols if s.name in params), key=lambda s: s.name)
+    for a in args:
+        for x in a:
+            psyms.extend(s for s in x.free_symbols if s.name in params and s not in psyms)
+    targets: list[tuple[object, sp.Symbol]] = [(r, rsym[r]) for r in reads]
+    targets += [(s.name, s) for s in psyms]
+    targets += [(v, v) for v in variables]
+    exprs, keep = [], []
+    for target, v in targets:
+        d = sp.diff(flat, v)
+        for a, xs in zip(atoms, args):
+            outer = sp.diff(flat, a.value)
+            if outer == 0:
+                continue
+            inner = sum((g * sp.diff(x, v) for g, x in zip(a.grads, xs)), sp.S.Zero)
+            d += outer * inner
+        if d != 0:
+            exprs.append(d)
+            keep.append(target)
+    repl, reduced = sp.cse(exprs, symbols=sp.numbered_symbols(f"{prefix}x"), optimizations=None)
+    used = set().union(*(e.free_symbols for e in reduced), *(e.free_symbols for _, e in repl)) if reduced else set()
+    inv = {v: r for r, v in rsym.items()}
+    back = lambda e: e.xreplace(inv)             # noqa: E731 — reads printed as array entries
+    repl = [(s, back(e)) for s, e in repl]
+    reduced = [back(e) for e in reduced]
+    live = [a for a in atoms if a.value in used or any(g in used for g in a.grads)]
+    return Partials(live, repl, list(zip(keep, reduced)))

@@ -1,0 +1,165 @@
+# ---- fixed-step RK4 for optimal control and its exact discrete adjoint (statc template) ----
+# Controls are piecewise constant on `n_int` intervals of `nsub` RK4 steps of size h.
+# On interval i the right-hand side is a mixture over "vertices" v:
+#     F_i(t, y) = sum_v W[i, v] * rhs(t, y, Pv[i, v])
+# (one vertex of weight 1 for continuous controls; for a discrete control, one
+# vertex per allowed value, weighted by the fraction of samples drawn with it).
+# Observables are evaluated with Pv[i, 0] (the final point with the last interval's).
+# The adjoint is that of the discrete scheme, so its gradient is exact for the
+# discretised objective.
+
+
+@njit(cache=True)
+def _mix_rhs(t, y, Pv_i, W_i, out, tmp):
+    out[:] = 0.0
+    for v in range(W_i.shape[0]):
+        w = W_i[v]
+        if w != 0.0:
+            rhs(t, y, Pv_i[v], tmp)
+            for j in range(y.shape[0]):
+                out[j] += w * tmp[j]
+
+
+@njit(cache=True)
+def control_forward(y0, Pv, W, nsub, t0, h, Ys):
+    """RK4 over all intervals; Ys[s] = state after s steps.  Returns -1 or the failing step."""
+    n = y0.shape[0]
+    y = y0.copy()
+    k1 = np.empty(n); k2 = np.empty(n); k3 = np.empty(n); k4 = np.empty(n)
+    yt = np.empty(n); tmp = np.empty(n)
+    Ys[0, :] = y
+    s = 0
+    for i in range(W.shape[0]):
+        for m in range(nsub):
+            t = t0 + s * h
+            _mix_rhs(t, y, Pv[i], W[i], k1, tmp)
+            for j in range(n):
+                yt[j] = y[j] + 0.5 * h * k1[j]
+            _mix_rhs(t + 0.5 * h, yt, Pv[i], W[i], k2, tmp)
+            for j in range(n):
+                yt[j] = y[j] + 0.5 * h * k2[j]
+            _mix_rhs(t + 0.5 * h, yt, Pv[i], W[i], k3, tmp)
+            for j in range(n):
+                yt[j] = y[j] + h * k3[j]
+            _mix_rhs(t + h, yt, Pv[i], W[i], k4, tmp)
+            bad = False
+            for j in range(n):
+                y[j] += h / 6.0 * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j])
+                if not (abs(y[j]) < _BIG):
+                    bad = True
+            s += 1
+            Ys[s, :] = y
+            if bad:
+                return s
+    return -1
+
+
+@njit(cache=True)
+def control_objective(Ys, Pv, nsub, t0, h, w_final, w_int, obs_out):
+    """sum_k w_final[k] o_k(t_F) + sum_k w_int[k] * trapezoid of o_k over the steps."""
+    n_int = Pv.shape[0]
+    S = n_int * nsub
+    tmp = np.empty(obs_out.shape[0])
+    J = 0.0
+    any_int = False
+    for k in range(w_int.shape[0]):
+        if w_int[k] != 0.0:
+            any_int = True
+    if any_int:
+        for s in range(S + 1):
+            i = min(s // nsub, n_int - 1)
+            observables(t0 + s * h, Ys[s], Pv[i, 0], tmp)
+            c = 0.5 * h if (s == 0 or s == S) else h
+            for k in range(tmp.shape[0]):
+                J += c * w_int[k] * tmp[k]
+    observables(t0 + S * h, Ys[S], Pv[n_int - 1, 0], obs_out)
+    for k in range(obs_out.shape[0]):
+        J += w_final[k] * obs_out[k]
+    return J
+
+
+@njit(cache=True)
+def _mix_vjp(t, y, Pv_i, W_i, kb, gy, gPv_i, gW_i, tmp, lam):
+    """gy += F^T kb;  gPv_i[v] += W_v J_P^T kb;  gW_i[v] += kb . rhs(t, y, Pv_i[v])."""
+    for v in range(W_i.shape[0]):
+        w = W_i[v]
+        if W_i.shape[0] > 1:
+            rhs(t, y, Pv_i[v], tmp)
+            acc = 0.0
+            for j in range(y.shape[0]):
+                acc += kb[j] * tmp[j]
+            gW_i[v] += acc
+        if w != 0.0:
+            for j in range(y.shape[0]):
+                lam[j] = w * kb[j]
+            rhs_vjp(t, y, Pv_i[v], lam, gy, gPv_i[v])
+
+
+@njit(cache=True)
+def control_backward(Ys, Pv, W, nsub, t0, h, w_final, w_int, gy0, gPv, gW):
+    """Exact discrete adjoint of control_forward + control_objective.
+
+    Fills gy0 = dJ/dy0, gPv = dJ/dPv, gW = dJ/dW (all zeroed first).
+    """
+    n_int = W.shape[0]
+    n = Ys.shape[1]
+    S = n_int * nsub
+    gPv[:] = 0.0
+    gW[:] = 0.0
+    lam = np.zeros(n)
+    obs_tmp = np.zeros(w_final.shape[0])
+    any_int = False
+    for k in range(w_int.shape[0]):
+        if w_int[k] != 0.0:
+            any_int = True
+    obs_vjp(t0 + S * h, Ys[S], Pv[n_int - 1, 0], w_final, lam, gPv[n_int - 1, 0])
+    if any_int:
+        for k in range(w_int.shape[0]):
+            obs_tmp[k] = 0.5 * h * w_int[k]
+        obs_vjp(t0 + S * h, Ys[S], Pv[n_int - 1, 0], obs_tmp, lam, gPv[n_int - 1, 0])
+    k1 = np.empty(n); k2 = np.empty(n)
+    y2 = np.empty(n); y3 = np.empty(n); y4 = np.empty(n)
+    kb1 = np.empty(n); kb2 = np.empty(n); kb3 = np.empty(n); kb4 = np.empty(n)
+    g = np.empty(n); tmp = np.empty(n); scratch = np.empty(n)
+    for s in range(S - 1, -1, -1):
+        i = s // nsub
+        t = t0 + s * h
+        y1 = Ys[s]
+        _mix_rhs(t, y1, Pv[i], W[i], k1, tmp)
+        for j in range(n):
+            y2[j] = y1[j] + 0.5 * h * k1[j]
+        _mix_rhs(t + 0.5 * h, y2, Pv[i], W[i], k2, tmp)
+        for j in range(n):
+            y3[j] = y1[j] + 0.5 * h * k2[j]
+        _mix_rhs(t + 0.5 * h, y3, Pv[i], W[i], k1, tmp)      # k3, into k1's buffer
+        for j in range(n):
+            y4[j] = y1[j] + h * k1[j]
+            kb4[j] = h / 6.0 * lam[j]
+            kb3[j] = h / 3.0 * lam[j]
+            kb2[j] = h / 3.0 * lam[j]
+            kb1[j] = h / 6.0 * lam[j]
+        g[:] = 0.0
+        _mix_vjp(t + h, y4, Pv[i], W[i], kb4, g, gPv[i], gW[i], tmp, scratch)
+        for j in range(n):
+            lam[j] += g[j]
+            kb3[j] += h * g[j]
+        g[:] = 0.0
+        _mix_vjp(t + 0.5 * h, y3, Pv[i], W[i], kb3, g, gPv[i], gW[i], tmp, scratch)
+        for j in range(n):
+            lam[j] += g[j]
+            kb2[j] += 0.5 * h * g[j]
+        g[:] = 0.0
+        _mix_vjp(t + 0.5 * h, y2, Pv[i], W[i], kb2, g, gPv[i], gW[i], tmp, scratch)
+        for j in range(n):
+            lam[j] += g[j]
+            kb1[j] += 0.5 * h * g[j]
+        g[:] = 0.0
+        _mix_vjp(t, y1, Pv[i], W[i], kb1, g, gPv[i], gW[i], tmp, scratch)
+        for j in range(n):
+            lam[j] += g[j]
+        if any_int:
+            c = 0.5 * h if s == 0 else h
+            for k in range(w_int.shape[0]):
+                obs_tmp[k] = c * w_int[k]
+            obs_vjp(t, Ys[s], Pv[i, 0], obs_tmp, lam, gPv[i, 0])
+    gy0[:] = lam
