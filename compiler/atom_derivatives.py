@@ -117,16 +117,31 @@ FORMS: dict[str, Callable[..., sp.Expr]] = {
 
 
 def arguments(n: int) -> list[sp.Symbol]:
-    """The covariance-entry symbols of a p-variable atom with n = p(p+1)/2 entries."""
+    """The covariance-entry symbols of a p-variable atom with n = p(p+1)/2 entries.
+
+    Variances (diagonal entries) are declared positive, so that SymPy reduces
+    ``c01/sqrt(c00 c11)`` to 1 on the diagonal ``c01 = c00 = c11``.
+    """
     p = {1: 1, 3: 2, 6: 3, 10: 4}[n]
-    return [sp.Symbol(f"c{i}{j}", real=True) for i in range(p) for j in range(i, p)]
+    return [sp.Symbol(f"c{i}{j}", positive=True) if i == j else sp.Symbol(f"c{i}{j}", real=True)
+            for i in range(p) for j in range(i, p)]
 
 
-def partials(name: str, n: int) -> tuple[list[sp.Symbol], list[sp.Expr]] | None:
-    """(argument symbols, ∂atom/∂argument for each) or None if no form is known."""
+def partials(name: str, n: int, pattern: tuple[int, ...] | None = None
+             ) -> tuple[list[sp.Symbol], list[sp.Expr]] | None:
+    """(variables, ∂atom/∂variable for each) or None if no form is known.
+
+    ``pattern`` identifies arguments (see ``derive_adjoint.AtomCall``): slot a
+    is variable ``pattern[a]``, named after the first slot that carries it.
+    """
     form = FORMS.get(name)
     if form is None:
         return None
     args = arguments(n)
-    expr = form(*args)
-    return args, [sp.diff(expr, a) for a in args]
+    pattern = pattern or tuple(range(n))
+    first = {}
+    for a, p in zip(args, pattern):
+        first.setdefault(p, a)
+    variables = [first[p] for p in sorted(first)]
+    expr = form(*[first[p] for p in pattern])
+    return variables, [sp.diff(expr, v) for v in variables]

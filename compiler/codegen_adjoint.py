@@ -38,25 +38,26 @@ class AdjointWriter:
     def __init__(self, w):
         self.w = w
         self.eq = w.eq
-        self.grads: dict[str, int] = {}         # atom name -> number of arguments
+        self.grads: dict[tuple[str, tuple[int, ...]], str] = {}   # (atom, pattern) -> kernel name
         self.float_params = {p for p in self.eq.params if p not in self.eq.int_params}
         self.G = [f"G_{a}" for a in w.arrays]
 
     # ----------------------------------------------------------- atom partials
-    def _note_atoms(self, e: sp.Expr) -> None:
-        for c in e.atoms(AppliedUndef):
-            self.grads.setdefault(c.func.__name__, len(c.args))
+    def _note_atoms(self, pt: Partials) -> None:
+        for a in pt.atoms:
+            self.grads[(a.call.func.__name__, a.pattern)] = a.grad_name
 
     def grad_functions(self) -> list[str]:
-        """Emit ``grad_<atom>`` for every atom used; return those differenced numerically."""
+        """Emit a gradient kernel per (atom, argument pattern); return those differenced numerically."""
         fd = []
-        for name, n in sorted(self.grads.items()):
+        for (name, pattern), gname in sorted(self.grads.items()):
+            n = max(pattern) + 1
             args = [f"a{i}" for i in range(n)]
-            self.w.emit("@njit(cache=True)")
-            self.w.emit(f"def grad_{name}({', '.join(args)}):")
+            self.w.emit("@njit(cache=True, error_model=\"numpy\")")
+            self.w.emit(f"def {gname}({', '.join(args)}):")
             if name in _CLOSED:
-                self._closed_grad(name, n)
-            elif re.fullmatch(r"bern_nd\d+", name):
+                self._closed_grad(name, pattern)
+            elif re.fullmatch(r"bern_nd\d+", name) and pattern == tuple(range(n)):
                 self.w.emit("    d = 1")
                 for i in range(2, n):
                     cond = " and ".join(f"a{i} != a{j}" for j in range(1, i))
@@ -64,27 +65,25 @@ class AdjointWriter:
                     self.w.emit("        d += 1")
                 zeros = ", ".join(["0.0"] * (n - 1))
                 self.w.emit(f"    return (d * a0 ** (d - 1), {zeros})")
-            elif name in self.eq.quadratures:
+            else:
                 fd.append(name)
                 outs = []
                 for i in range(n):
                     self.w.emit(f"    h = 1e-5 * max(1.0, abs(a{i}))")
-                    up = ", ".join(f"a{j} + h" if j == i else f"a{j}" for j in range(n))
-                    dn = ", ".join(f"a{j} - h" if j == i else f"a{j}" for j in range(n))
+                    up = ", ".join(f"a{p} + h" if p == i else f"a{p}" for p in pattern)
+                    dn = ", ".join(f"a{p} - h" if p == i else f"a{p}" for p in pattern)
                     self.w.emit(f"    d{i} = ({name}({up}) - {name}({dn})) / (2.0 * h)")
                     outs.append(f"d{i}")
                 self.w.emit(f"    return ({', '.join(outs)},)")
-            else:
-                raise NotImplementedError(f"no derivative known for the atom `{name}`")
             self.w.emit()
-        return fd
+        return sorted(set(fd))
 
-    def _closed_grad(self, name: str, n: int) -> None:
-        syms, ders = atom_derivatives.partials(name, n)
+    def _closed_grad(self, name: str, pattern: tuple[int, ...]) -> None:
+        syms, ders = atom_derivatives.partials(name, len(pattern), pattern)
         sub = {s: sp.Symbol(f"{_PREFIX}a{i}", real=True) for i, s in enumerate(syms)}
         ders = [d.xreplace(sub) for d in ders]
         repl, red = sp.cse(ders, symbols=sp.numbered_symbols(f"{_PREFIX}x"), optimizations=None)
-        for i in range(n):
+        for i in range(len(syms)):
             self.w.emit(f"    {_PREFIX}a{i} = a{i}")
         for s, e in repl:
             self.w.emit(f"    {s.name} = {self.w.code(e)}")
@@ -96,8 +95,8 @@ class AdjointWriter:
         for a in pt.atoms:
             call = self.w.code(a.call)
             self.w.emit(f"{indent}{a.value.name} = {call}")
-            gcall = f"grad_{call}"
-            self.w.emit(f"{indent}{', '.join(g.name for g in a.grads)}, = {gcall}")
+            gargs = ", ".join(self.w.code(x) for x in a.distinct)
+            self.w.emit(f"{indent}{', '.join(g.name for g in a.grads)}, = {a.grad_name}({gargs})")
         for s, e in pt.replacements:
             self.w.emit(f"{indent}{s.name} = {self.w.code(e)}")
         for target, e in pt.targets:
@@ -119,10 +118,10 @@ class AdjointWriter:
     def term(self, name: str, t: Term, free: tuple[sp.Symbol, ...]) -> None:
         from .codegen import _exchangeable_pair
         pt = partials(t.coef, self.float_params, prefix=_PREFIX)
-        self._note_atoms(t.coef)
+        self._note_atoms(pt)
         exprs = [t.coef] + [n for _, n in t.sums] + [e for _, e in pt.replacements] + [e for _, e in pt.targets]
         args = [f"i_{s.name}" for s in free] + ["lam", "P"] + self.w.arrays + self.G + ["gP"]
-        self.w.emit("@njit(cache=True)")
+        self.w.emit("@njit(cache=True, error_model=\"numpy\")")
         self.w.emit(f"def {name}({', '.join(args)}):")
         self.w.unpack_params("    ", self._needed(*exprs))
         self.w.sizes("    ")
@@ -150,7 +149,7 @@ class AdjointWriter:
             tnames.append(tn)
         arrays = ", ".join(self.w.arrays)
         G = ", ".join(self.G)
-        self.w.emit("@njit(cache=True)")
+        self.w.emit("@njit(cache=True, error_model=\"numpy\")")
         self.w.emit(f"def {fname}(P, {arrays}, lb, {G}, gP):")
         self.w.sizes("    ")
         idx = [f"i_{s.name}" for s in b.indices]
@@ -182,7 +181,7 @@ class AdjointWriter:
 
     def rhs_vjp(self) -> None:
         fnames = {b.name: self.block(b) for b in self.eq.blocks if b.evolves}
-        self.w.emit("@njit(cache=True)")
+        self.w.emit("@njit(cache=True, error_model=\"numpy\")")
         self.w.emit("def rhs_vjp(t, y, P, lam, gy, gP):")
         self.w.emit('    """gy += J_y(t, y, P)^T lam;  gP += J_P(t, y, P)^T lam."""')
         self.w.sizes("    ")
@@ -211,7 +210,7 @@ class AdjointWriter:
                     self.term(tn, t, ())
                     tnames.append(tn)
                 mn = f"_vjp_mean_{k}_{j}"
-                self.w.emit("@njit(cache=True)")
+                self.w.emit("@njit(cache=True, error_model=\"numpy\")")
                 self.w.emit(f"def {mn}(lam, P, {arrays}, {G}, gP):")
                 for tn in tnames:
                     self.w.emit(f"    {tn}(lam, P, {arrays}, {G}, gP)")
@@ -219,7 +218,7 @@ class AdjointWriter:
                 self.w.emit()
                 means.append(mn)
             bodies.append((o, means))
-        self.w.emit("@njit(cache=True)")
+        self.w.emit("@njit(cache=True, error_model=\"numpy\")")
         self.w.emit("def obs_vjp(t, y, P, wbar, gy, gP):")
         self.w.emit('    """gy, gP += gradients of sum_k wbar[k] * observable_k(t, y, P)."""')
         self.w.sizes("    ")
@@ -228,7 +227,7 @@ class AdjointWriter:
         for k, (o, means) in enumerate(bodies):
             msyms = [sp.Symbol(f"m{j}", real=True) for j in range(len(means))]
             pt = partials(o.expr, self.float_params, tuple(msyms), prefix=_PREFIX)
-            self._note_atoms(o.expr)
+            self._note_atoms(pt)
             self.w.emit(f"    if wbar[{k}] != 0.0:")
             for j in range(len(means)):
                 self.w.emit(f"        mean_{j} = _mean_{k}_{j}(P, {arrays})")

@@ -25,9 +25,38 @@ from sympy.core.function import AppliedUndef
 
 @dataclass
 class AtomCall:
+    """An atom call; ``grads`` are its partials with respect to its *distinct* arguments.
+
+    Arguments that are the same expression (``relu_J2(c, c, c)``: a variable
+    paired with itself) are one variable: the atom restricted to that diagonal
+    is differentiated, whose partials stay finite where the full ones do not
+    (ρ = 1).  ``pattern[a]`` is the distinct argument that slot ``a`` carries.
+    """
+
     call: sp.Expr                    # the call as it appears in the IR
     value: sp.Symbol                 # its value
-    grads: list[sp.Symbol]           # ∂call/∂argument, per argument
+    grads: list[sp.Symbol]           # ∂call/∂(distinct argument)
+    pattern: tuple[int, ...]
+
+    @property
+    def distinct(self) -> list[sp.Expr]:
+        out: list[sp.Expr] = []
+        for a, p in zip(self.call.args, self.pattern):
+            if p == len(out):
+                out.append(a)
+        return out
+
+    @property
+    def grad_name(self) -> str:
+        name = self.call.func.__name__
+        if self.pattern == tuple(range(len(self.pattern))):
+            return f"grad_{name}"
+        return f"grad_{name}__{'_'.join(map(str, self.pattern))}"
+
+
+def pattern_of(args) -> tuple[int, ...]:
+    seen: dict = {}
+    return tuple(seen.setdefault(a, len(seen)) for a in args)
 
 
 @dataclass
@@ -48,11 +77,14 @@ def partials(expr: sp.Expr, params: set[str], variables: tuple[sp.Symbol, ...] =
     calls = sorted(expr.atoms(AppliedUndef), key=sp.default_sort_key)
     reads = _reads(expr)
     rsym = {r: sp.Symbol(f"{prefix}rd{n}", real=True) for n, r in enumerate(reads)}
-    atoms = [AtomCall(c, sp.Symbol(f"{prefix}av{n}", real=True),
-                      [sp.Symbol(f"{prefix}ag{n}_{a}", real=True) for a in range(len(c.args))])
-             for n, c in enumerate(calls)]
+    atoms = []
+    for n, c in enumerate(calls):
+        pat = pattern_of(c.args)
+        atoms.append(AtomCall(c, sp.Symbol(f"{prefix}av{n}", real=True),
+                              [sp.Symbol(f"{prefix}ag{n}_{a}", real=True) for a in range(max(pat) + 1)],
+                              pat))
     flat = expr.xreplace({a.call: a.value for a in atoms}).xreplace(rsym)
-    args = [[x.xreplace(rsym) for x in a.call.args] for a in atoms]
+    args = [[x.xreplace(rsym) for x in a.distinct] for a in atoms]
     psyms = sorted((s for s in expr.free_symbols if s.name in params), key=lambda s: s.name)
     for a in args:
         for x in a:
