@@ -274,6 +274,51 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class Control:
+    """`eta(t) in [0, 2]`, `Delta(t) in {0, 2}` or `p_test in [0, 1] final`."""
+
+    name: str
+    kind: str                          # box | choice
+    values: tuple[Expr, ...]           # (low, high) or the allowed values
+    final: bool                        # a time-constant free parameter
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True)
+class Budget:
+    """`fraction(Delta == 0) = 0.5` or `mean(eta) <= 1`: a linear constraint on a control."""
+
+    kind: str                          # fraction | mean
+    name: str
+    value: Expr | None                 # the value compared with, for `fraction`
+    relation: str                      # = | <= | >=
+    bound: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """`baseline easy_first { Delta { 0 .. 6 = 0; 6 .. 12 = 2 } }`: a protocol to compare with."""
+
+    name: str
+    schedules: tuple[Schedule, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class ControlBlock:
+    controls: tuple[Control, ...]
+    objective: Expr | None
+    sense: str                         # minimize | maximize
+    budgets: tuple[Budget, ...]
+    baselines: tuple[Baseline, ...]
+    options: tuple[Option, ...]
+    span: Span
+    objective_span: Span | None = None
+
+
+@dataclass(frozen=True)
 class RunBlock:
     t0: Expr | None
     t1: Expr | None
@@ -299,3 +344,4 @@ class Model:
     filename: str = field(default="<input>", compare=False)
     schedules: tuple[Schedule, ...] = ()
     source: str = field(default="", compare=False, repr=False)
+    control: ControlBlock | None = None

@@ -13,7 +13,7 @@ def _canon(node) -> str:
         return "@"
     if dataclasses.is_dataclass(node):
         fields = [f.name for f in dataclasses.fields(node)
-                  if not f.name.endswith("span") and f.name not in ("filename", "source")]
+                  if not f.name.endswith("span") and f.name not in ("filename", "source", "control")]
         inner = ",".join(f"{n}={_canon(getattr(node, n))}" for n in fields)
         return f"{type(node).__name__}({inner})"
     if isinstance(node, tuple):
@@ -22,5 +22,9 @@ def _canon(node) -> str:
 
 
 def fingerprint(model: ast.Model) -> str:
-    """sha256 of the canonical AST: equal for files that differ only in layout."""
+    """sha256 of the canonical AST: equal for files that differ only in layout.
+
+    The `control` block is left out: it chooses what `statc optimize` does with
+    the equations, not the equations, so editing it reuses the compiled kernels.
+    """
     return hashlib.sha256(_canon(model).encode()).hexdigest()

@@ -32,7 +32,7 @@ _BLOCK_HINTS = {
 
 #: Words that start a top-level item; seen inside an open `{`, a `}` is missing.
 _TOP_KEYWORDS = ("params", "input", "teacher", "student", "loss", "algorithm",
-                 "order", "observe", "init", "run")
+                 "order", "observe", "init", "schedule", "control", "run")
 
 _RECORD_MODES = ("log", "linear")
 
@@ -233,6 +233,78 @@ class _ToAst(Transformer):
         return ("schedules", (ast.Schedule(str(tok), tuple(pieces), _span(meta), _tok_span(tok)),),
                 _span(meta))
 
+    # ---- control
+    def box(self, meta, children):
+        return ("box", tuple(children))
+
+    def choice(self, meta, children):
+        return ("choice", tuple(children))
+
+    def control_timed(self, meta, children):
+        name, t, (kind, values) = children
+        if str(t) != "t":
+            raise StatcError(f"a control is a function of time `t`, not of `{t}`", _tok_span(t),
+                             expected="`t`", hint=f"write `{name}(t) in …`")
+        return ("control", ast.Control(str(name), kind, values, False, _span(meta), _tok_span(name)))
+
+    def control_final(self, meta, children):
+        name, (kind, values) = children
+        return ("control", ast.Control(str(name), kind, values, True, _span(meta), _tok_span(name)))
+
+    def minimize(self, meta, children):
+        return ("objective", ("minimize", children[0]), _span(meta))
+
+    def maximize(self, meta, children):
+        return ("objective", ("maximize", children[0]), _span(meta))
+
+    def rel_eq(self, meta, children):
+        return "="
+
+    def rel_le(self, meta, children):
+        return "<="
+
+    def rel_ge(self, meta, children):
+        return ">="
+
+    def budget_fraction(self, meta, children):
+        name, value, rel, bound = children
+        return ("budget", ast.Budget("fraction", str(name), value, rel, bound, _span(meta)))
+
+    def budget_mean(self, meta, children):
+        name, rel, bound = children
+        return ("budget", ast.Budget("mean", str(name), None, rel, bound, _span(meta)))
+
+    def baseline_sched(self, meta, children):
+        tok, *pieces = children
+        return ast.Schedule(str(tok), tuple(pieces), _span(meta), _tok_span(tok))
+
+    def baseline(self, meta, children):
+        name, *scheds = children
+        return ("baseline", ast.Baseline(str(name), tuple(scheds), _span(meta)))
+
+    def control_option(self, meta, children):
+        return ("option", ast.Option(str(children[0]), children[1], _span(meta)))
+
+    def control_block(self, meta, children):
+        got: dict[str, list] = {"control": [], "budget": [], "baseline": [], "option": []}
+        objective = None
+        for item in children:
+            if item is None:
+                continue
+            if item[0] == "objective":
+                if objective is not None:
+                    raise StatcError("a control block has one objective", item[2],
+                                     hint="combine several observables in one expression, "
+                                          "e.g. `minimize err1 + err2`")
+                objective = item
+                continue
+            got[item[0]].append(item[1])
+        sense, expr = objective[1] if objective else ("minimize", None)
+        block = ast.ControlBlock(tuple(got["control"]), expr, sense, tuple(got["budget"]),
+                                 tuple(got["baseline"]), tuple(got["option"]), _span(meta),
+                                 objective[2] if objective else None)
+        return ("control", block, _span(meta))
+
     def init_block(self, meta, children):
         return ("inits", tuple(children), _span(meta))
 
@@ -270,7 +342,7 @@ class _ToAst(Transformer):
         return name, [i for i in items if i is not None]
 
 
-_SINGLE_BLOCKS = {"loss": "loss", "algorithm": "algorithm", "run": "run"}
+_SINGLE_BLOCKS = {"loss": "loss", "algorithm": "algorithm", "run": "run", "control": "control"}
 
 
 def _assemble(name: str, items: list, filename: str, source: str) -> ast.Model:
@@ -307,7 +379,7 @@ def _assemble(name: str, items: list, filename: str, source: str) -> ast.Model:
         loss=single.get("loss", (None,))[0], algorithm=single.get("algorithm", (None,))[0],
         orders=tuple(orders), observes=tuple(observes), inits=tuple(inits),
         run=single.get("run", (None,))[0], span=whole, filename=filename, source=source,
-        schedules=tuple(schedules))
+        schedules=tuple(schedules), control=single.get("control", (None,))[0])
 
 
 def _describe(terminals: set[str]) -> str:

@@ -215,6 +215,10 @@ class _Checker:
             self.schedule(sc, seen_sched)
         if m.run is not None:
             self.run_block(m.run)
+        if m.control is not None:
+            from .control import check_control
+            check_control(m.control, self.symbols, self.int_params,
+                          lambda e: self.expr(e, scope={}, ctx="param"))
         # every size parameter must hold an integer
         for p in m.params:
             if p.name in self.int_params and not (isinstance(p.value, ast.Num)

@@ -4,6 +4,7 @@
     statc run MODEL --out DIR      integrate; write trajectory.csv, summary.json
     statc check MODEL --N 4000     simulate at finite N, compare with the theory
     statc show MODEL [--latex]     print the derived equations
+    statc optimize MODEL --out DIR optimal protocol from the `control` block
 
 Exit status: 0 success, 1 check failed (or inconclusive), 2 bad input (with file:line:col, caret and hint),
 3 numerical trouble (with the time and the cause).
@@ -72,6 +73,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--schedule", default=None, metavar="CSV",
                    help="piecewise-constant parameters (e.g. an optimised control.csv)")
     p.add_argument("--out", default=None, help="output directory (check.csv, check.json, check.png)")
+    p = sub.add_parser("optimize", help="optimise the protocol declared in the `control` block")
+    _common(p)
+    p.add_argument("--out", default=None, help="output directory (control.csv, summary.json, control.png)")
+    p.add_argument("--intervals", type=int, default=None,
+                   help="piecewise-constant intervals (default: the control block, else 100)")
+    p.add_argument("--dt", type=float, default=None, help="largest RK4 step (default 0.05)")
+    p.add_argument("--t-end", type=float, default=None, help="final time (overrides the run block)")
+    p.add_argument("--maxiter", type=int, default=None, help="optimiser iterations (default 200)")
+    p.add_argument("--multistart", type=int, default=None,
+                   help="number of starting protocols: the best constant one, then random ones")
+    p.add_argument("--tol", type=float, default=1e-10, help="relative tolerance on the objective")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random starting protocols")
+    p.add_argument("--init-N", type=int, default=0,
+                   help="N at which random initial vectors are drawn (default 0: the N→∞ overlaps)")
+    p.add_argument("--no-plot", action="store_true", help="do not write control.png")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p = sub.add_parser("show", help="print the derived equations")
     _common(p)
     p.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
@@ -172,13 +189,59 @@ def cmd_check(args) -> int:
     return 0 if result["passed"] else 1
 
 
+def cmd_optimize(args) -> int:
+    from statc.runtime import optimize as opt
+    from statc.runtime.control import build_problem
+    from statc.runtime import runner
+    compiled, overrides = _compile(args)
+    problem = build_problem(compiled, overrides, intervals=args.intervals, dt=args.dt,
+                            t_end=args.t_end, init_N=args.init_N, seed=args.seed)
+    res = opt.optimize(problem, maxiter=args.maxiter, multistart=args.multistart, tol=args.tol,
+                       seed=args.seed, progress=not args.quiet and sys.stderr.isatty())
+    extra = {}
+    if not problem.w_int.any():
+        # the optimum again with the adaptive solver: the RK4 grid's error, measured
+        cols = opt.columns(problem, res.z)
+        sched = {c.name: [(float(a), float(b), float(v)) for a, b, v in
+                          zip(cols["t"][:-1], cols["t"][1:], cols[c.name][:-1])]
+                 for c in problem.controls if c.kind != "final"}
+        finals = {c.name: float(cols[c.name][0]) for c in problem.finals}
+        traj = runner.run(compiled, {**overrides, **finals}, t_end=problem.t_end, record=("linear", 1),
+                          init_N=args.init_N, seed=args.seed, schedule=sched)
+        names = compiled.meta["observables"]
+        extra["objective_dopri5"] = float(sum(w * traj[n][-1] for n, w in zip(names, problem.w_final)))
+    m = compiled.meta["model"]
+    word = "maximum" if problem.sign < 0 else "minimum"
+    print(f"{m}: optimal protocol ({problem.n} intervals, RK4 step {problem.h:.3g}): "
+          f"objective = {res.objective:.6g}")
+    print(f"  best constant protocol: objective = {res.constant_objective:.6g} ("
+          + ", ".join(f"{c.name} = {res.constant_z[problem.slices()[c.name]][0]:.4g}"
+                      for c in problem.timed + problem.finals) + ")")
+    if res.relaxed_objective is not None:
+        print(f"  relaxed (fractions of samples per interval): objective = {res.relaxed_objective:.6g}")
+    for name, v in res.baselines.items():
+        print(f"  baseline {name}: objective = {v:.6g}")
+    if "objective_dopri5" in extra:
+        print(f"  optimum re-integrated with the adaptive solver: {extra['objective_dopri5']:.6g}")
+    gain = res.constant_objective - res.objective
+    print(f"  {word} improves on the best constant by {abs(gain):.4g} "
+          f"({abs(gain) / max(abs(res.constant_objective), 1e-300):.2%}); "
+          f"{res.iterations} iterations, {problem.gradients} gradients, {res.timings['total_s']:.1f} s")
+    if args.out:
+        opt.write_outputs(Path(args.out), problem, res, extra, make_plot=not args.no_plot)
+        print(f"wrote {Path(args.out) / 'control.csv'}, summary.json"
+              + ("" if args.no_plot else ", control.png"))
+    return 0
+
+
 def cmd_show(args) -> int:
     compiled, _ = _compile(args)
     print(compiled.meta["show_latex"] if args.latex else compiled.meta["show_text"])
     return 0
 
 
-COMMANDS = {"compile": cmd_compile, "run": cmd_run, "check": cmd_check, "show": cmd_show}
+COMMANDS = {"compile": cmd_compile, "run": cmd_run, "check": cmd_check, "show": cmd_show,
+            "optimize": cmd_optimize}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,355 @@
+"""`statc optimize`: optimal protocols on the derived equations.
+
+Steps (see README, "Optimal protocols"):
+
+1. the best *constant* protocol: a grid over each time-dependent control's
+   range, then L-BFGS-B on the constant values (and final-time controls);
+2. the optimal protocol from there (and from ``multistart − 1`` random
+   protocols): L-BFGS-B with box bounds, SLSQP when the file sets budgets,
+   gradients from the exact discrete adjoint;
+3. a discrete control is optimised relaxed (fractions of samples per
+   interval), rounded (the largest fractions first, so that a `fraction`
+   budget holds exactly), then refined by moving single switches one interval
+   while the objective improves;
+4. outputs: ``control.csv``, ``summary.json`` (key ``objective``),
+   ``control.png`` — all written atomically.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy import optimize as sopt
+
+from statc.dsl import StatcError
+from statc.dsl.evaluate import evaluate
+
+from .control import ControlProblem
+from .results import write_csv, write_figure, write_json
+
+
+@dataclass
+class Result:
+    z: np.ndarray
+    objective: float
+    constant_z: np.ndarray
+    constant_objective: float
+    relaxed_objective: float | None
+    baselines: dict[str, float]
+    iterations: int
+    timings: dict = field(default_factory=dict)
+    messages: list = field(default_factory=list)
+
+
+def _project(p: ControlProblem, z: np.ndarray) -> np.ndarray:
+    lo, hi = np.array(p.bounds()).T
+    return np.clip(z, lo, hi)
+
+
+def _minimize(p: ControlProblem, z0: np.ndarray, maxiter: int, tol: float, progress=None):
+    cons = p.budget_constraints()
+    calls = {"n": 0}
+
+    def fun(z):
+        calls["n"] += 1
+        J, g = p.value_and_grad(z)
+        if progress is not None:
+            progress(J)
+        return J, g
+    if cons:
+        clean = [{k: v for k, v in c.items() if k != "describe"} for c in cons]
+        res = sopt.minimize(fun, z0, jac=True, method="SLSQP", bounds=p.bounds(), constraints=clean,
+                            options={"maxiter": maxiter, "ftol": tol})
+    else:
+        res = sopt.minimize(fun, z0, jac=True, method="L-BFGS-B", bounds=p.bounds(),
+                            options={"maxiter": maxiter, "ftol": tol, "gtol": 1e-10})
+    return _project(p, res.x), float(res.fun), int(res.nit), str(res.message)
+
+
+def best_constant(p: ControlProblem, maxiter: int, tol: float) -> tuple[np.ndarray, float]:
+    """The best protocol that is constant in time (subject to the budgets)."""
+    timed = p.timed
+    ch = p.choice
+    fixed_fr = None
+    if ch is not None:
+        m = len(ch.values)
+        fixed_fr = [1.0 / m] * (m - 1)
+        for kind, name, value, rel, bound in p.budgets:
+            if kind == "fraction" and rel == "=":
+                k = min(range(m), key=lambda j: abs(ch.values[j] - value))
+                rest = (1.0 - bound) / (m - 1)
+                fixed_fr = [bound if j == k else rest for j in range(1, m)] if k > 0 else \
+                    [(1.0 - bound) / (m - 1)] * (m - 1)
+    upper = {c.name: c.values[1] for c in timed}
+    lower = {c.name: c.values[0] for c in timed}
+    for kind, name, value, rel, bound in p.budgets:
+        if kind == "mean" and rel in ("<=", "="):
+            upper[name] = min(upper[name], bound)
+        if kind == "mean" and rel in (">=", "="):
+            lower[name] = max(lower[name], bound)
+    start = {c.name: p.values[c.name] for c in timed}
+    best = (np.inf, None)
+    grid_name = timed[0].name if timed else None
+    grid = np.linspace(lower[grid_name], upper[grid_name], 41) if timed else [None]
+    for g in grid:
+        vals = dict(start)
+        if grid_name is not None:
+            vals[grid_name] = g
+        z = p.constant({k: min(max(v, lower[k]), upper[k]) for k, v in vals.items()},
+                       fractions=fixed_fr)
+        try:
+            J = p.objective(z)
+        except Exception:                  # noqa: BLE001 — a diverging constant is just not the best
+            continue
+        if J < best[0]:
+            best = (J, z)
+    if best[1] is None:
+        raise StatcError("every constant protocol diverges", hint="narrow the control bounds")
+    z = best[1]
+    # polish: the constant values (and final controls, and free fractions) by L-BFGS-B
+    free = [c.name for c in timed] + [c.name for c in p.finals]
+    free_fr = ch is not None and not any(k == "fraction" and r == "=" for k, _, _, r, _ in p.budgets)
+    sl = p.slices()
+
+    def expand(x):
+        zz = z.copy()
+        o = 0
+        for name in free:
+            zz[sl[name]] = x[o]
+            o += 1
+        if free_fr:
+            m = len(ch.values) - 1
+            zz[sl[ch.name]] = np.repeat(x[o:o + m], p.n)
+        return zz
+
+    def fun(x):
+        J, g = p.value_and_grad(expand(x))
+        gx = [g[sl[name]].sum() for name in free]
+        if free_fr:
+            m = len(ch.values) - 1
+            gx += list(g[sl[ch.name]].reshape(m, p.n).sum(axis=1))
+        return J, np.array(gx)
+    x0 = [z[sl[name]][0] for name in free]
+    bounds = [(lower[c.name], upper[c.name]) for c in timed] + [tuple(c.values) for c in p.finals]
+    if free_fr:
+        m = len(ch.values) - 1
+        x0 += list(z[sl[ch.name]].reshape(m, p.n)[:, 0])
+        bounds += [(0.0, 1.0)] * m
+    if x0:
+        res = sopt.minimize(fun, np.array(x0), jac=True, method="L-BFGS-B", bounds=bounds,
+                            options={"maxiter": maxiter, "ftol": tol})
+        if res.fun < best[0]:
+            return expand(res.x), float(res.fun)
+    return z, float(best[0])
+
+
+def _round(p: ControlProblem, z: np.ndarray) -> np.ndarray:
+    """Round the fractions of a discrete control to a one-value-per-interval protocol."""
+    ch = p.choice
+    sl = p.slices()[ch.name]
+    m = len(ch.values)
+    W = np.column_stack([1.0 - z[sl].reshape(m - 1, p.n).T.sum(axis=1), z[sl].reshape(m - 1, p.n).T])
+    pick = W.argmax(axis=1)
+    for kind, name, value, rel, bound in p.budgets:
+        if kind == "fraction" and m == 2:
+            k = min(range(m), key=lambda j: abs(ch.values[j] - value))
+            count = int(round(bound * p.n))
+            order = np.argsort(-W[:, k], kind="stable")
+            if rel == "=" or (rel == "<=" and (pick == k).sum() > count) or \
+                    (rel == ">=" and (pick == k).sum() < count):
+                pick = np.where(np.isin(np.arange(p.n), order[:count]), k, 1 - k)
+    out = z.copy()
+    onehot = np.zeros((m - 1, p.n))
+    for i, k in enumerate(pick):
+        if k > 0:
+            onehot[k - 1, i] = 1.0
+    out[sl] = onehot.reshape(-1)
+    return out
+
+
+def _refine_switches(p: ControlProblem, z: np.ndarray, J: float, max_passes: int = 50):
+    """Move switches of a two-valued protocol by one interval while it helps (budgets kept)."""
+    ch = p.choice
+    sl = p.slices()[ch.name]
+    keep_count = any(k == "fraction" for k, *_ in p.budgets)
+    for _ in range(max_passes):
+        improved = False
+        s = z[sl].copy()
+        for i in range(p.n - 1):
+            if s[i] == s[i + 1]:
+                continue
+            cand = [np.concatenate([s[:i], [s[i + 1], s[i]], s[i + 2:]])]     # shift the switch
+            if not keep_count:
+                cand += [np.where(np.arange(p.n) == i, s[i + 1], s),
+                         np.where(np.arange(p.n) == i + 1, s[i], s)]
+            for c in cand:
+                zz = z.copy()
+                zz[sl] = c
+                Jc = p.objective(zz)
+                if Jc < J - 1e-12:
+                    z, J, improved = zz, Jc, True
+                    s = z[sl].copy()
+                    break
+        if not improved:
+            break
+    return z, J
+
+
+def optimize(p: ControlProblem, *, maxiter: int | None = None, multistart: int | None = None,
+             tol: float = 1e-10, seed: int = 0, progress: bool = False) -> Result:
+    block = p.compiled.model.control
+    opts = {o.name: float(evaluate(o.value, p.values)) for o in block.options}
+    maxiter = int(maxiter or opts.get("maxiter", 200))
+    multistart = int(multistart or opts.get("multistart", 1))
+    t_start = time.perf_counter()
+    zc, Jc = best_constant(p, maxiter, tol)
+    t_const = time.perf_counter() - t_start
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=maxiter * multistart, desc="optimize", unit="grad", leave=False)
+
+    def tick(J):
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(objective=f"{p.sign * J:.6g}")
+    rng = np.random.default_rng(seed)
+    best = (Jc, zc)
+    iters = 0
+    messages = []
+    starts = [zc]
+    lo, hi = np.array(p.bounds()).T
+    for _ in range(multistart - 1):
+        starts.append(lo + (hi - lo) * rng.random(p.size))
+    for z0 in starts:
+        z, J, nit, msg = _minimize(p, z0, maxiter, tol, tick)
+        iters += nit
+        messages.append(msg)
+        if J < best[0] and _feasible(p, z):
+            best = (J, z)
+    if bar is not None:
+        bar.close()
+    z, J = best[1], best[0]
+    relaxed = None
+    if p.choice is not None:
+        relaxed = J
+        z = _round(p, z)
+        J = p.objective(z)
+        z, J = _refine_switches(p, z, J)
+    baselines = {}
+    for bl in block.baselines:
+        from .schedule import from_model as _pieces   # noqa: F401 — same piece semantics
+        scheds = {}
+        for sc in bl.schedules:
+            scheds[sc.name] = [(float(evaluate(pc.t0, p.values)), float(evaluate(pc.t1, p.values)),
+                                float(evaluate(pc.value, p.values))) for pc in sc.pieces]
+        finals = {c.name: float(zc[p.slices()[c.name]][0]) for c in p.finals}
+        baselines[bl.name] = p.sign * p.objective(p.from_schedules(scheds, finals))
+    file_scheds = {sc.name for sc in p.compiled.model.schedules} & {c.name for c in p.controls}
+    if file_scheds:
+        from .runner import model_schedules
+        scheds = {k: v for k, v in model_schedules(p.compiled, p.values).items() if k in file_scheds}
+        finals = {c.name: float(zc[p.slices()[c.name]][0]) for c in p.finals}
+        baselines["file_schedule"] = p.sign * p.objective(p.from_schedules(scheds, finals))
+    return Result(z, p.sign * J, zc, p.sign * Jc, None if relaxed is None else p.sign * relaxed,
+                  baselines, iters, {"constant_s": t_const, "total_s": time.perf_counter() - t_start},
+                  messages)
+
+
+def _feasible(p: ControlProblem, z: np.ndarray, tol: float = 1e-6) -> bool:
+    for c in p.budget_constraints():
+        v = c["fun"](z)
+        if (c["type"] == "eq" and abs(v) > tol) or (c["type"] == "ineq" and v < -tol):
+            return False
+    return True
+
+
+def columns(p: ControlProblem, z: np.ndarray) -> dict[str, np.ndarray]:
+    """control.csv: one row per interval start (and t_F), controls then observables."""
+    sl = p.slices()
+    t, _, obs = p.trajectory(z)
+    rows = np.arange(0, p.n * p.nsub + 1, p.nsub)
+    cols: dict[str, np.ndarray] = {"t": t[rows]}
+
+    def per_row(v):
+        return np.append(v, v[-1])
+    for c in p.timed:
+        cols[c.name] = per_row(z[sl[c.name]])
+    if p.choice is not None:
+        ch = p.choice
+        m = len(ch.values)
+        fr = z[sl[ch.name]].reshape(m - 1, p.n).T
+        W = np.column_stack([1.0 - fr.sum(axis=1), fr])
+        cols[ch.name] = per_row(np.asarray(ch.values)[W.argmax(axis=1)])
+    for c in p.finals:
+        cols[c.name] = np.full(rows.size, z[sl[c.name]][0])
+    for name, v in obs.items():
+        cols[name] = v[rows]
+    return cols
+
+
+def plot(path: Path, p: ControlProblem, res: Result, title: str) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    sl = p.slices()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    edges = p.edges
+    for c in p.timed:
+        axes[0].stairs(res.z[sl[c.name]], edges, label=f"{c.name} (optimal)", lw=1.8, baseline=None)
+        axes[0].stairs(res.constant_z[sl[c.name]], edges, label=f"{c.name} (best constant)", ls="--", baseline=None)
+    if p.choice is not None:
+        ch = p.choice
+        m = len(ch.values)
+        fr = res.z[sl[ch.name]].reshape(m - 1, p.n).T
+        W = np.column_stack([1.0 - fr.sum(axis=1), fr])
+        axes[0].stairs(np.asarray(ch.values)[W.argmax(axis=1)], edges, label=f"{ch.name} (optimal)", lw=1.8, baseline=None)
+    axes[0].set_xlabel("t")
+    axes[0].set_ylabel("control")
+    axes[0].legend(fontsize=8)
+    names = [n for n, w in zip(p.compiled.meta["observables"], p.w_final + p.w_int) if w != 0]
+    for z, style, label in ((res.z, "-", "optimal"), (res.constant_z, "--", "best constant")):
+        t, _, obs = p.trajectory(z)
+        for n in names:
+            axes[1].plot(t, obs[n], style, label=f"{n} ({label})")
+    axes[1].set_xlabel("t")
+    axes[1].set_ylabel("observable")
+    axes[1].legend(fontsize=8)
+    fig.suptitle(title)
+    write_figure(path, fig)
+    plt.close(fig)
+
+
+def write_outputs(out: Path, p: ControlProblem, res: Result, extra: dict | None = None,
+                  make_plot: bool = True) -> dict:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(out / "control.csv", columns(p, res.z))
+    sl = p.slices()
+    meta = p.compiled.meta
+    summary = {
+        "model": meta["model"], "objective": res.objective,
+        "sense": "maximize" if p.sign < 0 else "minimize",
+        "best_constant": {"objective": res.constant_objective,
+                          "values": {c.name: float(res.constant_z[sl[c.name]][0])
+                                     for c in p.timed + p.finals}},
+        "baselines": res.baselines,
+        "relaxed_objective": res.relaxed_objective,
+        "final_controls": {c.name: float(res.z[sl[c.name]][0]) for c in p.finals},
+        "controls": [{"name": c.name, "kind": c.kind, "values": list(c.values)} for c in p.controls],
+        "intervals": p.n, "rk4_steps_per_interval": p.nsub, "rk4_step": p.h,
+        "t0": p.t0, "t_end": p.t_end, "params": p.values,
+        "iterations": res.iterations, "objective_evaluations": p.evaluations,
+        "gradient_evaluations": p.gradients, "optimizer_messages": res.messages,
+        "gradient": {"method": "exact discrete adjoint of RK4",
+                     "finite_difference_atoms": list(getattr(p.compiled.module, "FD_ATOMS", []))},
+        "timings": res.timings,
+    }
+    if extra:
+        summary.update(extra)
+    write_json(out / "summary.json", summary)
+    if make_plot:
+        plot(out / "control.png", p, res, f"{meta['model']}: optimal protocol")
+    return summary
