@@ -27,6 +27,7 @@ from statc.dsl import StatcError
 from statc.dsl.evaluate import evaluate
 
 from .control import ControlProblem
+from .projection import MeanBand, projector, spg
 from .results import write_csv, write_figure, write_json
 
 
@@ -48,16 +49,40 @@ def _project(p: ControlProblem, z: np.ndarray) -> np.ndarray:
     return np.clip(z, lo, hi)
 
 
+def _bands(p: ControlProblem) -> list[MeanBand] | None:
+    """Budgets as bands on block means, or None when they are not of that form (m > 2 values)."""
+    if p.choice is not None and len(p.choice.values) > 2:
+        return None
+    sl = p.slices()
+    bands: dict[str, MeanBand] = {}
+    for kind, name, value, rel, bound in p.budgets:
+        target = bound
+        flip = False
+        if kind == "fraction" and abs(value - p.choice.values[0]) <= 1e-12 * max(1.0, abs(value)):
+            target, flip = 1.0 - bound, True     # the variable is the fraction of the other value
+        band = bands.setdefault(name, MeanBand(sl[name], -np.inf, np.inf))
+        le, ge = (rel in ("<=", "=")), (rel in (">=", "="))
+        if flip:
+            le, ge = ge, le
+        if le:
+            band.high = min(band.high, target)
+        if ge:
+            band.low = max(band.low, target)
+    return list(bands.values())
+
+
 def _minimize(p: ControlProblem, z0: np.ndarray, maxiter: int, tol: float, progress=None):
     cons = p.budget_constraints()
-    calls = {"n": 0}
 
     def fun(z):
-        calls["n"] += 1
         J, g = p.value_and_grad(z)
         if progress is not None:
             progress(J)
         return J, g
+    bands = _bands(p) if cons else None
+    if bands is not None and cons:
+        x, f, nit, msg = spg(fun, z0, projector(p.bounds(), bands), maxiter=maxiter, tol=tol)
+        return x, float(f), nit, msg
     if cons:
         clean = [{k: v for k, v in c.items() if k != "describe"} for c in cons]
         res = sopt.minimize(fun, z0, jac=True, method="SLSQP", bounds=p.bounds(), constraints=clean,

@@ -214,9 +214,14 @@ def cmd_optimize(args) -> int:
     word = "maximum" if problem.sign < 0 else "minimum"
     print(f"{m}: optimal protocol ({problem.n} intervals, RK4 step {problem.h:.3g}): "
           f"objective = {res.objective:.6g}")
-    print(f"  best constant protocol: objective = {res.constant_objective:.6g} ("
-          + ", ".join(f"{c.name} = {res.constant_z[problem.slices()[c.name]][0]:.4g}"
-                      for c in problem.timed + problem.finals) + ")")
+    const = [f"{c.name} = {res.constant_z[problem.slices()[c.name]][0]:.4g}"
+             for c in problem.timed + problem.finals]
+    if problem.choice is not None:
+        ch = problem.choice
+        fr = res.constant_z[problem.slices()[ch.name]].reshape(len(ch.values) - 1, problem.n)[:, 0]
+        shares = [1.0 - fr.sum(), *fr]
+        const.append(", ".join(f"{s:.3g} of samples with {ch.name} = {v:g}" for s, v in zip(shares, ch.values)))
+    print(f"  best constant protocol: objective = {res.constant_objective:.6g} ({'; '.join(const)})")
     if res.relaxed_objective is not None:
         print(f"  relaxed (fractions of samples per interval): objective = {res.relaxed_objective:.6g}")
     for name, v in res.baselines.items():
