@@ -24,3 +24,4 @@ bench: install
 	$(BIN)/python benchmarks/bench_rhs.py
 	$(BIN)/python benchmarks/bench_compile.py
 	$(BIN)/python benchmarks/bench_sim.py
+	$(BIN)/python benchmarks/bench_optimize.py

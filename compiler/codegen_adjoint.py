@@ -121,7 +121,8 @@ class AdjointWriter:
         self._note_atoms(pt)
         exprs = [t.coef] + [n for _, n in t.sums] + [e for _, e in pt.replacements] + [e for _, e in pt.targets]
         args = [f"i_{s.name}" for s in free] + ["lam", "P"] + self.w.arrays + self.G + ["gP"]
-        self.w.emit("@njit(cache=True, error_model=\"numpy\")")
+        # inlined into the block loop, as the forward terms are
+        self.w.emit("@njit(cache=True, error_model=\"numpy\", inline=\"always\")")
         self.w.emit(f"def {name}({', '.join(args)}):")
         self.w.unpack_params("    ", self._needed(*exprs))
         self.w.sizes("    ")

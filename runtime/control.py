@@ -127,10 +127,13 @@ class ControlProblem:
                 Pv[:, v, ch.index] = value
         return Pv, W
 
-    def _forward(self, z: np.ndarray):
+    def _forward(self, z: np.ndarray, store: bool = False):
         Pv, W = self.protocol(z)
-        Ys = np.empty((self.n * self.nsub + 1, self.y0.size))
-        bad = self.compiled.module.control_forward(self.y0, Pv, W, self.nsub, self.t0, self.h, Ys)
+        S = self.n * self.nsub
+        Ys = np.empty((S + 1, self.y0.size))
+        self._stages = np.empty((S if store else 1, 3, self.y0.size))
+        bad = self.compiled.module.control_forward(self.y0, Pv, W, self.nsub, self.t0, self.h, Ys,
+                                                   self._stages)
         if bad >= 0:
             raise NumericalError(f"the state diverged at t = {self.t0 + bad * self.h:.6g} under the "
                                  "protocol being evaluated",
@@ -147,14 +150,14 @@ class ControlProblem:
         return self.sign * J
 
     def value_and_grad(self, z: np.ndarray) -> tuple[float, np.ndarray]:
-        Pv, W, Ys = self._forward(z)
+        Pv, W, Ys = self._forward(z, store=True)
         mod = self.compiled.module
         out = np.zeros(self.w_final.size)
         J = mod.control_objective(Ys, Pv, self.nsub, self.t0, self.h, self.w_final, self.w_int, out)
         gy0 = np.zeros(self.y0.size)
         gPv = np.zeros_like(Pv)
         gW = np.zeros_like(W)
-        mod.control_backward(Ys, Pv, W, self.nsub, self.t0, self.h, self.w_final, self.w_int,
+        mod.control_backward(Ys, self._stages, Pv, W, self.nsub, self.t0, self.h, self.w_final, self.w_int,
                              gy0, gPv, gW)
         self.evaluations += 1
         self.gradients += 1

@@ -21,8 +21,13 @@ def _mix_rhs(t, y, Pv_i, W_i, out, tmp):
 
 
 @njit(cache=True)
-def control_forward(y0, Pv, W, nsub, t0, h, Ys):
-    """RK4 over all intervals; Ys[s] = state after s steps.  Returns -1 or the failing step."""
+def control_forward(y0, Pv, W, nsub, t0, h, Ys, Zs):
+    """RK4 over all intervals; Ys[s] = state after s steps.  Returns -1 or the failing step.
+
+    If Zs has a row per step, Zs[s] keeps the stage states y2, y3, y4 of step s
+    for the backward sweep (which then need not recompute them).
+    """
+    store = Zs.shape[0] > 1
     n = y0.shape[0]
     y = y0.copy()
     k1 = np.empty(n); k2 = np.empty(n); k3 = np.empty(n); k4 = np.empty(n)
@@ -35,12 +40,18 @@ def control_forward(y0, Pv, W, nsub, t0, h, Ys):
             _mix_rhs(t, y, Pv[i], W[i], k1, tmp)
             for j in range(n):
                 yt[j] = y[j] + 0.5 * h * k1[j]
+            if store:
+                Zs[s, 0, :] = yt
             _mix_rhs(t + 0.5 * h, yt, Pv[i], W[i], k2, tmp)
             for j in range(n):
                 yt[j] = y[j] + 0.5 * h * k2[j]
+            if store:
+                Zs[s, 1, :] = yt
             _mix_rhs(t + 0.5 * h, yt, Pv[i], W[i], k3, tmp)
             for j in range(n):
                 yt[j] = y[j] + h * k3[j]
+            if store:
+                Zs[s, 2, :] = yt
             _mix_rhs(t + h, yt, Pv[i], W[i], k4, tmp)
             bad = False
             for j in range(n):
@@ -96,8 +107,8 @@ def _mix_vjp(t, y, Pv_i, W_i, kb, gy, gPv_i, gW_i, tmp, lam):
 
 
 @njit(cache=True)
-def control_backward(Ys, Pv, W, nsub, t0, h, w_final, w_int, gy0, gPv, gW):
-    """Exact discrete adjoint of control_forward + control_objective.
+def control_backward(Ys, Zs, Pv, W, nsub, t0, h, w_final, w_int, gy0, gPv, gW):
+    """Exact discrete adjoint of control_forward + control_objective (Zs: the stored stages).
 
     Fills gy0 = dJ/dy0, gPv = dJ/dPv, gW = dJ/dW (all zeroed first).
     """
@@ -117,23 +128,16 @@ def control_backward(Ys, Pv, W, nsub, t0, h, w_final, w_int, gy0, gPv, gW):
         for k in range(w_int.shape[0]):
             obs_tmp[k] = 0.5 * h * w_int[k]
         obs_vjp(t0 + S * h, Ys[S], Pv[n_int - 1, 0], obs_tmp, lam, gPv[n_int - 1, 0])
-    k1 = np.empty(n); k2 = np.empty(n)
-    y2 = np.empty(n); y3 = np.empty(n); y4 = np.empty(n)
     kb1 = np.empty(n); kb2 = np.empty(n); kb3 = np.empty(n); kb4 = np.empty(n)
     g = np.empty(n); tmp = np.empty(n); scratch = np.empty(n)
     for s in range(S - 1, -1, -1):
         i = s // nsub
         t = t0 + s * h
         y1 = Ys[s]
-        _mix_rhs(t, y1, Pv[i], W[i], k1, tmp)
+        y2 = Zs[s, 0]
+        y3 = Zs[s, 1]
+        y4 = Zs[s, 2]
         for j in range(n):
-            y2[j] = y1[j] + 0.5 * h * k1[j]
-        _mix_rhs(t + 0.5 * h, y2, Pv[i], W[i], k2, tmp)
-        for j in range(n):
-            y3[j] = y1[j] + 0.5 * h * k2[j]
-        _mix_rhs(t + 0.5 * h, y3, Pv[i], W[i], k1, tmp)      # k3, into k1's buffer
-        for j in range(n):
-            y4[j] = y1[j] + h * k1[j]
             kb4[j] = h / 6.0 * lam[j]
             kb3[j] = h / 3.0 * lam[j]
             kb2[j] = h / 3.0 * lam[j]
