@@ -287,9 +287,9 @@ class Control:
 
 @dataclass(frozen=True)
 class Budget:
-    """`fraction(Delta == 0) = 0.5` or `mean(eta) <= 1`: a linear constraint on a control."""
+    """`fraction(Delta == 0) = 0.5`, `mean(eta) <= 1` or `integral(eta) <= 5`: linear in a control."""
 
-    kind: str                          # fraction | mean
+    kind: str                          # fraction | mean | integral
     name: str
     value: Expr | None                 # the value compared with, for `fraction`
     relation: str                      # = | <= | >=

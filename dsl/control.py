@@ -127,8 +127,8 @@ def check_control(block: ast.ControlBlock, symbols: dict, int_params: set[str], 
         if b.kind == "fraction" and c.kind != "choice":
             raise StatcError(f"`fraction({b.name} == …)` needs a discrete control", b.span,
                              hint=f"for a continuous control use `mean({b.name}) <= …`")
-        if b.kind == "mean" and c.kind != "box":
-            raise StatcError(f"`mean({b.name})` needs a continuous control", b.span,
+        if b.kind in ("mean", "integral") and c.kind != "box":
+            raise StatcError(f"`{b.kind}({b.name})` needs a continuous control", b.span,
                              hint=f"for a discrete control use `fraction({b.name} == VALUE) = …`")
         for e in (b.value, b.bound):
             if e is not None:

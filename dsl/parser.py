@@ -274,6 +274,10 @@ class _ToAst(Transformer):
         name, rel, bound = children
         return ("budget", ast.Budget("mean", str(name), None, rel, bound, _span(meta)))
 
+    def budget_integral(self, meta, children):
+        name, rel, bound = children
+        return ("budget", ast.Budget("integral", str(name), None, rel, bound, _span(meta)))
+
     def baseline_sched(self, meta, children):
         tok, *pieces = children
         return ast.Schedule(str(tok), tuple(pieces), _span(meta), _tok_span(tok))

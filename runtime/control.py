@@ -322,7 +322,10 @@ def build_problem(compiled, overrides: dict[str, float] | None = None, *, interv
     w_final, w_int = np.zeros(len(names)), np.zeros(len(names))
     for term in objective_terms(block.objective, set(names), set(order)):
         (w_int if term.integral else w_final)[names.index(term.observable)] += num(term.weight)
-    budgets = [(b.kind, b.name, num(b.value) if b.value is not None else None, b.relation, num(b.bound))
+    # an integral budget over [t0, t_F] is a mean budget with the bound divided by the span
+    budgets = [("mean" if b.kind == "integral" else b.kind, b.name,
+                num(b.value) if b.value is not None else None, b.relation,
+                num(b.bound) / (tF - t0) if b.kind == "integral" else num(b.bound))
                for b in block.budgets]
     for kind, name, value, rel, bound in budgets:
         if kind == "fraction":

@@ -285,7 +285,6 @@ def optimize(p: ControlProblem, *, maxiter: int | None = None, multistart: int |
         z, J = _refine_switches(p, z, J)
     baselines = {}
     for bl in block.baselines:
-        from .schedule import from_model as _pieces   # noqa: F401 — same piece semantics
         scheds = {}
         for sc in bl.schedules:
             scheds[sc.name] = [(float(evaluate(pc.t0, p.values)), float(evaluate(pc.t1, p.values)),

@@ -6,6 +6,7 @@ import json
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +15,8 @@ from scipy.optimize import brentq, minimize
 from statc.runtime import optimize as opt
 from statc.runtime.control import build_problem
 from statc.runtime.projection import project_block
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _optimal_control_value(T=10.0, s2=0.5, e0=0.5):
@@ -107,3 +110,22 @@ def test_cli_without_control_block(tmp_path, cache_dir):
                        capture_output=True, text=True)
     assert r.returncode == 2
     assert "has no `control` block" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_budget_on_a_continuous_control(tmp_path, cache_dir):
+    """`integral(eta) <= 2` on [0, 10]: the optimum spends the budget exactly (mean η = 0.2)."""
+    import statc
+    text = (ROOT / "models" / "lr_schedule.model").read_text()
+    text = text.replace("intervals = 400", "intervals = 50\n  integral(eta) <= 2")
+    f = tmp_path / "lr_budget.model"
+    f.write_text(text)
+    p = build_problem(statc.load(f, cache_dir=cache_dir).compiled)
+    res = opt.optimize(p)
+    eta = res.z
+    assert eta.mean() <= 0.2 + 1e-9
+    assert eta.mean() == pytest.approx(0.2, abs=1e-6)          # active: more learning helps here
+    assert res.constant_z[0] <= 0.2 + 1e-12
+    assert res.objective < res.constant_objective
+    free = opt.optimize(build_problem(statc.load(ROOT / "models" / "lr_schedule.model",
+                                                 cache_dir=cache_dir).compiled, intervals=50))
+    assert res.objective > free.objective
