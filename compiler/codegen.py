@@ -206,7 +206,10 @@ class _Writer:
             for j in range(i + 1):
                 s = " - ".join([f"c{j}{i}"] + [f"l{i}{k} * l{j}{k}" for k in range(j)])
                 if i == j:
-                    self.emit(f"    l{i}{i} = math.sqrt(max({s}, 0.0))")
+                    # a pivot at the rounding level of c_ii is 0: its square root would add
+                    # noise of size sqrt(1e-16) and make the atom rough in C
+                    self.emit(f"    piv = {s}")
+                    self.emit(f"    l{i}{i} = math.sqrt(piv) if piv > 1e-13 * abs(c{i}{i}) else 0.0")
                 else:
                     self.emit(f"    l{i}{j} = ({s}) / l{j}{j} if l{j}{j} > 1e-12 else 0.0")
         self.emit("    acc = 0.0")
