@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from scipy import optimize as sopt
 
-from statc.dsl import StatcError
+from statc.dsl import NumericalError, StatcError
 from statc.dsl.evaluate import evaluate
 
 from .control import ControlProblem
@@ -75,7 +75,11 @@ def _minimize(p: ControlProblem, z0: np.ndarray, maxiter: int, tol: float, progr
     cons = p.budget_constraints()
 
     def fun(z):
-        J, g = p.value_and_grad(z)
+        try:
+            J, g = p.value_and_grad(z)
+        except NumericalError:
+            # a diverging trial protocol: a line search backs off from an infinite value
+            return np.inf, np.zeros(z.size)
         if progress is not None:
             progress(J)
         return J, g
