@@ -427,6 +427,19 @@ class _Checker:
         else:
             self.vector_linear(up.value, scope)
 
+    def names_in(self, node) -> list[str]:
+        """Declared names (plain or indexed) anywhere in an expression."""
+        out, stack = [], [node]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, (ast.Name, ast.Indexed)) and n.name in self.symbols:
+                out.append(n.name)
+            elif hasattr(n, "__dataclass_fields__"):
+                for f in ("left", "right", "operand", "body", "value"):
+                    if hasattr(n, f):
+                        stack.append(getattr(n, f))
+        return out
+
     def is_vec(self, node) -> bool:
         """Whether an expression holds a bare input, vector or vector output."""
         if isinstance(node, (ast.Name, ast.Indexed)):
@@ -713,6 +726,11 @@ class _Checker:
                                hint="for the absolute value of a number use `abs(...)`")
             self.vector_linear(inner, scope)
             return
+        if isinstance(e, ast.BinOp) and e.op == "^" and self.is_vec(e.left) and \
+                any(self.symbols[n].kind == "voutput" for n in self.names_in(e.left)):
+            raise self.err("a high-dimensional expression cannot be squared like a number", e.left.span,
+                           expected="its squared norm, e.g. `|x - xhat|^2`",
+                           hint="`|v|^2` is ‖v‖², of order N; divide by `N` for a per-dimension error")
         if isinstance(e, ast.Norm):
             raise self.err("`|...|` is only used squared", e.span, expected="`|v|^2`",
                            hint="`|v|^2` is the squared norm of a high-dimensional v; "
