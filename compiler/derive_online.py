@@ -250,7 +250,8 @@ class OnlineDerivation:
                 continue
             generic = tuple(i if ir.families[f].index else sp.Integer(0)
                             for i, f in zip(b.indices, b.families))
-            if all(n.is_Integer for n in b.sizes) and any(int(n) > 1 for n in b.sizes):
+            if all(n.is_Integer for n in b.sizes) and any(
+                    int(n) > 1 or ir.families[f].index is not None for n, f in zip(b.sizes, b.families)):
                 # literal sizes: one set of terms per entry, so that sums unrolled
                 # inside nonlinear functions meet concrete indices (fewer Gaussian leaves)
                 b.terms = []
