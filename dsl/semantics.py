@@ -269,7 +269,13 @@ class _Checker:
                 self.dist(st.dist, RANDOM_DISTS, "a random-scalar distribution")
             elif self.is_vec(st.value):
                 # a high-dimensional output: Σ (number) × (input, vector or vector output)
-                self.vector_linear(st.value, {})
+                try:
+                    self.vector_linear(st.value, {})
+                except StatcError as vec_err:
+                    # not linear in inputs and vectors: most likely a scalar output that
+                    # uses an input or a vector as a number; say so if it is
+                    self.expr(st.value, scope={}, ctx="output")
+                    raise vec_err
                 self.declare(Symbol("voutput", st.name, st.span, net.role))
             else:
                 self.expr(st.value, scope={}, ctx="output")
@@ -656,7 +662,8 @@ class _Checker:
                                    expected="a parameter declared above",
                                    hint=f"`{e.name}` is declared at line {later.span.line}; "
                                         "move it above this line")
-                raise self.unknown(e.name, e.span, "a parameter, scalar or output" if ctx != "param"
+                raise self.unknown(e.name, e.span, "a parameter, scalar or output"
+                                   if ctx not in ("param", "train")
                                    else "a parameter declared above",
                                    [n for n, s in self.symbols.items() if s.kind not in ("vector", "input")]
                                    + list(BUILTIN_RANDOM))
