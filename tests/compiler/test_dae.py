@@ -174,3 +174,59 @@ def test_rhs_matches_monte_carlo_of_the_rule(path, clusters, floor, cache_dir):
     mc_test = mc if test_delta == delta else monte_carlo(Q, M, U, b, test_delta, s, eta, 400_000, seed=12)
     close("gain", obs[names.index("gain")], *mc_test["gain"])
     assert obs[names.index("mse")] == pytest.approx(mse_closed_form(b, test_delta, s), abs=1e-12)
+
+
+def test_extensive_drift_is_a_clear_error():
+    """A scalar trained on the O(N) loss without the 1/N in its learning rate has no
+    N → ∞ limit: the derivation says so and how to rescale."""
+    from statc.compiler.derive_online import derive_online
+    from statc.compiler.model_ir import lower
+    from statc.dsl import StatcError, parse
+    from statc.dsl.semantics import check
+
+    text = GAUSS.read_text().replace("train b lr eta_b / N", "train b lr eta_b")
+    with pytest.raises(StatcError) as info:
+        derive_online(lower(check(parse(text))))
+    msg = info.value.render()
+    assert "the drift of `b` grows like N^1" in msg
+    assert "`train b lr eta_b / N`" in msg
+
+
+def test_norm_expansion_is_exact():
+    """‖x − x̂‖² written in fields, overlaps and x_r·x_s/N equals the direct norm
+    of random finite-N vectors (the identity both theory and simulator rely on)."""
+    import sympy as sp
+    from statc.compiler.model_ir import lower
+    from statc.compiler.symbols import DIM, NORM
+    from statc.dsl import parse
+    from statc.dsl.semantics import check
+
+    ir = lower(check(parse(DAE.read_text())))
+    loss = ir.loss_outputs.doit()             # K = 1: the sums have one term
+    rng = np.random.default_rng(3)
+    n, s, delta, b, c = 50, 0.5, 0.3, 0.7, -1.0
+    z, xi, mu, w = (rng.standard_normal(n) for _ in range(4))
+    x = c * mu / np.sqrt(n) + np.sqrt(s) * z
+    xt = np.sqrt(1 - delta) * x + np.sqrt(delta) * xi
+    g = erf(w @ xt / np.sqrt(n) / np.sqrt(2))
+    xhat = b * xt + w * g / np.sqrt(n)
+    direct = np.sum((x - xhat) ** 2) / 2
+    vals = {DIM: n, sp.Symbol("s", real=True): s, sp.Symbol("Delta", real=True): delta}
+    for i in loss.atoms(sp.Indexed):
+        name = str(i.base.label)
+        vecs = {"z": z, "xi": xi, "mu": mu, "w": w}
+        if i.base == NORM:
+            pair = [("z", "xi")[int(j)] for j in i.indices]
+            vals[i] = vecs[pair[0]] @ vecs[pair[1]] / n
+        elif "." in name:
+            u, v = name.split(".")
+            vals[i] = vecs[u] @ vecs[v] / np.sqrt(n)
+        elif ":" in name:
+            u, v = name.split(":")
+            vals[i] = vecs[u] @ vecs[v] / n
+        elif name == "b":
+            vals[i] = b
+        elif name == "c":
+            vals[i] = c
+    value = float(sp.N(loss.xreplace(vals)))
+    assert value == pytest.approx(direct, rel=1e-10)
