@@ -28,7 +28,6 @@ from typing import Callable
 
 import sympy as sp
 
-
 from .expand import collapse_delta_sums
 from .model_ir import Direction, ModelIR
 
