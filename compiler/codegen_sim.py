@@ -19,9 +19,9 @@ from pathlib import Path
 import sympy as sp
 
 from .codegen import KernelPrinter
-from .expand import Expander, collapse_delta_sums
+from .expand import Expander, collapse_delta_sums, outer_sum
 from .model_ir import ModelIR
-from .symbols import Mean
+from .symbols import DIM, NORM, Mean
 from .update_rules import Prepared, rule_for, trained
 
 _TEMPLATES = Path(__file__).with_name("templates")
@@ -55,6 +55,11 @@ class SimPrinter(KernelPrinter):
     def _print_Sum(self, e):
         return self.writer.sum_helper(e)
 
+    def _print_Symbol(self, s):
+        if s == DIM:
+            return "DIM[0]"          # the simulator's own N
+        return super()._print_Symbol(s)
+
 
 class _SimWriter:
     def __init__(self, ir: ModelIR):
@@ -74,6 +79,8 @@ class _SimWriter:
         self.overlaps = sorted(set(ir.overlaps.values()))
         for base, (u, w) in ir.overlaps.items():
             arrays[str(base.label)] = f"OV_{u}_{w}"
+        arrays[str(NORM.label)] = "NR"
+        self.norms = ir.uses_norms          # x_r·x_s/N per sample and N itself are needed
         self.printer = SimPrinter(set(ir.params), arrays, self)
         self.param_index = {p: i for i, p in enumerate(ir.params)}
         self.vectors = [f.name for f in ir.vectors]
@@ -82,7 +89,8 @@ class _SimWriter:
         self.fields = [(v, x) for v in self.vectors for x in ir.inputs]
         self.sample_args = ([f"F_{v}_{x}" for v, x in self.fields] + [f"S_{s}" for s in self.scalars]
                             + [f"Z_{r}" for r in self.randoms]
-                            + [f"OV_{u}_{w}" for u, w in self.overlaps])
+                            + [f"OV_{u}_{w}" for u, w in self.overlaps]
+                            + (["NR", "DIM"] if self.norms else []))
         self.trained_vectors = [v for v in self.vectors if trained(ir, v)]
         self.trained_scalars = [s for s in self.scalars if trained(ir, s)]
 
@@ -95,7 +103,7 @@ class _SimWriter:
         return out
 
     def sum_helper(self, e: sp.Sum) -> str:
-        body, (j, lo, hi) = e.function, e.limits[0]
+        body, (j, lo, hi) = outer_sum(e)
         free = sorted((s for s in e.free_symbols if s.is_integer and s.name not in self.ir.params),
                       key=lambda s: s.name)
         name = f"_sim_sum_{self.n_helpers}"
@@ -179,6 +187,7 @@ class _SimWriter:
             out.append(f"{indent}field_dots(U_{v}, X_{x}, F_{v}_{x}, inv_sqrt_n)")
         for u, w in self.overlaps:
             out.append(f"{indent}overlap_dots(U_{u}, U_{w}, OV_{u}_{w}, 1.0 / n)")
+        out += self._norm_lines(indent, "X_", "NR")
         for r in self.randoms:
             fam = ir.families[r]
             if fam.dist in ("bernoulli", "rademacher"):
@@ -187,6 +196,20 @@ class _SimWriter:
                 out.append(f"{indent}    Z_{r}[a] = 1.0 if rand_uniform(rs) < pr_{r} else {low}")
             else:
                 out.append(f"{indent}fill_normal(rs, Z_{r}, sd_{r})")
+        return out
+
+    def _norm_lines(self, indent: str, prefix: str, target: str) -> list[str]:
+        """target[r, s] = x_r·x_s/N for base inputs r ≤ s (squared norms)."""
+        if not self.norms:
+            return []
+        names = list(self.ir.inputs)
+        out = []
+        for r in range(len(names)):
+            for s in range(r, len(names)):
+                out.append(f"{indent}acc = 0.0")
+                out.append(f"{indent}for i in range(n):")
+                out.append(f"{indent}    acc += {prefix}{names[r]}[i] * {prefix}{names[s]}[i]")
+                out.append(f"{indent}{target}[{r}, {s}] = acc / n")
         return out
 
     def _prologue(self, indent: str, extra=()) -> list[str]:
@@ -314,6 +337,8 @@ class _SimWriter:
             out.append(f"    FU_{v}_{x} = np.empty_like(F_{v}_{x})")
         for r in self.randoms:
             out.append(f"    ZU_{r} = np.empty_like(Z_{r})")
+        if self.norms:
+            out.append("    NRU = np.empty_like(NR)")
         for u, w in self.overlaps:      # the weights do not move while measuring
             out.append(f"    overlap_dots(U_{u}, U_{w}, OV_{u}_{w}, 1.0 / n)")
         out.append("    for j in range(out.shape[0]):")
@@ -323,6 +348,7 @@ class _SimWriter:
             out.append(f"        fill_normal(rs, X_{x}, 1.0)")
         for v, x in self.fields:
             out.append(f"        field_dots(U_{v}, X_{x}, FU_{v}_{x}, inv_sqrt_n)")
+        out += self._norm_lines("        ", "X_", "NRU")
         for r in self.randoms:
             if ir.families[r].dist in ("bernoulli", "rademacher"):
                 out.append(f"        for a in range(ZU_{r}.shape[0]):")
@@ -336,6 +362,12 @@ class _SimWriter:
                 out.append(f"        sd = {sd}")
                 out.append(f"        for a in range(F_{v}_{x}.shape[0]):")
                 out.append(f"            F_{v}_{x}[a] = sd * FU_{v}_{x}[a]")
+            if self.norms:
+                names = list(ir.inputs)
+                sds = [self.printer.doprint(sp.sqrt(ir.inputs[x].var.xreplace(given))) for x in names]
+                for r in range(len(names)):
+                    for s_ in range(r, len(names)):
+                        out.append(f"        NR[{r}, {s_}] = ({sds[r]}) * ({sds[s_]}) * NRU[{r}, {s_}]")
             for r in self.randoms:
                 fam = ir.families[r]
                 if fam.dist in ("bernoulli", "rademacher"):
@@ -395,6 +427,7 @@ def generate_sim(ir: ModelIR) -> tuple[str, dict]:
         "dthetas": w.trained_scalars,
         "trained_vectors": w.trained_vectors,
         "overlaps": [list(o) for o in w.overlaps],
+        "norms": bool(w.norms),
         "n_means": sum(len(e.atoms(Mean)) for e in ir.observables.values()),
     }
     return src, layout

@@ -24,10 +24,10 @@ import sympy as sp
 from statc.dsl import StatcError
 
 from .equation_ir import EquationIR, Observable, ScalarInit, StateBlock, Term, VectorInit
-from .expand import Expander
+from .expand import Expander, leading_order
 from .expectation import Expectation
 from .model_ir import ModelIR
-from .symbols import Mean, Sgn, Step
+from .symbols import DIM, NORM, Mean, Sgn, Step
 from .update_rules import Prepared, rule_for, trained
 
 def _sign_as_step(e: sp.Expr) -> sp.Expr:
@@ -169,11 +169,27 @@ class OnlineDerivation:
     def prepared(self, e: sp.Expr) -> sp.Expr:
         return self.expander.freshen(_sign_as_step(e))
 
-    def expect(self, e: sp.Expr) -> list[Term]:
+    def norm_means(self, e: sp.Expr) -> sp.Expr:
+        """x_r·x_s/N → its limit var_r δ_rs (base inputs are independent; the norms
+        concentrate, so inside products they are replaced by their means)."""
+        if not e.has(NORM):
+            return e
+        names = list(self.ir.inputs)
+        repl = {}
+        for i in e.atoms(sp.Indexed):
+            if i.base == NORM:
+                r, s = (int(x) for x in i.indices)
+                repl[i] = self.ir.inputs[names[r]].var if r == s else sp.S.Zero
+        return e.xreplace(repl)
+
+    def expect(self, e: sp.Expr, what: str = "a drift") -> list[Term]:
+        e = self.norm_means(e)
         # ±1 labels are summed out exactly: E_c[f(c)] = p f(1) + (1 − p) f(−1)
         for base, p in self.rademacher.items():
             if e.has(base[0]):
                 e = p * e.xreplace({base[0]: 1}) + (1 - p) * e.xreplace({base[0]: -1})
+        # finite-N scalings (learning rates ∝ 1/N, norms of order N): keep N → ∞
+        e = leading_order(e, DIM, what)
         out = []
         for raw in self.expander.terms(e):
             t = self.exp.term(raw)
@@ -208,7 +224,8 @@ class OnlineDerivation:
         """Terms of d(block entry idx)/dt; idx holds symbols or integers."""
         ir = self.ir
         if b.kind == "scalar":
-            return self.expect(self.rule.scalar_step(ir, self.prepared_rule_input(), b.families[0], idx[0]))
+            return self.expect(self.rule.scalar_step(ir, self.prepared_rule_input(), b.families[0], idx[0]),
+                               f"the drift of `{b.name}`")
         u, w = b.families
         a, c = idx
         rhs = sp.S.Zero
@@ -218,8 +235,9 @@ class OnlineDerivation:
             lu, lw = ir.field_base(u, x)[a], ir.field_base(w, x)[c]
             rhs += pu * lw + pw * lu + square * inp.var * pu * pw
         rhs += self.along(u, a, w, c) + self.along(w, c, u, a)
-        terms = self.expect(rhs)
-        decay = self.rule.vector_decay(ir, u) + self.rule.vector_decay(ir, w)
+        terms = self.expect(rhs, f"the drift of `{b.name}`")
+        decay = leading_order(self.rule.vector_decay(ir, u) + self.rule.vector_decay(ir, w), DIM,
+                              f"the weight decay of `{b.name}`")
         if decay != 0:
             terms.append(Term(decay * b.array[a, c], (), decay * b.array[a, c]))
         return terms
@@ -232,7 +250,8 @@ class OnlineDerivation:
                 continue
             generic = tuple(i if ir.families[f].index else sp.Integer(0)
                             for i, f in zip(b.indices, b.families))
-            if all(n.is_Integer for n in b.sizes) and any(int(n) > 1 for n in b.sizes):
+            if all(n.is_Integer for n in b.sizes) and any(
+                    int(n) > 1 or ir.families[f].index is not None for n, f in zip(b.sizes, b.families)):
                 # literal sizes: one set of terms per entry, so that sums unrolled
                 # inside nonlinear functions meet concrete indices (fewer Gaussian leaves)
                 b.terms = []
@@ -279,7 +298,7 @@ class OnlineDerivation:
         for m in sorted(e.atoms(Mean), key=str):
             sym = sp.Symbol(f"m{len(means)}", real=True)
             # `given` also fixes the sample's distribution: substitute in the covariances
-            terms = self.expect(self.prepared(m.args[0]))
+            terms = self.expect(self.prepared(m.args[0]), f"observable `{name}`")
             means.append([Term(t.coef.xreplace(m.given), t.sums, t.display) for t in terms])
             subs[m] = sym
         rest = e.xreplace(subs)

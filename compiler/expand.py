@@ -22,6 +22,16 @@ import sympy as sp
 from statc.dsl import StatcError
 
 
+def outer_sum(e: sp.Sum):
+    """(body, (j, lo, hi)) of the outermost sum of ``e``.
+
+    SymPy flattens Sum(Sum(f, l1), l2) into Sum(f, l1, l2) (the last limit
+    outermost); the body is then the remaining inner sum."""
+    if len(e.limits) == 1:
+        return e.function, e.limits[0]
+    return sp.Sum(e.function, *e.limits[:-1]), e.limits[-1]
+
+
 @dataclass(frozen=True)
 class RawTerm:
     coef: sp.Expr
@@ -49,7 +59,7 @@ class Expander:
     def freshen(self, e: sp.Expr) -> sp.Expr:
         """Rename every sum index apart, so differentiation never captures a free index."""
         if isinstance(e, sp.Sum):
-            body, (j, lo, hi) = e.function, e.limits[0]
+            body, (j, lo, hi) = outer_sum(e)
             jj = self.fresh(j)
             return sp.Sum(self.freshen(body.xreplace({j: jj})), (jj, lo, hi))
         if not e.args or not e.has(sp.Sum):
@@ -71,10 +81,10 @@ class Expander:
                 parts = self._terms(a)
                 out = [x * y for x in out for y in parts]
             return out
-        if isinstance(e, sp.Sum) and (e.limits[0][2] - e.limits[0][1]).is_Integer:
+        if isinstance(e, sp.Sum) and (outer_sum(e)[1][2] - outer_sum(e)[1][1]).is_Integer:
             return self._terms(unroll_fixed_sums(e))      # literal size: write the sum out
         if isinstance(e, sp.Sum):
-            body, (j, lo, hi) = e.function, e.limits[0]
+            body, (j, lo, hi) = outer_sum(e)
             jj = self.fresh(j)
             body = body.xreplace({j: jj})
             size = sp.simplify(hi - lo + 1)
@@ -124,7 +134,7 @@ def resolve_deltas(t: RawTerm) -> RawTerm:
 def collapse_delta_sums(e: sp.Expr) -> sp.Expr:
     """Σ_j δ_{j a} f(j) → f(a) inside an expression (SymPy's derivative of a sum)."""
     if isinstance(e, sp.Sum):
-        body, (j, lo, hi) = e.function, e.limits[0]
+        body, (j, lo, hi) = outer_sum(e)
         body = collapse_delta_sums(body)
         factors = sp.Mul.make_args(body)
         for f in factors:
@@ -143,9 +153,63 @@ def unroll_fixed_sums(e: sp.Expr) -> sp.Expr:
     """Write out sums whose size is a literal number (``w[k in 1..2]``)."""
     def unroll(x):
         if isinstance(x, sp.Sum):
-            body, (j, lo, hi) = x.function, x.limits[0]
+            body, (j, lo, hi) = outer_sum(x)
             if (hi - lo).is_Integer:
                 body = unroll_fixed_sums(body)
                 return sp.Add(*[body.xreplace({j: lo + i}) for i in range(int(hi - lo) + 1)])
         return x
     return e.replace(lambda x: isinstance(x, sp.Sum), unroll)
+
+
+def _powers(e: sp.Expr, n: sp.Symbol) -> dict[int, sp.Expr]:
+    """``e`` as Σ_p n^p e_p (exact), for expressions polynomial in n and 1/n."""
+    if not e.has(n):
+        return {0: e}
+    if e == n:
+        return {1: sp.S.One}
+    if isinstance(e, sp.Pow) and e.base == n and e.exp.is_Integer:
+        return {int(e.exp): sp.S.One}
+    if isinstance(e, sp.Add):
+        out: dict[int, sp.Expr] = {}
+        for a in e.args:
+            for p, c in _powers(a, n).items():
+                out[p] = out.get(p, sp.S.Zero) + c
+        return out
+    if isinstance(e, sp.Mul):
+        out = {0: sp.S.One}
+        for a in e.args:
+            parts = _powers(a, n)
+            new: dict[int, sp.Expr] = {}
+            for p, c in out.items():
+                for q, d in parts.items():
+                    new[p + q] = new.get(p + q, sp.S.Zero) + c * d
+            out = new
+        return out
+    if isinstance(e, sp.Pow) and e.exp.is_Integer and e.exp > 0:
+        return _powers(sp.Mul(*([e.base] * int(e.exp)), evaluate=False), n)
+    if isinstance(e, sp.Sum):
+        return {p: sp.Sum(c, *e.limits) for p, c in _powers(e.function, n).items()}
+    raise StatcError(f"cannot take N → ∞ in `{e}`: the dimension N sits inside a function "
+                     "or a non-integer power",
+                     hint="N may multiply or divide terms (a learning rate `eta / N`, a norm "
+                          "`|x - xhat|^2 / N`), not sit inside nonlinear functions")
+
+
+def leading_order(e: sp.Expr, n: sp.Symbol, what: str = "this expression") -> sp.Expr:
+    """The limit N → ∞ of an expression polynomial in N and 1/N.
+
+    Terms with negative powers vanish; terms with positive powers must cancel
+    (e.g. the concentrated part N Σ α_r α_s c_rs of two squared norms), or the
+    limit does not exist and a clear error says which way to rescale.
+    """
+    if not e.has(n):
+        return e
+    parts = _powers(e, n)
+    for p in sorted((p for p in parts if p > 0), reverse=True):
+        c = sp.expand(unroll_fixed_sums(parts[p]))
+        if c != 0 and sp.simplify(c) != 0:
+            raise StatcError(f"{what} grows like N^{p} as N → ∞ (leading part `{sp.simplify(c)}`)",
+                             hint="a squared norm ‖x‖² is of order N: divide it by `N` where an "
+                                  "O(1) quantity is meant, and give a scalar trained on it a "
+                                  "learning rate scaled by 1/N (e.g. `train b lr eta_b / N`)")
+    return parts.get(0, sp.S.Zero)

@@ -21,7 +21,7 @@ import sympy as sp
 from statc.dsl import ast
 from statc.dsl.semantics import BUILTIN_RANDOM, CheckedModel
 
-from .symbols import FUNCTIONS, Mean
+from .symbols import DIM, FUNCTIONS, NORM, Mean
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,23 @@ class ModelIR:
     batch: sp.Expr = sp.S.One               # fresh samples per step
     updates: dict[str, ExplicitUpdate] = field(default_factory=dict)
     overlaps: dict[sp.IndexedBase, tuple[str, str]] = field(default_factory=dict)
+    #: high-dimensional outputs as directions along base inputs and vectors
+    voutputs: dict[str, tuple[Direction, ...]] = field(default_factory=dict)
+
+    def norm(self, r: str, s: str) -> sp.Expr:
+        """x_r·x_s/N for base inputs r, s (symmetric: one entry per pair)."""
+        names = list(self.inputs)
+        i, j = sorted((names.index(r), names.index(s)))
+        return NORM[i, j]
+
+    @property
+    def uses_norms(self) -> bool:
+        """Whether the loss, an output, an observable or a learning rate holds N."""
+        exprs = [self.loss_outputs, *self.outputs.values(), *self.observables.values()]
+        exprs += [t.lr for t in self.trains.values()] + [t.decay for t in self.trains.values()]
+        for u in self.updates.values():
+            exprs += [d.coef for d in u.directions] + ([u.value] if u.value is not None else [])
+        return any(e.has(DIM) or e.has(NORM) for e in exprs)
 
     def overlap_base(self, u: str, w: str) -> sp.IndexedBase:
         """``u[a].w[b]`` inside an expression: the overlap u_a·w_b/N (not random)."""
@@ -189,6 +206,8 @@ class _Lower:
                 return fam.base[0]
             if e.name == "pi" and e.name not in ir.params:
                 return sp.pi
+            if e.name == "N" and e.name not in ir.params:
+                return DIM
             order = next((o for o in self.cm.model.orders if o.name == e.name), None)
             if order is not None:            # an unindexed order parameter
                 return ir.overlap_base(order.left.name, order.right.name)[0, 0]
@@ -207,6 +226,8 @@ class _Lower:
             if e.func == "delta":
                 return sp.KroneckerDelta(*args)
             return FUNCTIONS[e.func](*args)
+        if isinstance(e, ast.BinOp) and e.op == "^" and isinstance(e.left, ast.Norm):
+            return self.norm2(e.left.value, scope)
         if isinstance(e, ast.BinOp):
             a, b = self.expr(e.left, scope), self.expr(e.right, scope)
             return {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
@@ -259,9 +280,62 @@ class _Lower:
             return total
         return ir.overlap_base(left, right)[li, ri]
 
+    def norm2(self, e, scope) -> sp.Expr:
+        """‖v‖² of a high-dimensional expression, written in fields, overlaps and norms.
+
+        v = Σ_r α_r x_r + Σ_(u,a) β_ua u_a/√N over base inputs x_r and vectors u_a
+        (derived inputs and vector outputs expanded), so that exactly
+        ‖v‖² = N Σ_rs α_r α_s (x_r·x_s/N) + 2 Σ α_r β_ua λ^{u x_r}_a + Σ β β' u_a·u'_b/N.
+        """
+        ir = self.ir
+        dirs = self.base_directions(self.directions(e, scope))
+        total = sp.S.Zero
+        for i, d1 in enumerate(dirs):
+            for d2 in dirs[i:]:
+                twice = 1 if d2 is d1 else 2
+                d2 = self.renamed(d2)
+                if d1.kind == "input" and d2.kind == "input":
+                    inner = DIM * ir.norm(d1.name, d2.name)
+                elif d1.kind == "input":
+                    inner = ir.field_base(d2.name, d1.name)[d2.index]
+                elif d2.kind == "input":
+                    inner = ir.field_base(d1.name, d2.name)[d1.index]
+                else:
+                    inner = ir.overlap_base(d1.name, d2.name)[d1.index, d2.index]
+                term = twice * d1.coef * d2.coef * inner
+                for j, n in reversed(d2.sums + d1.sums):
+                    term = sp.Sum(term, (j, 0, n - 1))
+                total += term
+        return total
+
+    def renamed(self, d: Direction) -> Direction:
+        """The direction with its sum indices renamed apart (a second copy in a product)."""
+        if not d.sums:
+            return d
+        self._n_renamed = getattr(self, "_n_renamed", 0) + 1
+        sub = {j: sp.Symbol(f"{j.name.split('_')[0]}_n{self._n_renamed}", integer=True) for j, _ in d.sums}
+        return Direction(d.coef.xreplace(sub), d.kind, d.name,
+                         d.index.xreplace(sub) if d.index is not None else None,
+                         tuple((sub[j], n) for j, n in d.sums))
+
+    def base_directions(self, dirs: list[Direction]) -> list[Direction]:
+        """Expand derived inputs into base inputs and vectors (a vector counts 1/√N)."""
+        out = []
+        for d in dirs:
+            if d.kind == "input" and d.name in self.derived:
+                for b in self.base_directions(self.directions(self.derived[d.name], {})):
+                    out.append(Direction(d.coef * b.coef, b.kind, b.name, b.index, d.sums + b.sums))
+            else:
+                out.append(d)
+        return out
+
     def directions(self, e, scope) -> list[Direction]:
         """Decompose a checked update direction into coefficient × target terms."""
         ir = self.ir
+        if isinstance(e, ast.Name) and e.name in ir.voutputs:
+            return [self.renamed(d) for d in ir.voutputs[e.name]]
+        if isinstance(e, ast.Name) and e.name in self.derived:
+            return self.base_directions(self.directions(self.derived[e.name], {}))
         if isinstance(e, (ast.Name, ast.Indexed)) and (e.name in ir.inputs or
                                                        ir.families.get(e.name, None) is not None
                                                        and ir.families[e.name].kind == "vector"):
@@ -296,7 +370,8 @@ class _Lower:
         """Whether an AST node contains a bare input or vector (an update direction)."""
         if isinstance(e, (ast.Name, ast.Indexed)):
             fam = self.ir.families.get(e.name)
-            return e.name in self.ir.inputs or (fam is not None and fam.kind == "vector")
+            return (e.name in self.ir.inputs or e.name in self.derived or e.name in self.ir.voutputs
+                    or (fam is not None and fam.kind == "vector"))
         if isinstance(e, ast.Neg):
             return self.is_direction(e.operand)
         if isinstance(e, ast.BinOp):
@@ -321,7 +396,10 @@ class _Lower:
         for net in sorted(m.networks, key=lambda n: n.role != "teacher"):
             for st in net.body:
                 if isinstance(st, ast.OutputDecl):
-                    ir.outputs[st.name] = self.expr(st.value, {})
+                    if cm.symbols[st.name].kind == "voutput":
+                        ir.voutputs[st.name] = tuple(self.base_directions(self.directions(st.value, {})))
+                    else:
+                        ir.outputs[st.name] = self.expr(st.value, {})
                     continue
                 sym = cm.symbols[st.name]
                 size = self.size(sym.size)

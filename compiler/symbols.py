@@ -84,3 +84,14 @@ FUNCTIONS = {
     "sign": Sgn, "relu": Relu, "step": Step, "abs": lambda z: z * Sgn(z),
     "sigmoid": sigmoid, "cos": sp.cos, "sin": sp.sin, "delta": sp.KroneckerDelta,
 }
+
+
+#: The dimension N of the vectors.  The Model IR may hold it (finite-N
+#: scalings written in the loss, outputs and learning rates, and the squared
+#: norms ‖x‖² = N · x·x/N); the online derivation keeps the leading order as
+#: N → ∞ and the simulator evaluates it at its own N.
+DIM = sp.Symbol("N", positive=True)
+
+#: Inner products of base inputs per dimension, x_r·x_s/N: ``NORM[r, s]``
+#: with r, s positions in the model's list of base inputs.
+NORM = sp.IndexedBase("nrm", real=True)

@@ -28,8 +28,7 @@ from typing import Callable
 
 import sympy as sp
 
-from statc.dsl import StatcError
-
+from .expand import collapse_delta_sums
 from .model_ir import Direction, ModelIR
 
 
@@ -106,27 +105,37 @@ class SGD:
         return out
 
     def _overlap_gradient(self, ir: ModelIR, p: Prepared, vec: str, a: sp.Expr) -> list[Direction]:
-        """Moves along other vectors when the loss reads overlaps u_a·v/N.
+        """Moves along vectors when the loss reads overlaps u_a·v_b/N.
 
-        ∂(u_a·v/N)/∂u_a = v/N, so the step has ψ_{a,v} = −lr ∂L/∂O(u_a, v) along v
-        (e.g. a mixture mean inside a derived input).
+        ∇_{u_a} (u_a·v_b/N) = v_b/N, so each overlap entry O(u_a, v_b) the loss
+        reads gives ψ_{a,vb} = −lr ∂L/∂O(u_a, v_b) along v_b, and each entry
+        O(v_b, u_a) the same along v_b.  The partner may be indexed (a sum over
+        its index b) and may be u itself: a squared norm ‖Σ_k β_k u_k/√N‖² reads
+        u_k·u_l/N, and u_a then moves along every u_l (itself included), with
+        ψ_{a,l} = −lr (∂L/∂O_al + ∂L/∂O_la): the entries are independent symbols.
         """
         tr = ir.trains.get(vec)
         if tr is None:
             return []
         full = p.loss_outputs.xreplace(p.values)
         out = []
-        for base, (u, w) in ir.overlaps.items():
+        swap = self._swap(ir, vec)
+        for base, (u, w) in list(ir.overlaps.items()):
             if vec not in (u, w) or not full.has(base):
                 continue
-            other = w if u == vec else u
-            if u == w or ir.families[other].index is not None:
-                raise StatcError(f"the loss depends on the overlap `{u}.{w}`; gradients through "
-                                 "overlaps are supported with an unindexed partner vector only",
-                                 hint="write the update explicitly with `update`")
-            ov = base[a, 0] if u == vec else base[0, a]
-            coef = -tr.lr * self._chain(p, self._swap(ir, vec), ov)
-            out.append(Direction(coef, "vector", other, sp.Integer(0)))
+            for slot, other in ((0, w), (1, u)):
+                if (u, w)[slot] != vec:
+                    continue
+                fam = ir.families[other]
+                if fam.index is not None:
+                    j = p.freshen(sp.Sum(fam.index_symbol, (fam.index_symbol, 0, fam.size - 1))).limits[0][0]
+                    sums = ((j, fam.size),)
+                else:
+                    j, sums = sp.Integer(0), ()
+                ov = base[a, j] if slot == 0 else base[j, a]
+                coef = collapse_delta_sums(-tr.lr * self._chain(p, swap, ov))
+                if coef != 0:
+                    out.append(Direction(coef, "vector", other, j, sums))
         return out
 
     def vector_decay(self, ir: ModelIR, vec: str) -> sp.Expr:

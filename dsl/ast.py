@@ -87,7 +87,16 @@ class MeanExpr:
     span: Span
 
 
-Expr = Union[Num, Name, Indexed, Call, BinOp, Neg, Dot, SumExpr, MeanExpr]
+@dataclass(frozen=True)
+class Norm:
+    """`|v|` around a high-dimensional expression; only its square `|v|^2` is
+    meaningful (the squared Euclidean norm ‖v‖², of order N)."""
+
+    value: "Expr"
+    span: Span
+
+
+Expr = Union[Num, Name, Indexed, Call, BinOp, Neg, Dot, SumExpr, MeanExpr, Norm]
 
 
 # ----------------------------------------------------------------- statements

@@ -102,6 +102,9 @@ class _ToAst(Transformer):
     def dot(self, meta, children):
         return ast.Dot(children[0], children[1], _span(meta))
 
+    def norm(self, meta, children):
+        return ast.Norm(children[0], _span(meta))
+
     def range(self, meta, children):
         return ast.Range(children[0], children[1], _span(meta))
 

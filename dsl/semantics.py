@@ -43,7 +43,13 @@ KIND_WORDS = {
     "param": "a parameter", "vector": "a vector", "scalar": "a scalar",
     "random": "a random scalar", "input": "an input", "output": "an output",
     "order": "an order parameter", "observable": "an observable",
+    "voutput": "a vector output",
 }
+
+#: The dimension N: allowed where finite-N scalings are written (the loss,
+#: outputs, learning rates, inside `mean(...)`); the theory takes N → ∞.
+DIMENSION = "N"
+N_CONTEXTS = ("loss", "output", "train")
 
 
 def kind_word(kind: str, article: bool = True) -> str:
@@ -265,6 +271,16 @@ class _Checker:
                 idx, size = self.index_decl(st.index)
                 self.declare(Symbol("random", st.name, st.span, net.role, idx, size, idx is not None))
                 self.dist(st.dist, RANDOM_DISTS, "a random-scalar distribution")
+            elif self.is_vec(st.value):
+                # a high-dimensional output: Σ (number) × (input, vector or vector output)
+                try:
+                    self.vector_linear(st.value, {})
+                except StatcError as vec_err:
+                    # not linear in inputs and vectors: most likely a scalar output that
+                    # uses an input or a vector as a number; say so if it is
+                    self.expr(st.value, scope={}, ctx="output")
+                    raise vec_err
+                self.declare(Symbol("voutput", st.name, st.span, net.role))
             else:
                 self.expr(st.value, scope={}, ctx="output")
                 self.declare(Symbol("output", st.name, st.span, net.role))
@@ -302,7 +318,7 @@ class _Checker:
                                    expected=", ".join(f"`{o}`" for o in TRAIN_OPTIONS),
                                    hint=did_you_mean(opt.name, TRAIN_OPTIONS))
                 names.add(opt.name)
-                self.expr(opt.value, scope={}, ctx="param")
+                self.expr(opt.value, scope={}, ctx="train")
             if "lr" not in names:
                 raise self.err(f"`train {tr.target}` needs a learning rate", tr.span,
                                expected=f"`train {tr.target} lr eta`")
@@ -327,16 +343,44 @@ class _Checker:
             node = stack.pop()
             if isinstance(node, (ast.Name, ast.Indexed)):
                 sym = self.symbols.get(node.name)
+                if sym is not None and sym.kind == "voutput":
+                    raise self.err(f"derived input `{inp.name}` is built from vector output "
+                                   f"`{node.name}`", node.span,
+                                   hint="inputs are drawn before the network runs; write it in terms "
+                                        "of base inputs and vectors")
                 if sym is not None and sym.kind == "input":
-                    other = next(i for i in self.m.inputs if i.name == node.name)
-                    if other.value is not None:
-                        raise self.err(f"derived input `{inp.name}` is built from derived input "
-                                       f"`{node.name}`", node.span,
+                    # derived inputs may build on derived inputs, without cycles
+                    if self.derives_from(node.name, inp.name, set()):
+                        raise self.err(f"derived input `{inp.name}` is built from itself "
+                                       f"(through `{node.name}`)", node.span,
                                        hint="write it in terms of the base inputs (`~ gaussian`)")
             elif hasattr(node, "__dataclass_fields__"):
                 for f in ("left", "right", "operand", "body"):
                     if hasattr(node, f):
                         stack.append(getattr(node, f))
+
+    def derives_from(self, name: str, target: str, seen: set) -> bool:
+        """Whether input `name` is `target` or is built (transitively) from it."""
+        if name == target:
+            return True
+        if name in seen:
+            return False
+        seen.add(name)
+        inp = next((i for i in self.m.inputs if i.name == name), None)
+        if inp is None or inp.value is None:
+            return False
+        stack = [inp.value]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.Name, ast.Indexed)):
+                sym = self.symbols.get(node.name)
+                if sym is not None and sym.kind == "input" and self.derives_from(node.name, target, seen):
+                    return True
+            elif hasattr(node, "__dataclass_fields__"):
+                for f in ("left", "right", "operand", "body"):
+                    if hasattr(node, f):
+                        stack.append(getattr(node, f))
+        return False
 
     def order_entry(self, sym: Symbol, e: ast.Indexed, ctx: str) -> None:
         """`Q[1,2]` in an observable: one entry of an order parameter, literal indices."""
@@ -393,20 +437,41 @@ class _Checker:
         else:
             self.vector_linear(up.value, scope)
 
-    def vector_linear(self, e, scope: dict) -> None:
-        """Check an update direction: Σ (scalar) × (input or vector)."""
-        def is_vec(node) -> bool:
-            if isinstance(node, (ast.Name, ast.Indexed)):
-                sym = self.symbols.get(node.name)
-                return sym is not None and sym.kind in ("vector", "input")
-            if isinstance(node, ast.Neg):
-                return is_vec(node.operand)
-            if isinstance(node, ast.BinOp):
-                return is_vec(node.left) or is_vec(node.right)
-            if isinstance(node, ast.SumExpr):
-                return is_vec(node.body)
-            return False
+    def names_in(self, node) -> list[str]:
+        """Declared names (plain or indexed) anywhere in an expression."""
+        out, stack = [], [node]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, (ast.Name, ast.Indexed)) and n.name in self.symbols:
+                out.append(n.name)
+            elif hasattr(n, "__dataclass_fields__"):
+                for f in ("left", "right", "operand", "body", "value"):
+                    if hasattr(n, f):
+                        stack.append(getattr(n, f))
+        return out
 
+    def is_vec(self, node) -> bool:
+        """Whether an expression holds a bare input, vector or vector output."""
+        if isinstance(node, (ast.Name, ast.Indexed)):
+            sym = self.symbols.get(node.name)
+            return sym is not None and sym.kind in ("vector", "input", "voutput")
+        if isinstance(node, ast.Neg):
+            return self.is_vec(node.operand)
+        if isinstance(node, ast.BinOp):
+            return self.is_vec(node.left) or self.is_vec(node.right)
+        if isinstance(node, ast.SumExpr):
+            return self.is_vec(node.body)
+        return False
+
+    def vector_linear(self, e, scope: dict) -> None:
+        """Check a high-dimensional expression (an update direction, a vector output,
+        the inside of a norm): Σ (scalar) × (input, vector or vector output)."""
+        is_vec = self.is_vec
+        if isinstance(e, ast.Name) and is_vec(e) and self.symbols[e.name].kind == "voutput":
+            return
+        if isinstance(e, ast.Indexed) and is_vec(e) and self.symbols[e.name].kind == "voutput":
+            raise self.err(f"vector output `{e.name}` is not indexed", e.span,
+                           hint=f"write `{e.name}`")
         if isinstance(e, (ast.Name, ast.Indexed)) and is_vec(e):
             self.field_side(e, scope)
             return
@@ -554,6 +619,10 @@ class _Checker:
         if sym is None:
             raise self.unknown(name, span, "a vector or an input",
                                [n for n, s in self.symbols.items() if s.kind in ("vector", "input")])
+        if sym.kind == "voutput":
+            raise self.err(f"`{name}` is a vector output; fields and overlaps with it are not supported",
+                           span, hint="use its squared norm `|...|^2`, or write the field out "
+                                      "from the output's definition")
         if sym.kind not in ("vector", "input"):
             raise self.err(f"`{name}` is {kind_word(sym.kind)}, not a vector", span,
                            hint="`u.x` is a field u·x/√N; both sides are vectors")
@@ -575,6 +644,12 @@ class _Checker:
                 return  # an index used as a number
             if e.name in CONSTANTS and e.name not in self.symbols:
                 return
+            if e.name == DIMENSION and e.name not in self.symbols:
+                if ctx not in N_CONTEXTS:
+                    raise self.err("the dimension `N` cannot be used here", e.span,
+                                   hint="`N` may appear in the loss, outputs, learning rates and "
+                                        "inside `mean(...)`; the theory takes N → ∞")
+                return
             if e.name in BUILTIN_RANDOM and e.name not in self.symbols:
                 if ctx not in ("output", "loss", "observe"):
                     raise self.err("random scalars appear in outputs, the loss and observables", e.span)
@@ -591,16 +666,21 @@ class _Checker:
                                    expected="a parameter declared above",
                                    hint=f"`{e.name}` is declared at line {later.span.line}; "
                                         "move it above this line")
-                raise self.unknown(e.name, e.span, "a parameter, scalar or output" if ctx != "param"
+                raise self.unknown(e.name, e.span, "a parameter, scalar or output"
+                                   if ctx not in ("param", "train")
                                    else "a parameter declared above",
                                    [n for n, s in self.symbols.items() if s.kind not in ("vector", "input")]
                                    + list(BUILTIN_RANDOM))
+            if sym.kind == "voutput":
+                raise self.err(f"vector output `{e.name}` used where a number is needed", e.span,
+                               expected="a scalar expression",
+                               hint=f"use its squared norm, e.g. `|{e.name}|^2` (of order N)")
             if sym.kind in ("vector", "input"):
                 raise self.err(f"{sym.kind} `{e.name}` used where a number is needed", e.span,
                                expected="a scalar expression",
                                hint=f"a field is written `{e.name}.{self.input_name()}`" if sym.kind == "vector"
                                else f"project it on a vector: `w.{e.name}`")
-            if ctx == "param" and sym.kind != "param":
+            if ctx in ("param", "train") and sym.kind != "param":
                 raise self.err(f"`{e.name}` is {kind_word(sym.kind)}; only parameters can be used here", e.span)
             if sym.indexed:
                 hint = None if sym.index in scope else \
@@ -621,7 +701,10 @@ class _Checker:
                 raise self.err(f"{sym.kind} `{entry}` used where a number is needed", e.span,
                                expected="a scalar expression",
                                hint=f"a field is written `{entry}.{self.input_name()}`")
-            if ctx == "param":
+            if sym.kind == "voutput":
+                raise self.err(f"vector output `{e.name}` is not indexed", e.span,
+                               hint=f"use its squared norm, e.g. `|{e.name}|^2`")
+            if ctx in ("param", "train"):
                 raise self.err(f"`{e.name}` is {kind_word(sym.kind)}; only parameters can be used here", e.span)
             if sym.kind == "order":
                 self.order_entry(sym, e, ctx)
@@ -640,6 +723,29 @@ class _Checker:
             for a in e.args:
                 self.expr(a, scope, ctx)
             return
+        if isinstance(e, ast.BinOp) and e.op == "^" and isinstance(e.left, ast.Norm):
+            if not (isinstance(e.right, ast.Num) and e.right.value == 2):
+                raise self.err("only the squared norm `|v|^2` is supported", e.right.span,
+                               expected="`^2`")
+            if ctx not in ("loss", "output"):
+                raise self.err("squared norms can be used in the loss, outputs and `mean(...)`",
+                               e.span)
+            inner = e.left.value
+            if not self.is_vec(inner):
+                raise self.err("`|...|^2` is the squared norm of a high-dimensional expression",
+                               inner.span, expected="inputs, vectors or vector outputs, e.g. `|x - xhat|^2`",
+                               hint="for the absolute value of a number use `abs(...)`")
+            self.vector_linear(inner, scope)
+            return
+        if isinstance(e, ast.BinOp) and e.op == "^" and self.is_vec(e.left) and \
+                any(self.symbols[n].kind == "voutput" for n in self.names_in(e.left)):
+            raise self.err("a high-dimensional expression cannot be squared like a number", e.left.span,
+                           expected="its squared norm, e.g. `|x - xhat|^2`",
+                           hint="`|v|^2` is ‖v‖², of order N; divide by `N` for a per-dimension error")
+        if isinstance(e, ast.Norm):
+            raise self.err("`|...|` is only used squared", e.span, expected="`|v|^2`",
+                           hint="`|v|^2` is the squared norm of a high-dimensional v; "
+                                "for the absolute value of a number use `abs(...)`")
         if isinstance(e, ast.BinOp):
             self.expr(e.left, scope, ctx)
             self.expr(e.right, scope, ctx)
@@ -648,7 +754,7 @@ class _Checker:
             self.expr(e.operand, scope, ctx)
             return
         if isinstance(e, ast.Dot):
-            if ctx in ("param", "init"):
+            if ctx in ("param", "init", "train"):
                 raise self.err("fields and overlaps cannot be used here", e.span)
             a = self.field_side(e.left, scope)
             b = self.field_side(e.right, scope)
@@ -657,7 +763,7 @@ class _Checker:
                                expected=f"`w.{a.name}`")
             return
         if isinstance(e, ast.SumExpr):
-            if ctx == "param":
+            if ctx in ("param", "train"):
                 raise self.err("sums cannot be used here", e.span)
             if e.index in scope or e.index in self.symbols:
                 raise self.err(f"`{e.index}` is already bound", e.index_span,

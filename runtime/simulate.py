@@ -73,6 +73,11 @@ class Simulation:
                   for f in self.sim["fields"]}
         self.Z = {r["name"]: np.empty(_size(r["size"], values)) for r in self.sim["randoms"]}
         self.OV = [np.empty((self.U[u].shape[0], self.U[w].shape[0])) for u, w in self.sim["overlaps"]]
+        self.NRM = []
+        if self.sim.get("norms"):
+            # x_r·x_s/N per sample (squared norms) and N itself
+            n_in = len(self.sim["inputs"])
+            self.NRM = [np.zeros((n_in, n_in)), np.array([float(self.N)])]
         self.G = [np.empty(self.U[g["vector"]].shape[0]) for g in self.sim["grads"]]
         self.D = [np.empty_like(self.S[s]) for s in self.sim["dthetas"]]
         self.acc = ([np.empty_like(self.U[v]) for v in self.sim["trained_vectors"]]
@@ -108,7 +113,7 @@ class Simulation:
         return ([self.U[v["name"]] for v in self.sim["vectors"]] + [self.X[x] for x in self.sim["inputs"]]
                 + [self.F[(f["vector"], f["input"])] for f in self.sim["fields"]]
                 + [self.S[s["name"]] for s in self.sim["scalars"]]
-                + [self.Z[r["name"]] for r in self.sim["randoms"]] + self.OV)
+                + [self.Z[r["name"]] for r in self.sim["randoms"]] + self.OV + self.NRM)
 
     def advance_to(self, t: float) -> None:
         """Run SGD steps up to time t; parameters switch at the scheduled breakpoints."""
