@@ -14,7 +14,7 @@ from . import params as params_mod
 from .initial import initial_state
 from .layout import make_layout
 from .results import plot_learning_curve, write_csv, write_json
-from .schedule import at, from_csv, from_model, segments
+from .schedule import from_csv, from_model, params_at, segments
 from .solve import RunOptions, Trajectory, integrate, observables, trajectory
 
 
@@ -87,9 +87,12 @@ def run(compiled, overrides: dict[str, float] | None = None, *, t_end: float | N
     seg_t, seg_P = segments(meta["params"], values, scheds, opts.t0, t_last)
     t0 = time.perf_counter()
     t, Y, info = integrate(compiled.module, layout, y0, P, opts, seg_t=seg_t, seg_P=seg_P, times=times)
-    obs = observables(compiled.module, meta, t, Y, P, seg_t, seg_P)
+    # parameters in force at each recorded time, by the simulator's rule (a piece [a, b) is over
+    # at t = b, also when b is the final time)
+    rows = np.array([params_at(meta["params"], values, scheds, float(tt)) for tt in t])
+    obs = observables(compiled.module, meta, t, Y, P, rows=rows)
     for name in scheds:
-        obs[name] = at(seg_t, seg_P, t)[:, meta["params"].index(name)]
+        obs[name] = rows[:, meta["params"].index(name)]
     t1 = time.perf_counter()
     info.update(integrate_s=t1 - t0, total_s=t1 - t_start, params=values,
                 options={"t0": opts.t0, "t_end": opts.t_end, "record": list(opts.record),

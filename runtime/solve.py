@@ -105,15 +105,13 @@ def integrate(module, layout: Layout, y0: np.ndarray, P: np.ndarray, opts: RunOp
 
 
 def observables(module, meta: dict, t: np.ndarray, Y: np.ndarray, P: np.ndarray,
-                seg_t: np.ndarray | None = None, seg_P: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Observables at the recorded times; ``rows[r]``: the parameters in force at t[r]."""
     names = meta["observables"]
     out = np.zeros(len(names))
     cols = {n: np.empty(t.size) for n in names}
     for r in range(t.size):
-        Pr = P
-        if seg_t is not None:
-            s = min(np.searchsorted(seg_t, t[r], side="right") - 1, seg_P.shape[0] - 1)
-            Pr = seg_P[max(s, 0)]
+        Pr = P if rows is None else rows[r]
         module.observables(t[r], Y[r], Pr, out)
         for k, n in enumerate(names):
             cols[n][r] = out[k]

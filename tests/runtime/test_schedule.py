@@ -53,7 +53,8 @@ def test_schedule_in_file(model_path, cache_dir):
     tr = m.run(init_N=0, rtol=1e-11, atol=1e-13)
     exact = _exact(tr["eps_g"][0], [(0, 2, 1.0), (2, 5, 0.2)], 0.5, tr["t"])
     assert np.max(np.abs(tr["eps_g"] - exact)) < 1e-7
-    assert tr["eta"][0] == 1.0 and tr["eta"][-1] == 0.2          # the schedule is a column
+    assert tr["eta"][0] == 1.0 and tr["eta"][-2] == 0.2          # the schedule is a column
+    assert tr["eta"][-1] == 0.5         # [2, 5) is over at t = 5: the value after it
 
 
 def test_schedule_from_csv_overrides_the_file(model_path, cache_dir, tmp_path):
@@ -100,3 +101,13 @@ def test_bad_schedule_csv(model_path, cache_dir, tmp_path):
     bad.write_text("t,eta\n1,1\n0,2\n")
     with pytest.raises(StatcError, match="increase"):
         m.run(schedule=str(bad))
+
+
+def test_parameters_at_a_piece_end_follow_the_simulator_rule(load):
+    """A piece [a, b) is over at t = b, also when b is the final time (as in the simulator)."""
+    from statc.runtime.schedule import params_at
+    m = load("linear_regression")
+    tr = m.run(t_end=5, init_N=0, record="linear 5", schedule={"eta": [(0.0, 5.0, 0.2)]})
+    assert list(tr["eta"]) == [0.2] * 5 + [0.5]
+    row = params_at(m.params, {"eta": 0.5, "sigma": 0.5, "lambda": 0, "B": 1}, {"eta": [(0.0, 5.0, 0.2)]}, 5.0)
+    assert row[m.params.index("eta")] == 0.5
