@@ -16,7 +16,7 @@ from statc.runtime import optimize as opt
 from statc.runtime.control import build_problem
 
 HERE = Path(__file__).resolve().parent
-MODELS = ("lr_schedule", "dropout", "curriculum", "continual")
+MODELS = ("lr_schedule", "dropout", "curriculum", "continual", "dae")
 
 
 def main(names) -> None:
