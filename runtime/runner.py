@@ -87,8 +87,7 @@ def run(compiled, overrides: dict[str, float] | None = None, *, t_end: float | N
     seg_t, seg_P = segments(meta["params"], values, scheds, opts.t0, t_last)
     t0 = time.perf_counter()
     t, Y, info = integrate(compiled.module, layout, y0, P, opts, seg_t=seg_t, seg_P=seg_P, times=times)
-    # parameters in force at each recorded time, by the simulator's rule (a piece [a, b) is over
-    # at t = b, also when b is the final time)
+    # parameters in force at each recorded time, by the rule the simulator uses too
     rows = np.array([params_at(meta["params"], values, scheds, float(tt)) for tt in t])
     obs = observables(compiled.module, meta, t, Y, P, rows=rows)
     for name in scheds:

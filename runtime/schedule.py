@@ -102,10 +102,16 @@ def at(seg_t: np.ndarray, seg_P: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 def params_at(param_order: list[str], values: dict[str, float], schedules: dict[str, Pieces],
               t: float) -> np.ndarray:
-    """The parameter vector in force at time t (a jump belongs to the later piece)."""
+    """The parameter vector in force at time t.
+
+    A jump belongs to the later piece; a piece that nothing follows also holds
+    at its end (``5 .. 10 = 0.1`` with a run ending at 10 reads 0.1 at t = 10).
+    Theory and simulator both read parameters through this function.
+    """
     row = np.array([values[p] for p in param_order], dtype=np.float64)
     for name, pieces in schedules.items():
+        starts = {a for a, _, _ in pieces}
         for a, b, v in pieces:
-            if a <= t < b:
+            if a <= t < b or (t == b and b not in starts):
                 row[param_order.index(name)] = v
     return row

@@ -53,8 +53,7 @@ def test_schedule_in_file(model_path, cache_dir):
     tr = m.run(init_N=0, rtol=1e-11, atol=1e-13)
     exact = _exact(tr["eps_g"][0], [(0, 2, 1.0), (2, 5, 0.2)], 0.5, tr["t"])
     assert np.max(np.abs(tr["eps_g"] - exact)) < 1e-7
-    assert tr["eta"][0] == 1.0 and tr["eta"][-2] == 0.2          # the schedule is a column
-    assert tr["eta"][-1] == 0.5         # [2, 5) is over at t = 5: the value after it
+    assert tr["eta"][0] == 1.0 and tr["eta"][-1] == 0.2          # the schedule is a column
 
 
 def test_schedule_from_csv_overrides_the_file(model_path, cache_dir, tmp_path):
@@ -103,11 +102,14 @@ def test_bad_schedule_csv(model_path, cache_dir, tmp_path):
         m.run(schedule=str(bad))
 
 
-def test_parameters_at_a_piece_end_follow_the_simulator_rule(load):
-    """A piece [a, b) is over at t = b, also when b is the final time (as in the simulator)."""
+def test_parameters_at_piece_ends(load):
+    """Theory and simulator share one rule: a jump belongs to the later piece, and a piece
+    that nothing follows holds at its end (also when that end is the final time)."""
     from statc.runtime.schedule import params_at
     m = load("linear_regression")
     tr = m.run(t_end=5, init_N=0, record="linear 5", schedule={"eta": [(0.0, 5.0, 0.2)]})
-    assert list(tr["eta"]) == [0.2] * 5 + [0.5]
-    row = params_at(m.params, {"eta": 0.5, "sigma": 0.5, "lambda": 0, "B": 1}, {"eta": [(0.0, 5.0, 0.2)]}, 5.0)
-    assert row[m.params.index("eta")] == 0.5
+    assert list(tr["eta"]) == [0.2] * 6
+    vals = {"eta": 0.5, "sigma": 0.5, "lambda": 0, "B": 1}
+    two = {"eta": [(0.0, 2.0, 0.2), (2.0, 4.0, 0.3)]}
+    at = [params_at(m.params, vals, two, t)[m.params.index("eta")] for t in (0.0, 2.0, 4.0, 4.5)]
+    assert at == [0.2, 0.3, 0.3, 0.5]
