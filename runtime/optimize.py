@@ -165,7 +165,12 @@ def best_constant(p: ControlProblem, maxiter: int, tol: float) -> tuple[np.ndarr
     if free_fr:
         m = len(ch.values) - 1
         x0 += list(z[sl[ch.name]].reshape(m, p.n)[:, 0])
-        bounds += [(0.0, 1.0)] * m
+        band = next((b for b in (_bands(p) or []) if b.block == sl[ch.name]), None)
+        if band is not None and m == 1:        # an inequality budget on the fraction
+            bounds.append((max(0.0, band.low), min(1.0, band.high)))
+            x0[-1] = min(max(x0[-1], bounds[-1][0]), bounds[-1][1])
+        else:
+            bounds += [(0.0, 1.0)] * m
     if x0:
         res = sopt.minimize(fun, np.array(x0), jac=True, method="L-BFGS-B", bounds=bounds,
                             options={"maxiter": maxiter, "ftol": tol})
