@@ -58,7 +58,8 @@ class StatcError(Exception):
         return self
 
     def render(self) -> str:
-        where = self.filename or "<input>"
+        # an error about the command line or a run, not about a place in a file, is the program's
+        where = self.filename or ("<input>" if self.span is not None else "statc")
         lines: list[str] = []
         if self.span is not None:
             where += f":{self.span.line}:{self.span.column}"

@@ -290,15 +290,18 @@ def build_problem(compiled, overrides: dict[str, float] | None = None, *, interv
             raise err.located(model.filename, model.source) from None
 
     opts = {o.name: num(o.value) for o in block.options}
-    n = int(intervals or opts.get("intervals", 100))
+    n = int(intervals if intervals is not None else opts.get("intervals", 100))
     if n < 1:
-        raise StatcError("the number of control intervals must be at least 1")
+        raise StatcError(f"the number of control intervals must be at least 1, got {n}",
+                         hint="e.g. `--intervals 100` or `intervals = 100` in the control block")
     run_opts = options_from_model(model, values)
     t0 = run_opts.t0
     tF = float(t_end) if t_end is not None else run_opts.t_end
     if not tF > t0:
         raise StatcError(f"the final time {tF:g} must be after the start time {t0:g}")
-    dt = float(dt or opts.get("dt", 0.05))
+    dt = float(dt if dt is not None else opts.get("dt", 0.05))
+    if not dt > 0:
+        raise StatcError(f"the RK4 step `dt` must be positive, got {dt:g}")
     nsub = max(1, math.ceil((tF - t0) / n / dt - 1e-9))
     order = meta["params"]
     controls = []

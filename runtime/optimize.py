@@ -255,8 +255,11 @@ def optimize(p: ControlProblem, *, maxiter: int | None = None, multistart: int |
              tol: float = 1e-10, seed: int = 0, progress: bool = False) -> Result:
     block = p.compiled.model.control
     opts = {o.name: float(evaluate(o.value, p.values)) for o in block.options}
-    maxiter = int(maxiter or opts.get("maxiter", 200))
-    multistart = int(multistart or opts.get("multistart", 1))
+    maxiter = int(maxiter if maxiter is not None else opts.get("maxiter", 200))
+    multistart = int(multistart if multistart is not None else opts.get("multistart", 1))
+    if maxiter < 1 or multistart < 1:
+        raise StatcError("`maxiter` and `multistart` must be at least 1",
+                         hint="e.g. `--maxiter 200 --multistart 4`")
     t_start = time.perf_counter()
     zc, Jc = best_constant(p, maxiter, tol)
     t_const = time.perf_counter() - t_start

@@ -129,3 +129,16 @@ def test_budget_on_a_continuous_control(tmp_path, cache_dir):
     free = opt.optimize(build_problem(statc.load(ROOT / "models" / "lr_schedule.model",
                                                  cache_dir=cache_dir).compiled, intervals=50))
     assert res.objective > free.objective
+
+
+def test_parameter_defined_from_a_timed_control_is_refused(tmp_path, cache_dir):
+    text = (ROOT / "models" / "dropout.model").read_text().replace("  p_test in [0, 1] final\n", "")
+    f = tmp_path / "dropout_nofinal.model"
+    f.write_text(text)
+    r = subprocess.run([sys.executable, "-m", "statc.cli", "optimize", str(f), "--intervals", "0"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "at least 1" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "statc.cli", "optimize", str(f)], capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "`p_test` is defined from the control `keep`" in r.stderr and "^" in r.stderr
