@@ -250,6 +250,41 @@ class _Writer:
         self.emit()
 
     # ---------------------------------------------------------------- terms
+    def sum_loops(self, t: Term, indent: str = "    ") -> tuple[str, str | None]:
+        """Emit the loops over a term's sums; return the body indent and the pair factor.
+
+        A term symmetric in two sums visits each unordered pair once (j2 from j1),
+        weighted by the factor ``(1.0 if j1 == j2 else 2.0)``.
+        """
+        pair = _exchangeable_pair(t)
+        for n, (j, size) in enumerate(t.sums):
+            lo = f"i_{t.sums[pair[0]][0].name}" if pair and n == pair[1] else "0"
+            self.emit(f"{indent}for i_{j.name} in range({lo}, {self.size_code(size)}):")
+            indent += "    "
+        if not pair:
+            return indent, None
+        a, b = (f"i_{t.sums[i][0].name}" for i in pair)
+        return indent, f"(1.0 if {a} == {b} else 2.0)"
+
+    def entry_loops(self, b: StateBlock) -> tuple[str, list[str]]:
+        """Emit the loops over a block's entries (upper triangle if symmetric)."""
+        idx = [f"i_{s.name}" for s in b.indices]
+        indent = "    "
+        for k, (s, size) in enumerate(zip(idx, b.sizes)):
+            lo = idx[0] if (b.symmetric and k == 1) else "0"
+            self.emit(f"{indent}for {s} in range({lo}, {self.size_code(size)}):")
+            indent += "    "
+        return indent, idx
+
+    @staticmethod
+    def term_guard(t: Term, idx: list[str]) -> str | None:
+        """The condition on the entry under which a term applies, if any."""
+        if t.where is not None:
+            return " and ".join(f"{i} == {v}" for i, v in zip(idx, t.where))
+        if t.diagonal is not None:
+            return f"{idx[0]} {'==' if t.diagonal else '!='} {idx[1]}"
+        return None
+
     def term_function(self, name: str, t: Term, free: tuple[sp.Symbol, ...]) -> None:
         needed = {s.name for s in t.coef.free_symbols} | {s.name for _, n in t.sums for s in n.free_symbols}
         args = [f"i_{s.name}" for s in free] + ["P"] + self.arrays
@@ -259,16 +294,9 @@ class _Writer:
         self.unpack_params("    ", needed)
         self.sizes("    ")
         self.emit("    acc = 0.0")
-        indent = "    "
-        pair = _exchangeable_pair(t)
-        for n, (j, size) in enumerate(t.sums):
-            lo = f"i_{t.sums[pair[0]][0].name}" if pair and n == pair[1] else "0"
-            self.emit(f"{indent}for i_{j.name} in range({lo}, {self.size_code(size)}):")
-            indent += "    "
-        if pair:
-            a, b = (f"i_{t.sums[i][0].name}" for i in pair)
-            # the term is symmetric in these two sums: visit each unordered pair once
-            self.emit(f"{indent}acc += (1.0 if {a} == {b} else 2.0) * ({self.code(t.coef)})")
+        indent, factor = self.sum_loops(t)
+        if factor:
+            self.emit(f"{indent}acc += {factor} * ({self.code(t.coef)})")
         else:
             self.emit(f"{indent}acc += {self.code(t.coef)}")
         self.emit("    return acc")
@@ -284,24 +312,16 @@ class _Writer:
         self.emit("@njit(cache=True)")
         self.emit(f"def {fname}(P, {', '.join(self.arrays)}, d):")
         self.sizes("    ")
-        idx = [f"i_{s.name}" for s in b.indices]
-        indent = "    "
-        for k, (s, size) in enumerate(zip(idx, b.sizes)):
-            lo = idx[0] if (b.symmetric and k == 1) else "0"
-            self.emit(f"{indent}for {s} in range({lo}, {self.size_code(size)}):")
-            indent += "    "
+        indent, idx = self.entry_loops(b)
         self.emit(f"{indent}acc = 0.0")
         for tn, t in zip(tnames, b.terms):
             call = f"{tn}({', '.join(idx)}, P, {', '.join(self.arrays)})"
-            if t.where is not None:
-                cond = " and ".join(f"{i} == {v}" for i, v in zip(idx, t.where))
-            elif t.diagonal is not None:
-                cond = f"{idx[0]} {'==' if t.diagonal else '!='} {idx[1]}"
-            else:
+            cond = self.term_guard(t, idx)
+            if cond is None:
                 self.emit(f"{indent}acc += {call}")
-                continue
-            self.emit(f"{indent}if {cond}:")
-            self.emit(f"{indent}    acc += {call}")
+            else:
+                self.emit(f"{indent}if {cond}:")
+                self.emit(f"{indent}    acc += {call}")
         self.emit(f"{indent}d[{', '.join(idx)}] = acc")
         if b.symmetric:
             self.emit(f"{indent}d[{', '.join(reversed(idx))}] = acc")

@@ -116,7 +116,6 @@ class AdjointWriter:
 
     # ---------------------------------------------------------------- terms
     def term(self, name: str, t: Term, free: tuple[sp.Symbol, ...]) -> None:
-        from .codegen import _exchangeable_pair
         pt = partials(t.coef, self.float_params, prefix=_PREFIX)
         self._note_atoms(pt)
         exprs = [t.coef] + [n for _, n in t.sums] + [e for _, e in pt.replacements] + [e for _, e in pt.targets]
@@ -126,16 +125,10 @@ class AdjointWriter:
         self.w.emit(f"def {name}({', '.join(args)}):")
         self.w.unpack_params("    ", self._needed(*exprs))
         self.w.sizes("    ")
-        indent = "    "
-        pair = _exchangeable_pair(t)
-        for n, (j, size) in enumerate(t.sums):
-            lo = f"i_{t.sums[pair[0]][0].name}" if pair and n == pair[1] else "0"
-            self.w.emit(f"{indent}for i_{j.name} in range({lo}, {self.w.size_code(size)}):")
-            indent += "    "
+        indent, factor = self.w.sum_loops(t)
         weight = "lam"
-        if pair:
-            a, b = (f"i_{t.sums[i][0].name}" for i in pair)
-            self.w.emit(f"{indent}wt = lam * (1.0 if {a} == {b} else 2.0)")
+        if factor:
+            self.w.emit(f"{indent}wt = lam * {factor}")
             weight = "wt"
         self._emit_partials(pt, indent, weight)
         self.w.emit("    return")
@@ -153,12 +146,7 @@ class AdjointWriter:
         self.w.emit("@njit(cache=True, error_model=\"numpy\")")
         self.w.emit(f"def {fname}(P, {arrays}, lb, {G}, gP):")
         self.w.sizes("    ")
-        idx = [f"i_{s.name}" for s in b.indices]
-        indent = "    "
-        for k, (s, size) in enumerate(zip(idx, b.sizes)):
-            lo = idx[0] if (b.symmetric and k == 1) else "0"
-            self.w.emit(f"{indent}for {s} in range({lo}, {self.w.size_code(size)}):")
-            indent += "    "
+        indent, idx = self.w.entry_loops(b)
         lam = f"lb[{', '.join(idx)}]" if idx else "lb[()]"
         if b.symmetric:
             lam += f" + (lb[{', '.join(reversed(idx))}] if {idx[0]} != {idx[1]} else 0.0)"
@@ -167,15 +155,12 @@ class AdjointWriter:
         indent += "    "
         for tn, t in zip(tnames, b.terms):
             call = f"{tn}({''.join(i + ', ' for i in idx)}lam, P, {arrays}, {G}, gP)"
-            if t.where is not None:
-                cond = " and ".join(f"{i} == {v}" for i, v in zip(idx, t.where))
-            elif t.diagonal is not None:
-                cond = f"{idx[0]} {'==' if t.diagonal else '!='} {idx[1]}"
-            else:
+            cond = self.w.term_guard(t, idx)
+            if cond is None:
                 self.w.emit(f"{indent}{call}")
-                continue
-            self.w.emit(f"{indent}if {cond}:")
-            self.w.emit(f"{indent}    {call}")
+            else:
+                self.w.emit(f"{indent}if {cond}:")
+                self.w.emit(f"{indent}    {call}")
         self.w.emit("    return")
         self.w.emit()
         return fname

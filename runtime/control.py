@@ -109,6 +109,16 @@ class ControlProblem:
         return out
 
     # ----------------------------------------------------------- protocol
+    def weights(self, z: np.ndarray) -> np.ndarray:
+        """(n, m) fractions of samples drawn with each value of the discrete control."""
+        ch = self.choice
+        frac = z[self.slices()[ch.name]].reshape(len(ch.values) - 1, self.n).T
+        return np.column_stack([1.0 - frac.sum(axis=1), frac])
+
+    def chosen(self, z: np.ndarray) -> np.ndarray:
+        """The discrete control's most frequent value on each interval."""
+        return np.asarray(self.choice.values)[self.weights(z).argmax(axis=1)]
+
     def protocol(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Vertex parameters Pv (n, m, n_params) and weights W (n, m)."""
         sl = self.slices()
@@ -121,8 +131,7 @@ class ControlProblem:
             Pv[:, :, c.index] = z[sl[c.name]][0]
         W = np.ones((self.n, 1))
         if ch is not None:
-            frac = z[sl[ch.name]].reshape(m - 1, self.n).T
-            W = np.column_stack([1.0 - frac.sum(axis=1), frac])
+            W = self.weights(z)
             for v, value in enumerate(ch.values):
                 Pv[:, v, ch.index] = value
         return Pv, W

@@ -193,8 +193,7 @@ def _round(p: ControlProblem, z: np.ndarray) -> np.ndarray:
     ch = p.choice
     sl = p.slices()[ch.name]
     m = len(ch.values)
-    fr = z[sl].reshape(m - 1, p.n).T
-    W = np.column_stack([1.0 - fr.sum(axis=1), fr])
+    W = p.weights(z)
     pick = np.zeros(p.n, dtype=int)
     deficit = np.zeros(m)
     for i in range(p.n):
@@ -334,11 +333,7 @@ def columns(p: ControlProblem, z: np.ndarray) -> dict[str, np.ndarray]:
     for c in p.timed:
         cols[c.name] = per_row(z[sl[c.name]])
     if p.choice is not None:
-        ch = p.choice
-        m = len(ch.values)
-        fr = z[sl[ch.name]].reshape(m - 1, p.n).T
-        W = np.column_stack([1.0 - fr.sum(axis=1), fr])
-        cols[ch.name] = per_row(np.asarray(ch.values)[W.argmax(axis=1)])
+        cols[p.choice.name] = per_row(p.chosen(z))
     for c in p.finals:
         cols[c.name] = np.full(rows.size, z[sl[c.name]][0])
     for name, v in obs.items():
@@ -357,11 +352,7 @@ def plot(path: Path, p: ControlProblem, res: Result, title: str) -> None:
         axes[0].stairs(res.z[sl[c.name]], edges, label=f"{c.name} (optimal)", lw=1.8, baseline=None)
         axes[0].stairs(res.constant_z[sl[c.name]], edges, label=f"{c.name} (best constant)", ls="--", baseline=None)
     if p.choice is not None:
-        ch = p.choice
-        m = len(ch.values)
-        fr = res.z[sl[ch.name]].reshape(m - 1, p.n).T
-        W = np.column_stack([1.0 - fr.sum(axis=1), fr])
-        axes[0].stairs(np.asarray(ch.values)[W.argmax(axis=1)], edges, label=f"{ch.name} (optimal)", lw=1.8, baseline=None)
+        axes[0].stairs(p.chosen(res.z), edges, label=f"{p.choice.name} (optimal)", lw=1.8, baseline=None)
     axes[0].set_xlabel("t")
     axes[0].set_ylabel("control")
     axes[0].legend(fontsize=8)
