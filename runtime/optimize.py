@@ -29,6 +29,7 @@ from statc.dsl.evaluate import evaluate
 from .control import ControlProblem
 from .projection import MeanBand, projector, spg
 from .results import write_csv, write_figure, write_json
+from .schedule import from_model
 
 
 @dataclass
@@ -294,20 +295,15 @@ def optimize(p: ControlProblem, *, maxiter: int | None = None, multistart: int |
         z = _round(p, z)
         J = p.objective(z)
         z, J = _refine_switches(p, z, J)
-    baselines = {}
-    for bl in block.baselines:
-        scheds = {}
-        for sc in bl.schedules:
-            scheds[sc.name] = [(float(evaluate(pc.t0, p.values)), float(evaluate(pc.t1, p.values)),
-                                float(evaluate(pc.value, p.values))) for pc in sc.pieces]
-        finals = {c.name: float(zc[p.slices()[c.name]][0]) for c in p.finals}
-        baselines[bl.name] = p.sign * p.objective(p.from_schedules(scheds, finals))
-    file_scheds = {sc.name for sc in p.compiled.model.schedules} & {c.name for c in p.controls}
-    if file_scheds:
-        from .runner import model_schedules
-        scheds = {k: v for k, v in model_schedules(p.compiled, p.values).items() if k in file_scheds}
-        finals = {c.name: float(zc[p.slices()[c.name]][0]) for c in p.finals}
-        baselines["file_schedule"] = p.sign * p.objective(p.from_schedules(scheds, finals))
+    model = p.compiled.model
+    finals = {c.name: float(zc[p.slices()[c.name]][0]) for c in p.finals}
+    protocols = {bl.name: from_model(model, p.values, bl.schedules) for bl in block.baselines}
+    controlled = {c.name for c in p.controls}
+    in_file = {k: v for k, v in from_model(model, p.values).items() if k in controlled}
+    if in_file:
+        protocols["file_schedule"] = in_file
+    baselines = {name: p.sign * p.objective(p.from_schedules(scheds, finals))
+                 for name, scheds in protocols.items()}
     return Result(z, p.sign * J, zc, p.sign * Jc, None if relaxed is None else p.sign * relaxed,
                   baselines, iters, {"constant_s": t_const, "total_s": time.perf_counter() - t_start},
                   messages)

@@ -24,9 +24,10 @@ from statc.dsl.evaluate import evaluate
 Pieces = list[tuple[float, float, float]]          # (start, end, value)
 
 
-def from_model(model, values: dict[str, float]) -> dict[str, Pieces]:
+def from_model(model, values: dict[str, float], schedules=None) -> dict[str, Pieces]:
+    """Pieces of the file's `schedule` blocks (or of ``schedules``, e.g. a control baseline's)."""
     out: dict[str, Pieces] = {}
-    for sc in model.schedules:
+    for sc in model.schedules if schedules is None else schedules:
         pieces = []
         for p in sc.pieces:
             try:
