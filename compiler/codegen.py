@@ -24,15 +24,11 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.pycode import PythonCodePrinter
 
 from . import gaussian_atoms
-from .equation_ir import EquationIR, StateBlock, Term
+from .codegen_quadrature import emit_arg_quadrature, emit_leaf_quadrature
+from .equation_ir import ArgQuadrature, EquationIR, StateBlock, Term
 from .symbols import Relu, Sgn, Step
 
 _TEMPLATES = Path(__file__).with_name("templates")
-
-#: Gauss–Hermite points per dimension, by dimension of the quadrature atom.
-QUAD_POINTS = {1: 96, 2: 48, 3: 32, 4: 16}
-QUAD_POINTS_HIGH = 8
-
 
 class KernelPrinter(PythonCodePrinter):
     """Prints IR expressions as Numba-friendly Python."""
@@ -179,75 +175,10 @@ class _Writer:
             self.emit("    return p ** d")
             self.emit()
         for q in self.eq.quadratures.values():
-            self.quadrature(q)
-
-    def quadrature(self, q) -> None:
-        """Tensor Gauss–Hermite over z = L ξ (L a semi-definite Cholesky factor).
-
-        With ``q.analytic`` the last variable is integrated in closed form: given
-        ξ_0 … ξ_{p-2}, z_{p-1} = m + s ξ with m = Σ_j L_{p-1,j} ξ_j, s = L_{p-1,p-1},
-        and E_ξ[F(α z_{p-1} + r)] is Φ(A/B), AΦ(A/B) + Bφ(A/B) or erf(A/√(1 + 2B²))
-        for F = step, relu, erf, with A = αm + r, B = |α| s.
-        """
-        p = q.dim
-        loops = p - 1 if q.analytic else p
-        npts = QUAD_POINTS.get(loops, QUAD_POINTS_HIGH)
-        x, w = np.polynomial.hermite_e.hermegauss(npts)
-        w = w / np.sqrt(2 * np.pi)
-        self.emit(f"_GH{q.name}_X = np.array({x.tolist()!r})")
-        self.emit(f"_GH{q.name}_W = np.array({w.tolist()!r})")
-        cov = [f"c{i}{j}" for i in range(p) for j in range(i, p)]
-        extras = [f"e{i}" for i in range(q.extras)]
-        args = cov + extras + [f"p_{s}" for s in q.params]
-        self.emit("@njit(cache=True)")
-        self.emit(f"def {q.name}({', '.join(args)}):")
-        # semi-definite Cholesky, unrolled: L[i][j] as l{i}{j}
-        for i in range(p):
-            for j in range(i + 1):
-                s = " - ".join([f"c{j}{i}"] + [f"l{i}{k} * l{j}{k}" for k in range(j)])
-                if i == j:
-                    # a pivot at the rounding level of c_ii is 0: its square root would add
-                    # noise of size sqrt(1e-16) and make the atom rough in C
-                    self.emit(f"    piv = {s}")
-                    self.emit(f"    l{i}{i} = math.sqrt(piv) if piv > 1e-13 * abs(c{i}{i}) else 0.0")
-                else:
-                    self.emit(f"    l{i}{j} = ({s}) / l{j}{j} if l{j}{j} > 1e-12 else 0.0")
-        self.emit("    acc = 0.0")
-        indent = "    "
-        wprod = "1.0"
-        for i in range(loops):
-            self.emit(f"{indent}for q{i} in range({npts}):")
-            indent += "    "
-            self.emit(f"{indent}x{i} = _GH{q.name}_X[q{i}]")
-            wprod = " * ".join(f"_GH{q.name}_W[q{k}]" for k in range(i + 1))
-        for i in range(loops):
-            zi = " + ".join(f"l{i}{k} * x{k}" for k in range(i + 1))
-            self.emit(f"{indent}z{i} = {zi}")
-        value = f"({self.code(q.integrand)})"
-        if q.analytic:
-            kind, alpha, rest = q.analytic
-            last = p - 1
-            m = " + ".join([f"l{last}{k} * x{k}" for k in range(last)] or ["0.0"])
-            self.emit(f"{indent}al = {self.code(alpha)}")
-            self.emit(f"{indent}A = al * ({m}) + ({self.code(rest)})")
-            self.emit(f"{indent}B = abs(al) * l{last}{last}")
-            if kind == "erf":
-                self.emit(f"{indent}F = math.erf(A / math.sqrt(1.0 + 2.0 * B * B))")
+            if isinstance(q, ArgQuadrature):
+                emit_arg_quadrature(self, q)
             else:
-                self.emit(f"{indent}if B > 1e-300:")
-                self.emit(f"{indent}    cdf = 0.5 * (1.0 + math.erf(A / (B * 1.4142135623730951)))")
-                if kind == "Step":
-                    self.emit(f"{indent}    F = cdf")
-                    self.emit(f"{indent}else:")
-                    self.emit(f"{indent}    F = 1.0 if A > 0.0 else 0.0")
-                else:
-                    self.emit(f"{indent}    F = A * cdf + B * math.exp(-0.5 * (A / B) ** 2) * 0.3989422804014327")
-                    self.emit(f"{indent}else:")
-                    self.emit(f"{indent}    F = max(A, 0.0)")
-            value = f"{value} * F"
-        self.emit(f"{indent}acc += {wprod} * {value}")
-        self.emit("    return acc")
-        self.emit()
+                emit_leaf_quadrature(self, q)
 
     # ---------------------------------------------------------------- terms
     def sum_loops(self, t: Term, indent: str = "    ") -> tuple[str, str | None]:

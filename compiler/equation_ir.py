@@ -57,6 +57,38 @@ class Quadrature:
     params: tuple[str, ...] = ()         # parameter arguments, in order
 
 
+@dataclass(frozen=True)
+class ArgQuadrature:
+    r"""A Gauss–Hermite atom over the *arguments* of the nonlinear factors.
+
+    .. math:: E\Big[\prod_{i<q} \prod_{\kappa \in F_i} f_\kappa(u_i)
+              \prod_{j<L} v_j\Big], \qquad (u, v) \sim N(m, C),
+
+    called with the upper triangle of C over (u_0 … u_{q-1}, v_0 … v_{L-1})
+    and then the q + L means.  Only the q arguments are integrated over; the
+    linear factors are integrated exactly given u (a Wick sum of their
+    conditional means and covariances).  Without linear factors the last
+    argument is integrated in closed form when it carries a single ``g``,
+    ``step`` or ``relu``.
+    """
+
+    name: str
+    funcs: tuple[tuple[str, ...], ...]   # kinds applied to each argument u_i
+    linear: int = 0                      # number of linear factors v_j
+
+    @property
+    def dim(self) -> int:
+        return len(self.funcs)
+
+    @property
+    def analytic_last(self) -> bool:
+        return self.linear == 0 and len(self.funcs[-1]) == 1 and self.funcs[-1][0] in ANALYTIC_KINDS
+
+
+#: kinds whose expectation over one Gaussian variable is closed (the last argument's)
+ANALYTIC_KINDS = ("g", "step", "relu")
+
+
 @dataclass
 class Observable:
     name: str
@@ -87,7 +119,7 @@ class EquationIR:
     int_params: list[str]
     blocks: list[StateBlock]
     observables: list[Observable]
-    quadratures: dict[str, Quadrature]
+    quadratures: dict[str, Quadrature | ArgQuadrature]
     mask_arities: set[int]
     vectors: list[VectorInit]
     scalars: list[ScalarInit]
@@ -108,6 +140,9 @@ class EquationIR:
                 parts.extend(sp.srepr(t.coef) + repr(t.sums) for t in terms)
         for q in sorted(self.quadratures):
             qq = self.quadratures[q]
+            if isinstance(qq, ArgQuadrature):
+                parts.append(f"argquad {q} {qq.funcs} {qq.linear}")
+                continue
             parts.append(f"quad {q} {qq.dim} {sp.srepr(qq.integrand)} {qq.params} "
                          + (repr((qq.analytic[0], sp.srepr(qq.analytic[1]), sp.srepr(qq.analytic[2])))
                             if qq.analytic else ""))

@@ -11,12 +11,20 @@ Equation-IR :class:`Term` whose coefficient calls *atoms*:
    Gaussian random scalar family another (covariance var · δ_ab).  A factor
    that mixes groups (``sign(λ + σ ξ)``) merges them.
 3. Each group is **canonicalised**: every factor is written as one of the
-   registered kinds of a linear form ℓ of the group's Gaussian leaves —
-   ``z`` (ℓ itself), ``g`` (erf(ℓ/√2)), ``dg`` (g'(ℓ)), ``relu``, ``step`` — and
-   evaluated by, in order of preference,
-   * Wick/Isserlis (all factors linear: exact, as a polynomial in covariances),
-   * a closed form of :mod:`statc.compiler.gaussian_atoms`,
-   * Gauss–Hermite quadrature on the Cholesky factor (any other function).
+   registered kinds of an affine form m + ℓ of the group's Gaussian leaves —
+   ``z`` (m + ℓ itself), ``g`` (erf((m + ℓ)/√2)), ``dg`` (g'(m + ℓ)), ``relu``,
+   ``step`` — where the shift m is deterministic (a cluster label times an
+   overlap: inputs shifted along a mean vector), and evaluated by, in order
+   of preference,
+   * without shifts: Wick/Isserlis (all factors linear), a closed form of
+     :mod:`statc.compiler.gaussian_atoms`, tilting by the ``dg`` factors;
+   * with shifts (or when that fails): :mod:`statc.compiler.gaussian_moments`
+     (tilting, Wick with means, one shifted factor), then an
+     :class:`~statc.compiler.equation_ir.ArgQuadrature` — Gauss–Hermite over
+     the distinct arguments of the nonlinear factors only, the linear factors
+     integrated exactly given them;
+   * Gauss–Hermite quadrature over the group's leaves (any other function, or
+     more distinct arguments than leaves).
 """
 from __future__ import annotations
 
@@ -27,8 +35,8 @@ import sympy as sp
 
 from statc.dsl import StatcError
 
-from . import gaussian_atoms
-from .equation_ir import Quadrature, Term
+from . import gaussian_atoms, gaussian_moments
+from .equation_ir import ANALYTIC_KINDS, ArgQuadrature, Quadrature, Term
 from .expand import RawTerm
 from .symbols import Relu, Step
 
@@ -57,70 +65,78 @@ def linear_form(e: sp.Expr, bases: set) -> Form | None:
     return tuple(zip(leaves, coefs))
 
 
-def rank_one(arg: sp.Expr, bases: set) -> Form | None:
-    """``arg`` as −½(αᵀs)², returning α as a linear form, or None."""
+def affine_form(e: sp.Expr, bases: set) -> tuple[Form, sp.Expr] | None:
+    """``e`` as shift + Σ c_i · leaf_i, or None."""
+    leaves = _leaves(e, bases)
+    if not leaves:
+        return None
+    shift = e.xreplace({l: 0 for l in leaves})
+    form = linear_form(e - shift, bases)
+    return None if form is None else (form, shift)
+
+
+def rank_one(arg: sp.Expr, bases: set) -> tuple[Form, sp.Expr, sp.Expr] | None:
+    """``arg`` as −½(αᵀs + β)² + γ: returns (α as a linear form, β, γ), or None."""
     leaves = sorted(_leaves(arg, bases), key=str)
     if not leaves:
         return None
+    zero = {l: 0 for l in leaves}
     H = [[sp.diff(arg, a, b) for b in leaves] for a in leaves]
     if any(_leaves(h, bases) for row in H for h in row):
         return None
-    quad = sum(H[i][j] * leaves[i] * leaves[j] for i in range(len(leaves)) for j in range(len(leaves))) / 2
-    if sp.expand(arg - quad) != 0:
-        return None
+    grad = [sp.diff(arg, a).xreplace(zero) for a in leaves]
     alpha = [sp.sqrt(-H[0][0])]
     if alpha[0] == 0:
         return None
     alpha += [-H[0][j] / alpha[0] for j in range(1, len(leaves))]
-    if any(sp.simplify(H[i][j] + alpha[i] * alpha[j]) != 0
-           for i in range(len(leaves)) for j in range(len(leaves))):
+    beta = -grad[0] / alpha[0]
+    gamma = arg.xreplace(zero) + beta**2 / 2
+    lin = sum(a * l for a, l in zip(alpha, leaves))
+    if sp.expand(arg - (-(lin + beta)**2 / 2 + gamma)) != 0:
         return None
-    return tuple(zip(leaves, alpha))
+    return tuple(zip(leaves, alpha)), beta, gamma
 
 
 def _scale(form: Form, c: sp.Expr) -> Form:
     return tuple((l, c * a) for l, a in form)
 
 
-def classify(f: sp.Expr, bases: set) -> list[tuple[str, Form, sp.Expr]] | None:
-    """Canonical slots ``(kind, linear form, multiplier)`` of one factor, or None."""
-    form = linear_form(f, bases)
-    if form is not None:
-        return [("z", form, sp.S.One)]
+Slot = tuple[str, Form, sp.Expr]       # kind, linear form, shift: f_kind(shift + form)
+
+
+def classify(f: sp.Expr, bases: set) -> tuple[list[Slot], sp.Expr] | None:
+    """Canonical slots of one factor, and a multiplier: f = mult · Π f_kind(shift + ℓ)."""
+    aff = affine_form(f, bases)
+    if aff is not None:
+        return [("z", *aff)], sp.S.One
     if isinstance(f, sp.Pow) and f.exp.is_Integer and f.exp > 0:
         inner = classify(f.base, bases)
-        return None if inner is None else inner * int(f.exp)
+        return None if inner is None else (inner[0] * int(f.exp), inner[1] ** f.exp)
     if not isinstance(f, sp.Function) or len(f.args) != 1:
         return None
     arg = f.args[0]
     if f.func == sp.exp:
-        alpha = rank_one(arg, bases)
-        return None if alpha is None else [("dg", alpha, sp.sqrt(sp.pi / 2))]
-    form = linear_form(arg, bases)
-    if form is None:
+        found = rank_one(arg, bases)
+        if found is None:
+            return None
+        alpha, beta, gamma = found
+        return [("dg", alpha, beta)], sp.sqrt(sp.pi / 2) * sp.exp(gamma)
+    aff = affine_form(arg, bases)
+    if aff is None:
         return None
+    form, shift = aff
     if f.func == sp.erf:
-        return [("g", _scale(form, sp.sqrt(2)), sp.S.One)]
+        return [("g", _scale(form, sp.sqrt(2)), sp.sqrt(2) * shift)], sp.S.One
     if f.func == Relu:
-        return [("relu", form, sp.S.One)]
+        return [("relu", form, shift)], sp.S.One
     if f.func == Step:
-        return [("step", form, sp.S.One)]
+        return [("step", form, shift)], sp.S.One
     return None
 
 
 def _form_key(form: Form) -> tuple:
     """Order linear forms by the families they read, then by their text."""
     return (tuple(sorted(str(l.base) for l, _ in form)), str(form))
-
-
-def _matchings(items: list[int]):
-    if not items:
-        yield []
-        return
-    first, rest = items[0], items[1:]
-    for i, other in enumerate(rest):
-        for m in _matchings(rest[:i] + rest[i + 1:]):
-            yield [(first, other)] + m
 
 
 class Expectation:
@@ -185,48 +201,96 @@ class Expectation:
             out.setdefault(find(g), []).append(f)
         return list(out.values())
 
-    def shifted_single(self, factors: list[sp.Expr]) -> sp.Expr | None:
-        """One factor f(α + ℓ) of an affine Gaussian argument (a mean shift α):
-        E[Θ] = Φ(α/σ), E[relu] = αΦ(α/σ) + σφ(α/σ), E[erf] = erf(α/√(1 + 2σ²))."""
-        if len(factors) != 1 or not isinstance(factors[0], (Step, Relu, sp.erf)):
-            return None
-        f = factors[0]
-        arg = f.args[0]
-        leaves = _leaves(arg, self.bases)
-        alpha = arg.xreplace({l: 0 for l in leaves})
-        form = linear_form(sp.expand(arg - alpha), self.bases)
-        if form is None or alpha == 0:
-            return None
-        var = self.form_cov(form, form)
-        if isinstance(f, sp.erf):
-            return sp.erf(alpha / sp.sqrt(1 + 2 * var))
-        sigma = sp.sqrt(var)
-        cdf = (1 + sp.erf(alpha / (sp.sqrt(2) * sigma))) / 2
-        if isinstance(f, Step):
-            return cdf
-        return alpha * cdf + sigma * sp.exp(-alpha**2 / (2 * var)) / sp.sqrt(2 * sp.pi)
-
     def group_value(self, factors: list[sp.Expr]) -> sp.Expr:
-        shifted = self.shifted_single(factors)
-        if shifted is not None:
-            return shifted
-        slots: list[tuple[str, Form]] = []
+        slots: list[Slot] = []
         mult = sp.S.One
         for f in factors:
             c = classify(f, self.bases)
             if c is None:
                 return self.quadrature(factors)
-            for kind, form, m in c:
-                slots.append((kind, form))
-                mult *= m
+            slots += c[0]
+            mult *= c[1]
         # an atom E[Π f_i(z_i)] is symmetric under exchanging slots of equal kind:
         # sort them canonically so that equal terms meet and merge
-        slots.sort(key=lambda s: (s[0], _form_key(s[1])))
-        kinds = tuple(k for k, _ in slots)
-        forms = [f for _, f in slots]
+        slots.sort(key=lambda s: (s[0], _form_key(s[1]), str(s[2])))
+        if all(shift == 0 for _, _, shift in slots):
+            kinds = tuple(k for k, _, _ in slots)
+            forms = [f for _, f, _ in slots]
+            C = sp.Matrix(len(forms), len(forms), lambda i, j: self.form_cov(forms[i], forms[j]))
+            value = self.slots_value(kinds, C)
+            if value is not None:
+                return mult * value
+        value = self.shifted_value(slots)
+        if value is None:
+            return self.quadrature(factors)
+        return mult * value
+
+    def shifted_value(self, slots: list[Slot]) -> sp.Expr | None:
+        """E[Π f_kind(shift + ℓ)] by :mod:`gaussian_moments` — tilting by the g'
+        factors, Wick with means, one shifted factor — or an :class:`ArgQuadrature`
+        over the distinct arguments of the nonlinear factors that remain.
+
+        Returns None when that quadrature would have more dimensions than the
+        group has Gaussian leaves (the leaf quadrature is then smaller).
+        """
+        mult = sp.S.One
+        merged: list[Slot] = []
+        dg_count: dict = {}
+        for kind, form, shift in slots:
+            if kind == "dg":
+                key = (_form_key(form), str(shift))
+                dg_count.setdefault(key, [form, shift, 0])[2] += 1
+            else:
+                merged.append((kind, form, shift))
+        for form, shift, n in dg_count.values():
+            # g'(u)^n = (2/π)^{(n−1)/2} g'(√n u)
+            r = sp.sqrt(n)
+            merged.append(("dg", _scale(form, r), r * shift))
+            mult *= (2 / sp.pi) ** sp.Rational(n - 1, 2)
+        forms = [f for _, f, _ in merged]
         C = sp.Matrix(len(forms), len(forms), lambda i, j: self.form_cov(forms[i], forms[j]))
-        value = self.slots_value(kinds, C)
-        return self.quadrature(factors) if value is None else mult * value
+        m = [shift for _, _, shift in merged]
+        D = [i for i, (kind, _, _) in enumerate(merged) if kind == "dg"]
+        if D:
+            weight, C, m = gaussian_moments.tilt(C, m, D)
+            mult *= weight
+            merged = [s for i, s in enumerate(merged) if i not in D]
+        if not merged:
+            return mult
+        kinds = [k for k, _, _ in merged]
+        if all(k == "z" for k in kinds):
+            return mult * gaussian_moments.wick_with_means(C, m)
+        if len(kinds) == 1:
+            return mult * gaussian_moments.single(kinds[0], C[0, 0], m[0])
+        # the remaining nonlinear factors, by distinct argument
+        args: dict = {}
+        linear = []
+        for i, (kind, form, shift) in enumerate(merged):
+            if kind == "z":
+                linear.append(i)
+            else:
+                args.setdefault((_form_key(form), str(shift)), [i, []])[1].append(kind)
+        if len(args) > len({leaf for _, f, _ in slots for leaf, _ in f}):
+            return None
+        return mult * self.arg_quadrature(list(args.values()), linear, C, m)
+
+    def arg_quadrature(self, args: list, linear: list[int], C: sp.Matrix, m: list[sp.Expr]) -> sp.Expr:
+        """Call (and register) the :class:`ArgQuadrature` for nonlinear ``args``
+        [(representative slot, kinds)] and ``linear`` slots of N(m, C)."""
+        def rank(a):
+            funcs = tuple(sorted(a[1]))
+            analytic = not linear and len(funcs) == 1 and funcs[0] in ANALYTIC_KINDS
+            # kinks (step, relu) are best integrated in closed form: put them last
+            return (analytic, funcs[0] in ("step", "relu") if analytic else False, funcs)
+        args = sorted(args, key=rank)
+        funcs = tuple(tuple(sorted(kinds)) for _, kinds in args)
+        order = [i for i, _ in args] + linear
+        name = "gq{}_{}{}".format(len(funcs), "_".join("x".join(f) for f in funcs),
+                                  f"_l{len(linear)}" if linear else "")
+        self.quadratures[name] = ArgQuadrature(name, funcs, len(linear))
+        p = len(order)
+        cov = [C[order[i], order[j]] for i in range(p) for j in range(i, p)]
+        return sp.Function(name)(*cov, *[m[i] for i in order])
 
     def slots_value(self, kinds: tuple[str, ...], C: sp.Matrix) -> sp.Expr | None:
         """E[Π_i f_{kind_i}(z_i)], z ~ N(0, C), in closed form — or None.
@@ -240,7 +304,7 @@ class Expectation:
         if p == 0:
             return sp.S.One
         if all(k == "z" for k in kinds):
-            return self.wick_matrix(C)
+            return gaussian_moments.wick(C)
         found = gaussian_atoms.lookup(kinds)
         if found is not None:
             name, perm = found
@@ -258,12 +322,6 @@ class Expectation:
         tilted = C.extract(R, R) - CRD * A.inv() * CRD.T
         inner = self.slots_value(tuple(kinds[i] for i in R), tilted)
         return None if inner is None else pref * inner
-
-    def wick_matrix(self, C: sp.Matrix) -> sp.Expr:
-        n = C.shape[0]
-        if n % 2:
-            return sp.S.Zero
-        return sp.Add(*[sp.Mul(*[C[i, j] for i, j in m]) for m in _matchings(list(range(n)))])
 
     def _analytic_leaf(self, factors: list[sp.Expr], leaves: list[sp.Indexed]):
         """A leaf found in one factor only, a step, relu or erf of an argument linear

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .equation_ir import EquationIR, StateBlock
+from .equation_ir import ArgQuadrature, EquationIR, Quadrature, StateBlock
 
 
 def _rename(e: sp.Expr) -> sp.Expr:
@@ -33,6 +33,14 @@ def lhs(b: StateBlock) -> sp.Expr:
     return sp.IndexedBase(b.name)[tuple(shown)]
 
 
+def _integrand(q: Quadrature | ArgQuadrature) -> str:
+    if isinstance(q, Quadrature):
+        return sp.sstr(q.integrand)
+    parts = [f"{k}(u{i})" for i, kinds in enumerate(q.funcs) for k in kinds]
+    parts += [f"v{j}" for j in range(q.linear)]
+    return "*".join(parts) + ", (u, v) ~ N(m, C)"
+
+
 def render_text(eq: EquationIR) -> str:
     lines = [f"# model {eq.model}: online theory, {len(eq.blocks)} state blocks "
              f"(indices are 0-based in sums)"]
@@ -57,7 +65,7 @@ def render_text(eq: EquationIR) -> str:
     if eq.quadratures:
         lines.append("# atoms without closed form (Gauss–Hermite quadrature):")
         for q in eq.quadratures.values():
-            lines.append(f"#   {q.name}: E[{sp.sstr(q.integrand)}], dimension {q.dim}")
+            lines.append(f"#   {q.name}: E[{_integrand(q)}], dimension {q.dim}")
     return "\n".join(lines)
 
 
