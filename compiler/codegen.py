@@ -30,6 +30,10 @@ from .symbols import Relu, Sgn, Step
 
 _TEMPLATES = Path(__file__).with_name("templates")
 
+#: coefficient text per generated term function (see ``_Writer.term_functions``)
+CHUNK_CHARS = 20_000
+
+
 class KernelPrinter(PythonCodePrinter):
     """Prints IR expressions as Numba-friendly Python."""
 
@@ -216,43 +220,75 @@ class _Writer:
             return f"{idx[0]} {'==' if t.diagonal else '!='} {idx[1]}"
         return None
 
-    def term_function(self, name: str, t: Term, free: tuple[sp.Symbol, ...]) -> None:
-        needed = {s.name for s in t.coef.free_symbols} | {s.name for _, n in t.sums for s in n.free_symbols}
-        args = [f"i_{s.name}" for s in free] + ["P"] + self.arrays
-        # inlined into the block loop: a call per term and entry costs more than the term
-        self.emit('@njit(cache=True, inline="always")')
-        self.emit(f"def {name}({', '.join(args)}):")
-        self.unpack_params("    ", needed)
-        self.sizes("    ")
-        self.emit("    acc = 0.0")
-        indent, factor = self.sum_loops(t)
-        if factor:
-            self.emit(f"{indent}acc += {factor} * ({self.code(t.coef)})")
-        else:
-            self.emit(f"{indent}acc += {self.code(t.coef)}")
-        self.emit("    return acc")
-        self.emit()
+    def term_body(self, t: Term, idx: list[str], tag: str) -> None:
+        """Emit ``acc += term`` (its guard, sum loops and common subexpressions)."""
+        indent = "    "
+        cond = self.term_guard(t, idx)
+        if cond is not None:
+            self.emit(f"{indent}if {cond}:")
+            indent += "    "
+        indent, factor = self.sum_loops(t, indent)
+        # long coefficients (tilted covariances, shifted atoms) repeat subexpressions:
+        # computed once, they also keep the code Numba compiles small
+        repl, (coef,) = sp.cse([t.coef], symbols=sp.numbered_symbols(f"v_{tag}_"), optimizations=None)
+        for sym, e in repl:
+            self.emit(f"{indent}{sym.name} = {self.code(e)}")
+        value = self.code(coef)
+        self.emit(f"{indent}acc += {factor} * ({value})" if factor else f"{indent}acc += {value}")
+
+    def term_functions(self, prefix: str, terms: list[Term], free: tuple[sp.Symbol, ...]) -> list[str]:
+        """Emit the terms as a few functions of the entry indices; return their names.
+
+        Each function holds the code of several terms, up to ``CHUNK_CHARS`` of
+        coefficient text: Numba's cost per function is large, and LLVM's on one
+        huge function superlinear (a block of hundreds of long terms inlined into
+        its loop took minutes and gigabytes).  A block that fits one chunk is
+        inlined into the block loop, where a call per entry would cost more than
+        the terms.
+        """
+        chunks: list[list[int]] = [[]]
+        size = 0
+        for n, t in enumerate(terms):
+            cost = len(str(t.coef))
+            if chunks[-1] and size + cost > CHUNK_CHARS:
+                chunks.append([])
+                size = 0
+            chunks[-1].append(n)
+            size += cost
+        idx = [f"i_{s.name}" for s in free]
+        args = idx + ["P"] + self.arrays
+        names = []
+        for c, members in enumerate(chunks):
+            if not members:
+                continue
+            name = f"{prefix}_{c}"
+            needed = set()
+            for n in members:
+                t = terms[n]
+                needed |= {s.name for s in t.coef.free_symbols}
+                needed |= {s.name for _, size_ in t.sums for s in size_.free_symbols}
+            self.emit('@njit(cache=True, inline="always")' if len(chunks) == 1 else "@njit(cache=True)")
+            self.emit(f"def {name}({', '.join(args)}):")
+            self.unpack_params("    ", needed)
+            self.sizes("    ")
+            self.emit("    acc = 0.0")
+            for n in members:
+                self.term_body(terms[n], idx, str(n))
+            self.emit("    return acc")
+            self.emit()
+            names.append(name)
+        return names
 
     def block_function(self, b: StateBlock) -> str:
         fname = f"_block_{b.name}"
-        tnames = []
-        for n, t in enumerate(b.terms):
-            tn = f"_term_{b.name}_{n}"
-            self.term_function(tn, t, b.indices)
-            tnames.append(tn)
+        tnames = self.term_functions(f"_terms_{b.name}", b.terms, b.indices)
         self.emit("@njit(cache=True)")
         self.emit(f"def {fname}(P, {', '.join(self.arrays)}, d):")
         self.sizes("    ")
         indent, idx = self.entry_loops(b)
         self.emit(f"{indent}acc = 0.0")
-        for tn, t in zip(tnames, b.terms):
-            call = f"{tn}({', '.join(idx)}, P, {', '.join(self.arrays)})"
-            cond = self.term_guard(t, idx)
-            if cond is None:
-                self.emit(f"{indent}acc += {call}")
-            else:
-                self.emit(f"{indent}if {cond}:")
-                self.emit(f"{indent}    acc += {call}")
+        for tn in tnames:
+            self.emit(f"{indent}acc += {tn}({', '.join(idx)}, P, {', '.join(self.arrays)})")
         self.emit(f"{indent}d[{', '.join(idx)}] = acc")
         if b.symmetric:
             self.emit(f"{indent}d[{', '.join(reversed(idx))}] = acc")
@@ -290,11 +326,7 @@ class _Writer:
         for k, o in enumerate(self.eq.observables):
             mean_names = []
             for j, terms in enumerate(o.means):
-                tnames = []
-                for n, t in enumerate(terms):
-                    tn = f"_obs_{k}_{j}_{n}"
-                    self.term_function(tn, t, ())
-                    tnames.append(tn)
+                tnames = self.term_functions(f"_obs_{k}_{j}", terms, ())
                 mn = f"_mean_{k}_{j}"
                 self.emit("@njit(cache=True)")
                 self.emit(f"def {mn}(P, {', '.join(self.arrays)}):")

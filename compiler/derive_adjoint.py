@@ -71,9 +71,40 @@ def _reads(expr: sp.Expr) -> list[sp.Indexed]:
     return sorted(found, key=sp.default_sort_key)
 
 
+def _topological(nodes: dict[sp.Symbol, tuple]) -> list[sp.Symbol]:
+    """Order nodes {sym: (kind, payload, deps)} so that each follows its dependencies."""
+    order, state = [], {}
+
+    def visit(n):
+        stack = [(n, iter(nodes[n][2]))]
+        state[n] = 1
+        while stack:
+            node, deps = stack[-1]
+            for d in deps:
+                if d in nodes and d not in state:
+                    state[d] = 1
+                    stack.append((d, iter(nodes[d][2])))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+
+    for n in nodes:
+        if n not in state:
+            visit(n)
+    return order
+
+
 def partials(expr: sp.Expr, params: set[str], variables: tuple[sp.Symbol, ...] = (),
              prefix: str = "") -> Partials:
-    """∂expr/∂ (each state read, each parameter in ``params``, each of ``variables``)."""
+    """∂expr/∂ (each state read, each parameter in ``params``, each of ``variables``).
+
+    Reverse mode on a straight-line program: the coefficient and the atoms'
+    arguments are split into common subexpressions t_i = e_i(…), and adjoints
+    are swept back, t̄_j += t̄_i ∂e_i/∂t_j, an atom passing Ā·∂_a A to its
+    argument a.  Every derivative taken is of one short e_i, so the cost grows
+    with the size of the expression, not with (size × number of reads).
+    """
     calls = sorted(expr.atoms(AppliedUndef), key=sp.default_sort_key)
     reads = _reads(expr)
     rsym = {r: sp.Symbol(f"{prefix}rd{n}", real=True) for n, r in enumerate(reads)}
@@ -92,23 +123,59 @@ def partials(expr: sp.Expr, params: set[str], variables: tuple[sp.Symbol, ...] =
     targets: list[tuple[object, sp.Symbol]] = [(r, rsym[r]) for r in reads]
     targets += [(s.name, s) for s in psyms]
     targets += [(v, v) for v in variables]
-    exprs, keep = [], []
+
+    # the straight-line program: temporaries, the output, the atoms' arguments and values
+    flat_args = [x for a in args for x in a]
+    temps, red = sp.cse([flat] + flat_args, symbols=sp.numbered_symbols(f"{prefix}x"),
+                        optimizations=None)
+    nodes: dict[sp.Symbol, tuple] = {}
+    for t, e in temps:
+        nodes[t] = ("expr", e, e.free_symbols)
+    out = sp.Symbol(f"{prefix}out", real=True)
+    nodes[out] = ("expr", red[0], red[0].free_symbols)
+    k = 1
+    for n, (a, xs) in enumerate(zip(atoms, args)):
+        arg_syms = []
+        for i, _ in enumerate(xs):
+            x = sp.Symbol(f"{prefix}arg{n}_{i}", real=True)
+            nodes[x] = ("expr", red[k], red[k].free_symbols)
+            arg_syms.append(x)
+            k += 1
+        nodes[a.value] = ("atom", (a, arg_syms), set(arg_syms))
+
+    bar: dict[sp.Symbol, sp.Expr] = {out: sp.S.One}
+    leaves = {v for _, v in targets}
+    sweep: list[tuple[sp.Symbol, sp.Expr]] = []
+    for n, node in enumerate(reversed(_topological(nodes))):
+        b = bar.pop(node, sp.S.Zero)
+        if b == 0:
+            continue
+        if node is not out and not b.is_Atom:
+            name = sp.Symbol(f"{prefix}b{n}", real=True)     # the adjoint, once
+            sweep.append((name, b))
+            b = name
+        kind, payload, deps = nodes[node]
+        if kind == "atom":
+            atom, arg_syms = payload
+            for g, x in zip(atom.grads, arg_syms):
+                bar[x] = bar.get(x, sp.S.Zero) + b * g
+            continue
+        for d in deps:
+            if d in nodes or d in leaves:
+                de = sp.diff(payload, d)
+                if de != 0:
+                    bar[d] = bar.get(d, sp.S.Zero) + b * de
+    keep, exprs = [], []
     for target, v in targets:
-        d = sp.diff(flat, v)
-        for a, xs in zip(atoms, args):
-            outer = sp.diff(flat, a.value)
-            if outer == 0:
-                continue
-            inner = sum((g * sp.diff(x, v) for g, x in zip(a.grads, xs)), sp.S.Zero)
-            d += outer * inner
+        d = bar.get(v, sp.S.Zero)
         if d != 0:
-            exprs.append(d)
             keep.append(target)
-    repl, reduced = sp.cse(exprs, symbols=sp.numbered_symbols(f"{prefix}x"), optimizations=None)
-    used = set().union(*(e.free_symbols for e in reduced), *(e.free_symbols for _, e in repl)) if reduced else set()
+            exprs.append(d)
     inv = {v: r for r, v in rsym.items()}
     back = lambda e: e.xreplace(inv)             # noqa: E731 — reads printed as array entries
-    repl = [(s, back(e)) for s, e in repl]
-    reduced = [back(e) for e in reduced]
+    repl = [(t, back(e)) for t, e in temps] + [(s, back(e)) for s, e in sweep]
+    reduced = [back(e) for e in exprs]
+    used = set().union(*(e.free_symbols for e in reduced), *(e.free_symbols for _, e in repl)) \
+        if reduced else set()
     live = [a for a in atoms if a.value in used or any(g in used for g in a.grads)]
     return Partials(live, repl, list(zip(keep, reduced)))

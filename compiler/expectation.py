@@ -139,6 +139,34 @@ def _form_key(form: Form) -> tuple:
     return (tuple(sorted(str(l.base) for l, _ in form)), str(form))
 
 
+#: kinds of definite parity: f(−u) = −f(u) (odd) or f(u) (even)
+_ODD, _EVEN = ("g", "z"), ("dg",)
+
+
+def canonical_sign(slots: list[Slot]) -> tuple[list[Slot], int]:
+    """Flip the sign of every shift when that makes the first one positive.
+
+    The centred Gaussian is symmetric (ℓ → −ℓ), so for factors of definite parity
+    E[Π f_i(m_i + ℓ_i)] = (−1)^{#odd} E[Π f_i(−m_i + ℓ_i)].  The two signs of a
+    cluster label then give the same atom, and their terms merge (or cancel).
+    Returns the slots (sorted) and the sign (−1)^{#odd} or 1.
+    """
+    if not any(shift != 0 for _, _, shift in slots) or \
+            any(kind not in _ODD + _EVEN for kind, _, _ in slots):
+        return slots, 1
+
+    def unsigned(s):
+        return str(-s) if s.could_extract_minus_sign() else str(s)
+
+    first = min((s for s in slots if s[2] != 0),
+                key=lambda s: (s[0], _form_key(s[1]), unsigned(s[2])))
+    if not first[2].could_extract_minus_sign():
+        return slots, 1
+    flipped = sorted(((k, f, -shift) for k, f, shift in slots),
+                     key=lambda s: (s[0], _form_key(s[1]), str(s[2])))
+    return flipped, (-1) ** sum(k in _ODD for k, _, _ in slots)
+
+
 class Expectation:
     """Turns raw terms into Equation-IR terms for one model.
 
@@ -213,6 +241,8 @@ class Expectation:
         # an atom E[Π f_i(z_i)] is symmetric under exchanging slots of equal kind:
         # sort them canonically so that equal terms meet and merge
         slots.sort(key=lambda s: (s[0], _form_key(s[1]), str(s[2])))
+        slots, sign = canonical_sign(slots)
+        mult *= sign
         if all(shift == 0 for _, _, shift in slots):
             kinds = tuple(k for k, _, _ in slots)
             forms = [f for _, f, _ in slots]
