@@ -236,15 +236,17 @@ class _Writer:
         value = self.code(coef)
         self.emit(f"{indent}acc += {factor} * ({value})" if factor else f"{indent}acc += {value}")
 
-    def term_functions(self, prefix: str, terms: list[Term], free: tuple[sp.Symbol, ...]) -> list[str]:
-        """Emit the terms as a few functions of the entry indices; return their names.
+    def chunked(self, prefix: str, terms: list[Term], args: list[str], body, needed,
+                options: str = "cache=True", result: str | None = "acc") -> list[str]:
+        """Emit ``terms`` as a few functions of ``args``; return their names.
 
-        Each function holds the code of several terms, up to ``CHUNK_CHARS`` of
-        coefficient text: Numba's cost per function is large, and LLVM's on one
-        huge function superlinear (a block of hundreds of long terms inlined into
-        its loop took minutes and gigabytes).  A block that fits one chunk is
-        inlined into the block loop, where a call per entry would cost more than
-        the terms.
+        Each function holds the code of several terms (``body(term, n)`` emits one,
+        adding to ``result`` if given), up to ``CHUNK_CHARS`` of coefficient text:
+        Numba's cost per function is large, and LLVM's on one huge function
+        superlinear (a block of hundreds of long terms inlined into its loop took
+        minutes and gigabytes).  A block that fits one chunk is inlined into the
+        block loop, where a call per entry would cost more than the terms.
+        ``needed(term)`` names the parameters a term reads.
         """
         chunks: list[list[int]] = [[]]
         size = 0
@@ -255,29 +257,34 @@ class _Writer:
                 size = 0
             chunks[-1].append(n)
             size += cost
-        idx = [f"i_{s.name}" for s in free]
-        args = idx + ["P"] + self.arrays
         names = []
         for c, members in enumerate(chunks):
             if not members:
                 continue
             name = f"{prefix}_{c}"
-            needed = set()
-            for n in members:
-                t = terms[n]
-                needed |= {s.name for s in t.coef.free_symbols}
-                needed |= {s.name for _, size_ in t.sums for s in size_.free_symbols}
-            self.emit('@njit(cache=True, inline="always")' if len(chunks) == 1 else "@njit(cache=True)")
+            self.emit(f'@njit({options}, inline="always")' if len(chunks) == 1 else f"@njit({options})")
             self.emit(f"def {name}({', '.join(args)}):")
-            self.unpack_params("    ", needed)
+            self.unpack_params("    ", set().union(*[needed(terms[n]) for n in members]))
             self.sizes("    ")
-            self.emit("    acc = 0.0")
+            if result:
+                self.emit(f"    {result} = 0.0")
             for n in members:
-                self.term_body(terms[n], idx, str(n))
-            self.emit("    return acc")
+                body(terms[n], n)
+            self.emit(f"    return {result or ''}".rstrip())
             self.emit()
             names.append(name)
         return names
+
+    def term_functions(self, prefix: str, terms: list[Term], free: tuple[sp.Symbol, ...]) -> list[str]:
+        """The forward terms, chunked (see :meth:`chunked`); each chunk returns its sum."""
+        idx = [f"i_{s.name}" for s in free]
+
+        def needed(t):
+            return {s.name for s in t.coef.free_symbols} | \
+                {s.name for _, size in t.sums for s in size.free_symbols}
+
+        return self.chunked(prefix, terms, idx + ["P"] + self.arrays,
+                            lambda t, n: self.term_body(t, idx, str(n)), needed)
 
     def block_function(self, b: StateBlock) -> str:
         fname = f"_block_{b.name}"

@@ -115,32 +115,37 @@ class AdjointWriter:
         return out
 
     # ---------------------------------------------------------------- terms
-    def term(self, name: str, t: Term, free: tuple[sp.Symbol, ...]) -> None:
-        pt = partials(t.coef, self.float_params, prefix=_PREFIX)
+    def term_body(self, t: Term, idx: list[str], n: int) -> None:
+        """Emit one term's adjoint: its guard, loops, and the scatter of λ·∂c/∂r."""
+        pt = partials(t.coef, self.float_params, prefix=f"{_PREFIX}{n}_")
         self._note_atoms(pt)
-        exprs = [t.coef] + [n for _, n in t.sums] + [e for _, e in pt.replacements] + [e for _, e in pt.targets]
-        args = [f"i_{s.name}" for s in free] + ["lam", "P"] + self.w.arrays + self.G + ["gP"]
-        # inlined into the block loop, as the forward terms are
-        self.w.emit("@njit(cache=True, error_model=\"numpy\", inline=\"always\")")
-        self.w.emit(f"def {name}({', '.join(args)}):")
-        self.w.unpack_params("    ", self._needed(*exprs))
-        self.w.sizes("    ")
-        indent, factor = self.w.sum_loops(t)
+        indent = "    "
+        cond = self.w.term_guard(t, idx)
+        if cond is not None:
+            self.w.emit(f"{indent}if {cond}:")
+            indent += "    "
+        indent, factor = self.w.sum_loops(t, indent)
         weight = "lam"
         if factor:
             self.w.emit(f"{indent}wt = lam * {factor}")
             weight = "wt"
         self._emit_partials(pt, indent, weight)
-        self.w.emit("    return")
-        self.w.emit()
+
+    def terms(self, prefix: str, terms: list[Term], free: tuple[sp.Symbol, ...]) -> list[str]:
+        """The adjoints of ``terms``, chunked as the forward terms are."""
+        idx = [f"i_{s.name}" for s in free]
+        args = idx + ["lam", "P"] + self.w.arrays + self.G + ["gP"]
+
+        def needed(t):
+            # the partials read what the coefficient and the sums read, or a subset of it
+            return self._needed(t.coef, *[size for _, size in t.sums])
+
+        return self.w.chunked(prefix, terms, args, lambda t, n: self.term_body(t, idx, n), needed,
+                              options='cache=True, error_model="numpy"', result=None)
 
     def block(self, b: StateBlock) -> str:
         fname = f"_vjp_block_{b.name}"
-        tnames = []
-        for n, t in enumerate(b.terms):
-            tn = f"_vjp_term_{b.name}_{n}"
-            self.term(tn, t, b.indices)
-            tnames.append(tn)
+        tnames = self.terms(f"_vjp_terms_{b.name}", b.terms, b.indices)
         arrays = ", ".join(self.w.arrays)
         G = ", ".join(self.G)
         self.w.emit("@njit(cache=True, error_model=\"numpy\")")
@@ -153,14 +158,8 @@ class AdjointWriter:
         self.w.emit(f"{indent}lam = {lam}")
         self.w.emit(f"{indent}if lam != 0.0:")
         indent += "    "
-        for tn, t in zip(tnames, b.terms):
-            call = f"{tn}({''.join(i + ', ' for i in idx)}lam, P, {arrays}, {G}, gP)"
-            cond = self.w.term_guard(t, idx)
-            if cond is None:
-                self.w.emit(f"{indent}{call}")
-            else:
-                self.w.emit(f"{indent}if {cond}:")
-                self.w.emit(f"{indent}    {call}")
+        for tn in tnames:
+            self.w.emit(f"{indent}{tn}({''.join(i + ', ' for i in idx)}lam, P, {arrays}, {G}, gP)")
         self.w.emit("    return")
         self.w.emit()
         return fname
@@ -190,11 +189,7 @@ class AdjointWriter:
         for k, o in enumerate(self.eq.observables):
             means = []
             for j, terms in enumerate(o.means):
-                tnames = []
-                for n, t in enumerate(terms):
-                    tn = f"_vjp_obs_{k}_{j}_{n}"
-                    self.term(tn, t, ())
-                    tnames.append(tn)
+                tnames = self.terms(f"_vjp_obs_{k}_{j}", terms, ())
                 mn = f"_vjp_mean_{k}_{j}"
                 self.w.emit("@njit(cache=True, error_model=\"numpy\")")
                 self.w.emit(f"def {mn}(lam, P, {arrays}, {G}, gP):")

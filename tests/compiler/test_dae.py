@@ -202,28 +202,34 @@ def test_norm_expansion_is_exact():
     from statc.dsl.semantics import check
 
     ir = lower(check(parse(DAE.read_text())))
-    loss = ir.loss_outputs.doit()             # K = 1: the sums have one term
+    K = 2
+    size = next(x for x in ir.loss_outputs.free_symbols if x.name == "K")
+    loss = ir.loss_outputs.xreplace({size: K}).doit()      # the sums over k unrolled
     rng = np.random.default_rng(3)
     n, s, delta, b, c = 50, 0.5, 0.3, 0.7, -1.0
-    z, xi, mu, w = (rng.standard_normal(n) for _ in range(4))
+    z, xi, mu = (rng.standard_normal(n) for _ in range(3))
+    W = rng.standard_normal((K, n))
     x = c * mu / np.sqrt(n) + np.sqrt(s) * z
     xt = np.sqrt(1 - delta) * x + np.sqrt(delta) * xi
-    g = erf(w @ xt / np.sqrt(n) / np.sqrt(2))
-    xhat = b * xt + w * g / np.sqrt(n)
+    g = erf(W @ xt / np.sqrt(n) / np.sqrt(2))
+    xhat = b * xt + W.T @ g / np.sqrt(n)
     direct = np.sum((x - xhat) ** 2) / 2
     vals = {DIM: n, sp.Symbol("s", real=True): s, sp.Symbol("Delta", real=True): delta}
+
+    def vec(name, index):
+        return W[int(index)] if name == "w" else {"z": z, "xi": xi, "mu": mu}[name]
+
     for i in loss.atoms(sp.Indexed):
         name = str(i.base.label)
-        vecs = {"z": z, "xi": xi, "mu": mu, "w": w}
         if i.base == NORM:
             pair = [("z", "xi")[int(j)] for j in i.indices]
-            vals[i] = vecs[pair[0]] @ vecs[pair[1]] / n
+            vals[i] = vec(pair[0], 0) @ vec(pair[1], 0) / n
         elif "." in name:
             u, v = name.split(".")
-            vals[i] = vecs[u] @ vecs[v] / np.sqrt(n)
+            vals[i] = vec(u, i.indices[0]) @ vec(v, 0) / np.sqrt(n)
         elif ":" in name:
             u, v = name.split(":")
-            vals[i] = vecs[u] @ vecs[v] / n
+            vals[i] = vec(u, i.indices[0]) @ vec(v, i.indices[1]) / n
         elif name == "b":
             vals[i] = b
         elif name == "c":
