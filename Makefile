@@ -25,3 +25,4 @@ bench: install
 	$(BIN)/python benchmarks/bench_compile.py
 	$(BIN)/python benchmarks/bench_sim.py
 	$(BIN)/python benchmarks/bench_optimize.py
+	$(BIN)/python benchmarks/bench_quadrature.py

@@ -22,7 +22,6 @@ from __future__ import annotations
 import re
 
 import sympy as sp
-from sympy.core.function import AppliedUndef
 
 from . import atom_derivatives, gaussian_atoms
 from .derive_adjoint import Partials, partials
