@@ -67,7 +67,7 @@ def _cholesky(w, p: int, cols: int, c, l) -> None:
 
 
 def _closed_last(w, indent: str, kind: str) -> None:
-    """F = E_ξ[kind(A + Bξ)] (``A``, ``B`` already set; erf as ``erf``, scaled by ``al``)."""
+    """F = E_ξ[kind(A + Bξ)], ξ ~ N(0, 1), for kind erf, step or relu (``A``, ``B`` already set)."""
     if kind == "erf":
         w.emit(f"{indent}F = math.erf(A / math.sqrt(1.0 + 2.0 * B * B))")
         return

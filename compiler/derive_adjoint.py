@@ -13,7 +13,8 @@ by a ``grad_<atom>`` kernel (exact for closed forms, see
 ``atom_derivatives.py``).  Everything stays index-generic: the read
 ``S_Q[i_k, i_j]`` is differentiated as one variable inside the loops of the
 term, and the adjoint kernel scatters ``λ·∂c/∂r`` back to the entry it read.
-The partials of one expression share a common-subexpression elimination.
+The chain rule is applied in reverse mode over the common subexpressions of
+the coefficient and the atoms' arguments (see :func:`partials`).
 """
 from __future__ import annotations
 
