@@ -236,7 +236,8 @@ class _Writer:
         self.emit(f"{indent}acc += {factor} * ({value})" if factor else f"{indent}acc += {value}")
 
     def chunked(self, prefix: str, terms: list[Term], args: list[str], body, needed,
-                options: str = "cache=True", result: str | None = "acc") -> list[str]:
+                options: str = "cache=True", result: str | None = "acc",
+                budget: int = CHUNK_CHARS) -> list[str]:
         """Emit ``terms`` as a few functions of ``args``; return their names.
 
         Each function holds the code of several terms (``body(term, n)`` emits one,
@@ -251,7 +252,7 @@ class _Writer:
         size = 0
         for n, t in enumerate(terms):
             cost = len(str(t.coef))
-            if chunks[-1] and size + cost > CHUNK_CHARS:
+            if chunks[-1] and size + cost > budget:
                 chunks.append([])
                 size = 0
             chunks[-1].append(n)

@@ -29,6 +29,8 @@ from .equation_ir import StateBlock, Term
 
 _CLOSED = set(gaussian_atoms.ATOM_NAMES.values())
 _PREFIX = "v_"
+#: coefficient text per adjoint function: a term's adjoint is ~10× its coefficient
+ADJOINT_CHUNK_CHARS = 3_000
 
 
 class AdjointWriter:
@@ -140,7 +142,8 @@ class AdjointWriter:
             return self._needed(t.coef, *[size for _, size in t.sums])
 
         return self.w.chunked(prefix, terms, args, lambda t, n: self.term_body(t, idx, n), needed,
-                              options='cache=True, error_model="numpy"', result=None)
+                              options='cache=True, error_model="numpy"', result=None,
+                              budget=ADJOINT_CHUNK_CHARS)
 
     def block(self, b: StateBlock) -> str:
         fname = f"_vjp_block_{b.name}"
