@@ -21,7 +21,6 @@ which here none does: every leaf enters both u's and both v's.)
 from __future__ import annotations
 
 import datetime
-import importlib.util
 import json
 import platform
 import sys
@@ -39,21 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 RESULTS = Path(__file__).resolve().parent / "results" / "quadrature.json"
 
-from statc.compiler.codegen import KernelPrinter  # noqa: E402
-from statc.compiler.codegen_quadrature import emit_arg_quadrature, emit_leaf_quadrature  # noqa: E402
+from statc.compiler.codegen_quadrature import load_standalone  # noqa: E402
 from statc.compiler.equation_ir import ArgQuadrature, Quadrature  # noqa: E402
-
-
-class Writer:
-    def __init__(self):
-        self.lines = ["import math", "import numpy as np", "from numba import njit"]
-        self.printer = KernelPrinter(set())
-
-    def emit(self, text=""):
-        self.lines.append(text)
-
-    def code(self, e):
-        return self.printer.doprint(e)
 
 
 def build(tmp: Path):
@@ -66,15 +52,8 @@ def build(tmp: Path):
     lin = [sum(A[r][c] * z[c] for c in range(4)) for r in range(4)]
     u0, u1 = lin[0] + e[16], lin[1] + e[17]
     integrand = sp.erf(u0 / sp.sqrt(2)) * sp.erf(u1 / sp.sqrt(2)) * lin[2] * lin[3]
-    w = Writer()
-    emit_leaf_quadrature(w, Quadrature("leaf4", 4, integrand, 18))
-    emit_arg_quadrature(w, ArgQuadrature("arg2", (("g",), ("g",)), 2))
-    path = tmp / "bench_atoms.py"
-    path.write_text("\n".join(w.lines) + "\n")
-    spec = importlib.util.spec_from_file_location("bench_atoms", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_standalone([Quadrature("leaf4", 4, integrand, 18),
+                            ArgQuadrature("arg2", (("g",), ("g",)), 2)], tmp)
 
 
 def reference(S, A, m, n=40):

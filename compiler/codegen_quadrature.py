@@ -17,7 +17,10 @@ erf(αA/√(1 + 2α²B²)).
 """
 from __future__ import annotations
 
+import importlib.util
 from itertools import combinations
+from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -181,3 +184,33 @@ def emit_arg_quadrature(w, q: ArgQuadrature) -> None:
     w.emit(f"{indent}acc += {weight} * {' * '.join(factors) or '1.0'}")
     w.emit("    return acc")
     w.emit()
+
+
+class _StandaloneWriter:
+    """The two methods the emitters need, outside a model's kernel module."""
+
+    def __init__(self):
+        from .codegen import KernelPrinter
+        self.printer = KernelPrinter(set())
+        self.lines = ["import math", "import numpy as np", "from numba import njit"]
+
+    def emit(self, text: str = "") -> None:
+        self.lines.append(text)
+
+    def code(self, e) -> str:
+        return self.printer.doprint(e)
+
+
+def load_standalone(atoms: list[Quadrature | ArgQuadrature], directory) -> ModuleType:
+    """Generate a module holding only ``atoms``, write it to ``directory`` and import it
+    (tests and benchmarks of the kernels, outside any model)."""
+    w = _StandaloneWriter()
+    for q in atoms:
+        (emit_arg_quadrature if isinstance(q, ArgQuadrature) else emit_leaf_quadrature)(w, q)
+    name = "statc_atoms_" + "_".join(q.name for q in atoms)[:60]
+    path = Path(directory) / f"{name}.py"
+    path.write_text("\n".join(w.lines) + "\n")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -5,7 +5,6 @@ Gauss–Hermite rule over every variable (no conditioning, no tilting).
 """
 from __future__ import annotations
 
-import importlib.util
 import itertools
 
 import numpy as np
@@ -15,7 +14,7 @@ from scipy import integrate
 from scipy.special import erf
 
 from statc.compiler import gaussian_moments as gm
-from statc.compiler.codegen_quadrature import emit_arg_quadrature
+from statc.compiler.codegen_quadrature import load_standalone
 from statc.compiler.equation_ir import ArgQuadrature
 
 KINDS = {
@@ -108,31 +107,6 @@ def test_tilting_the_same_argument():
     assert got == pytest.approx(ref, abs=1e-12)
 
 
-class _Writer:
-    """The two methods ``emit_arg_quadrature`` needs from ``codegen._Writer``."""
-
-    def __init__(self):
-        self.lines = ["import math", "import numpy as np", "from numba import njit"]
-
-    def emit(self, text=""):
-        self.lines.append(text)
-
-    def code(self, e):
-        return str(e)
-
-
-def load_atoms(tmp_path, atoms):
-    w = _Writer()
-    for q in atoms:
-        emit_arg_quadrature(w, q)
-    path = tmp_path / "atoms_under_test.py"
-    path.write_text("\n".join(w.lines) + "\n")
-    spec = importlib.util.spec_from_file_location("atoms_under_test", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def call(fn, C, m):
     p = len(m)
     return fn(*[C[i, j] for i in range(p) for j in range(i, p)], *m)
@@ -157,7 +131,7 @@ CASES = [
 def test_arg_quadrature_matches_independent_integration(tmp_path, funcs, linear, tol):
     name = "gq_" + "_".join("x".join(f) for f in funcs) + f"_l{linear}"
     q = ArgQuadrature(name, funcs, linear)
-    fn = getattr(load_atoms(tmp_path, [q]), name)
+    fn = getattr(load_standalone([q], tmp_path), name)
     rng = np.random.default_rng(3)
     p = len(funcs) + linear
     C, m = random_gaussian(rng, p)
@@ -193,7 +167,7 @@ def test_arg_quadrature_with_coinciding_arguments(tmp_path):
     """Two arguments that are the same variable at run time (a summed index meeting
     a free one): the semi-definite Cholesky gives E[g(u)² v]."""
     q = ArgQuadrature("gq_same", (("g",), ("g",)), 1)
-    fn = load_atoms(tmp_path, [q]).gq_same
+    fn = load_standalone([q], tmp_path).gq_same
     var, cv, vv = 0.7, 0.3, 0.9
     C = np.array([[var, var, cv], [var, var, cv], [cv, cv, vv]])
     m = np.array([0.5, 0.5, -0.2])
