@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime
 import json
 import platform
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -33,13 +32,11 @@ import sympy as sp
 from scipy.special import erf
 
 from _common import cpu_name
+from statc.compiler.codegen_quadrature import load_standalone
+from statc.compiler.equation_ir import ArgQuadrature, Quadrature
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 RESULTS = Path(__file__).resolve().parent / "results" / "quadrature.json"
-
-from statc.compiler.codegen_quadrature import load_standalone  # noqa: E402
-from statc.compiler.equation_ir import ArgQuadrature, Quadrature  # noqa: E402
 
 
 def build(tmp: Path):
