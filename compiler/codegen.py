@@ -219,14 +219,18 @@ class _Writer:
             return f"{idx[0]} {'==' if t.diagonal else '!='} {idx[1]}"
         return None
 
-    def term_body(self, t: Term, idx: list[str], tag: str) -> None:
-        """Emit ``acc += term`` (its guard, sum loops and common subexpressions)."""
+    def term_loops(self, t: Term, idx: list[str]) -> tuple[str, str | None]:
+        """Emit a term's guard on the entry and its sum loops; return as :meth:`sum_loops`."""
         indent = "    "
         cond = self.term_guard(t, idx)
         if cond is not None:
             self.emit(f"{indent}if {cond}:")
             indent += "    "
-        indent, factor = self.sum_loops(t, indent)
+        return self.sum_loops(t, indent)
+
+    def term_body(self, t: Term, idx: list[str], tag: str) -> None:
+        """Emit ``acc += term`` (its guard, sum loops and common subexpressions)."""
+        indent, factor = self.term_loops(t, idx)
         # long coefficients (tilted covariances, shifted atoms) repeat subexpressions:
         # computed once, they also keep the code Numba compiles small
         repl, (coef,) = sp.cse([t.coef], symbols=sp.numbered_symbols(f"v_{tag}_"), optimizations=None)
@@ -235,7 +239,7 @@ class _Writer:
         value = self.code(coef)
         self.emit(f"{indent}acc += {factor} * ({value})" if factor else f"{indent}acc += {value}")
 
-    def chunked(self, prefix: str, terms: list[Term], args: list[str], body, needed,
+    def chunked(self, prefix: str, terms: list[Term], args: list[str], body,
                 options: str = "cache=True", result: str | None = "acc",
                 budget: int = CHUNK_CHARS) -> list[str]:
         """Emit ``terms`` as a few functions of ``args``; return their names.
@@ -246,7 +250,7 @@ class _Writer:
         superlinear (a block of hundreds of long terms inlined into its loop took
         minutes and gigabytes).  A block that fits one chunk is inlined into the
         block loop, where a call per entry would cost more than the terms.
-        ``needed(term)`` names the parameters a term reads.
+        A term reads the parameters in its coefficient and its sums' bounds.
         """
         chunks: list[list[int]] = [[]]
         size = 0
@@ -264,7 +268,11 @@ class _Writer:
             name = f"{prefix}_{c}"
             self.emit(f'@njit({options}, inline="always")' if len(chunks) == 1 else f"@njit({options})")
             self.emit(f"def {name}({', '.join(args)}):")
-            self.unpack_params("    ", set().union(*[needed(terms[n]) for n in members]))
+            needed = set()
+            for n in members:
+                needed |= {x.name for x in terms[n].coef.free_symbols}
+                needed |= {x.name for _, size in terms[n].sums for x in size.free_symbols}
+            self.unpack_params("    ", needed)
             self.sizes("    ")
             if result:
                 self.emit(f"    {result} = 0.0")
@@ -278,13 +286,8 @@ class _Writer:
     def term_functions(self, prefix: str, terms: list[Term], free: tuple[sp.Symbol, ...]) -> list[str]:
         """The forward terms, chunked (see :meth:`chunked`); each chunk returns its sum."""
         idx = [f"i_{s.name}" for s in free]
-
-        def needed(t):
-            return {s.name for s in t.coef.free_symbols} | \
-                {s.name for _, size in t.sums for s in size.free_symbols}
-
         return self.chunked(prefix, terms, idx + ["P"] + self.arrays,
-                            lambda t, n: self.term_body(t, idx, str(n)), needed)
+                            lambda t, n: self.term_body(t, idx, str(n)))
 
     def block_function(self, b: StateBlock) -> str:
         fname = f"_block_{b.name}"

@@ -120,12 +120,7 @@ class AdjointWriter:
         """Emit one term's adjoint: its guard, loops, and the scatter of λ·∂c/∂r."""
         pt = partials(t.coef, self.float_params, prefix=f"{_PREFIX}{n}_")
         self._note_atoms(pt)
-        indent = "    "
-        cond = self.w.term_guard(t, idx)
-        if cond is not None:
-            self.w.emit(f"{indent}if {cond}:")
-            indent += "    "
-        indent, factor = self.w.sum_loops(t, indent)
+        indent, factor = self.w.term_loops(t, idx)
         weight = "lam"
         if factor:
             self.w.emit(f"{indent}wt = lam * {factor}")
@@ -136,12 +131,8 @@ class AdjointWriter:
         """The adjoints of ``terms``, chunked as the forward terms are."""
         idx = [f"i_{s.name}" for s in free]
         args = idx + ["lam", "P"] + self.w.arrays + self.G + ["gP"]
-
-        def needed(t):
-            # the partials read what the coefficient and the sums read, or a subset of it
-            return self._needed(t.coef, *[size for _, size in t.sums])
-
-        return self.w.chunked(prefix, terms, args, lambda t, n: self.term_body(t, idx, n), needed,
+        # the partials read the parameters the coefficient reads, or a subset of them
+        return self.w.chunked(prefix, terms, args, lambda t, n: self.term_body(t, idx, n),
                               options='cache=True, error_model="numpy"', result=None,
                               budget=ADJOINT_CHUNK_CHARS)
 

@@ -19,6 +19,7 @@ the coefficient and the atoms' arguments (see :func:`partials`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from graphlib import TopologicalSorter
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
@@ -72,30 +73,6 @@ def _reads(expr: sp.Expr) -> list[sp.Indexed]:
     return sorted(found, key=sp.default_sort_key)
 
 
-def _topological(nodes: dict[sp.Symbol, tuple]) -> list[sp.Symbol]:
-    """Order nodes {sym: (kind, payload, deps)} so that each follows its dependencies."""
-    order, state = [], {}
-
-    def visit(n):
-        stack = [(n, iter(nodes[n][2]))]
-        state[n] = 1
-        while stack:
-            node, deps = stack[-1]
-            for d in deps:
-                if d in nodes and d not in state:
-                    state[d] = 1
-                    stack.append((d, iter(nodes[d][2])))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
-
-    for n in nodes:
-        if n not in state:
-            visit(n)
-    return order
-
-
 def partials(expr: sp.Expr, params: set[str], variables: tuple[sp.Symbol, ...] = (),
              prefix: str = "") -> Partials:
     """∂expr/∂ (each state read, each parameter in ``params``, each of ``variables``).
@@ -147,7 +124,9 @@ def partials(expr: sp.Expr, params: set[str], variables: tuple[sp.Symbol, ...] =
     bar: dict[sp.Symbol, sp.Expr] = {out: sp.S.One}
     leaves = {v for _, v in targets}
     sweep: list[tuple[sp.Symbol, sp.Expr]] = []
-    for n, node in enumerate(reversed(_topological(nodes))):
+    order = TopologicalSorter({n: [d for d in deps if d in nodes]
+                               for n, (_, _, deps) in nodes.items()}).static_order()
+    for n, node in enumerate(reversed(list(order))):
         b = bar.pop(node, sp.S.Zero)
         if b == 0:
             continue
