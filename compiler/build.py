@@ -14,6 +14,7 @@ from statc.dsl import ast
 from statc.dsl.fingerprint import fingerprint
 from statc.dsl.semantics import CheckedModel, check
 
+from . import legacy_kink
 from .cache import KernelCache, key
 
 
@@ -74,7 +75,7 @@ def compile_model(model: ast.Model, cache_dir=None, force: bool = False) -> Comp
     t0 = time.perf_counter()
     cm = check(model)
     cache = KernelCache(cache_dir)
-    model_key = key("model " + fingerprint(model))
+    model_key = key("model " + fingerprint(model) + legacy_kink.cache_tag())
     meta = None if force else cache.lookup(model_key)
     timings = {"check_s": time.perf_counter() - t0}
     hit = meta is not None
