@@ -38,6 +38,7 @@ def _size(s) -> str | int:
 
 
 def _meta(cm: CheckedModel, eq) -> dict:
+    from .equation_ir import KinkAtom
     from .show import render_latex, render_text
     roles = {n: s.role for n, s in cm.symbols.items()}
     return {
@@ -50,7 +51,8 @@ def _meta(cm: CheckedModel, eq) -> dict:
         "vectors": [{"name": v.name, "size": _size(v.size), "role": roles.get(v.name)}
                     for v in eq.vectors],
         "scalars": [{"name": s.name, "size": _size(s.size)} for s in eq.scalars],
-        "quadratures": sorted(eq.quadratures),
+        "quadratures": sorted(n for n, q in eq.quadratures.items() if not isinstance(q, KinkAtom)),
+        "kink_atoms": sorted(n for n, q in eq.quadratures.items() if isinstance(q, KinkAtom)),
         "show_text": render_text(eq), "show_latex": render_latex(eq),
         "ir_digest": eq.digest(),
     }

@@ -185,18 +185,73 @@ class _Expander:
         return self.var("e", " + ".join(terms) or "0.0")
 
 
+def _partitions(items: list[int]):
+    """All set partitions of ``items`` (lists of groups)."""
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for part in _partitions(rest):
+        yield [[first]] + part
+        for g in range(len(part)):
+            yield part[:g] + [[first] + part[g]] + part[g + 1:]
+
+
+def _merged(args: tuple[tuple[bool, int], ...], groups: list[list[int]]):
+    """Signature of the atom whose arguments in one group coincide, in canonical
+    order, with the representative slot of each of its arguments."""
+    merged = [(any(args[i][0] for i in g), sum(args[i][1] for i in g)) for g in groups]
+    order = sorted(range(len(groups)), key=lambda a: (not merged[a][0], merged[a][1]))
+    return tuple(merged[a] for a in order), [groups[a][0] for a in order]
+
+
+def _emit_expansion(w, name: str, args: tuple[tuple[bool, int], ...]) -> None:
+    """``name``(upper triangle of C): the Stein expansion, no coincidence test."""
+    p = len(args)
+    C = {(i, j): f"c{i}_{j}" for i in range(p) for j in range(i, p)}
+    w.emit("@njit(cache=True)")
+    w.emit(f"def {name}({', '.join(C[i, j] for i in range(p) for j in range(i, p))}):")
+    ex = _Expander(w, [f"c{i}_{i}" for i in range(p)])
+    result = ex.expect(tuple((k, n, i) for i, (k, n) in enumerate(args)), C)
+    w.emit(f"    return {result}")
+    w.emit()
+
+
 def emit_kink_atom(w, atom: KinkAtom) -> None:
-    """A ``@njit`` kernel for ``atom``: the arguments are the upper triangle of C."""
+    """A ``@njit`` kernel for ``atom``, called with the upper triangle of C.
+
+    Fields that coincide at run time (a sum index equal to a free index makes
+    two rows of C bitwise equal) are merged first: the kernel tests every
+    partition of the arguments, coarsest first, and calls the expansion of the
+    merged signature — so that the expansion never sees exact duplicates
+    (three coinciding fields would put two δ's on one variable).
+    """
+    done = w.__dict__.setdefault("_kink_expansions", set())
     p = len(atom.args)
     C = {(i, j): f"c{i}_{j}" for i in range(p) for j in range(i, p)}
+    branches = []
+    for groups in sorted(_partitions(list(range(p))), key=len):
+        sig, reps = _merged(atom.args, groups)
+        inner = "_x" + atom_name(sig)
+        if inner not in done:
+            _emit_expansion(w, inner, sig)
+            done.add(inner)
+        pairs = [(a, b) for g in groups for x, a in enumerate(g) for b in g[x + 1:]]
+        q = len(sig)
+        call = f"{inner}({', '.join(C[min(reps[i], reps[j]), max(reps[i], reps[j])] for i in range(q) for j in range(i, q))})"
+        branches.append((pairs, call))
     w.emit("@njit(cache=True)")
     w.emit(f"def {atom.name}({', '.join(C[i, j] for i in range(p) for j in range(i, p))}):")
     for i, (kinked, _) in enumerate(atom.args):
         if kinked:
             w.emit(f"    if c{i}_{i} <= 0.0:")
             w.emit("        return 0.0                       # Θ(0) = 0")
-    refs = [f"c{i}_{i}" for i in range(p)]
-    ex = _Expander(w, refs)
-    result = ex.expect(tuple((k, n, i) for i, (k, n) in enumerate(atom.args)), C)
-    w.emit(f"    return {result}")
+    for a in range(p):
+        for b in range(a + 1, p):
+            # Var(u_a − u_b) = 0 up to rounding: u_a = u_b
+            w.emit(f"    s{a}{b} = c{a}_{a} + c{b}_{b} - 2.0 * c{a}_{b} <= 1e-14 * (c{a}_{a} + c{b}_{b})")
+    for pairs, call in branches[:-1]:
+        w.emit(f"    if {' and '.join(f's{a}{b}' for a, b in pairs)}:")
+        w.emit(f"        return {call}")
+    w.emit(f"    return {branches[-1][1]}")
     w.emit()
