@@ -28,8 +28,8 @@ from typing import Callable
 
 import sympy as sp
 
-from .expand import collapse_delta_sums
-from .model_ir import Direction, ModelIR
+from statc.compiler.gaussian.expand import collapse_delta_sums
+from statc.compiler.ir.model_ir import Direction, ModelIR
 
 
 @dataclass

@@ -22,10 +22,10 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.printing.pycode import PythonCodePrinter
 
-from . import gaussian_atoms
-from .codegen_quadrature import emit_arg_quadrature, emit_leaf_quadrature
-from .equation_ir import ArgQuadrature, EquationIR, StateBlock, Term
-from .symbols import Relu, Sgn, Step
+from statc.compiler.gaussian import gaussian_atoms
+from .quadrature import emit_arg_quadrature, emit_leaf_quadrature
+from statc.compiler.ir.equation_ir import ArgQuadrature, EquationIR, StateBlock, Term
+from statc.compiler.ir.symbols import Relu, Sgn, Step
 
 _TEMPLATES = Path(__file__).with_name("templates")
 
@@ -388,7 +388,7 @@ class _Writer:
         self.rhs()
         self.observables()
         self.inits()
-        from .codegen_adjoint import AdjointWriter
+        from .adjoint import AdjointWriter
         AdjointWriter(self).module_part()
         self.emit((_TEMPLATES / "integrators.py").read_text())
         self.emit((_TEMPLATES / "adjoint.py").read_text())

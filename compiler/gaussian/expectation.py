@@ -36,9 +36,9 @@ import sympy as sp
 from statc.dsl import StatcError
 
 from . import gaussian_atoms, gaussian_moments
-from .equation_ir import ANALYTIC_KINDS, ArgQuadrature, Quadrature, Term
+from statc.compiler.ir.equation_ir import ANALYTIC_KINDS, ArgQuadrature, Quadrature, Term
 from .expand import RawTerm
-from .symbols import Relu, Step
+from statc.compiler.ir.symbols import Relu, Step
 
 Form = tuple[tuple[sp.Indexed, sp.Expr], ...]     # linear form: ((leaf, coef), ...)
 

@@ -24,8 +24,8 @@ from types import ModuleType
 
 import numpy as np
 
-from .equation_ir import ArgQuadrature, Quadrature
-from .gaussian_moments import matchings
+from statc.compiler.ir.equation_ir import ArgQuadrature, Quadrature
+from statc.compiler.gaussian.gaussian_moments import matchings
 
 #: Gauss–Hermite points per dimension, by the number of dimensions summed over.
 QUAD_POINTS = {1: 96, 2: 48, 3: 32, 4: 16}
@@ -190,7 +190,7 @@ class _StandaloneWriter:
     """The two methods the emitters need, outside a model's kernel module."""
 
     def __init__(self):
-        from .codegen import KernelPrinter
+        from .kernels import KernelPrinter
         self.printer = KernelPrinter(set())
         self.lines = ["import math", "import numpy as np", "from numba import njit"]
 

@@ -16,8 +16,8 @@ from statc.dsl import StatcError
 
 from .initial import initial_state
 from .layout import Layout, make_layout
-from .params import vector
-from .schedule import params_at, segments
+from statc.runtime.params import vector
+from statc.runtime.schedule import params_at, segments
 
 
 @dataclass
