@@ -18,7 +18,7 @@ from pathlib import Path
 
 import sympy as sp
 
-from .kernels import KernelPrinter
+from .printer import KernelPrinter
 from statc.compiler.gaussian.expand import Expander, collapse_delta_sums, outer_sum
 from statc.compiler.ir.model_ir import ModelIR
 from statc.compiler.ir.symbols import DIM, NORM, Mean

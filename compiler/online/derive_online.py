@@ -15,7 +15,7 @@ As N → ∞ with t = steps/N the overlaps O_ab = u_a·w_b/N obey
 
 with the fields jointly Gaussian, Cov(λ^{u x}_a, λ^{w x}_b) = var_x O^{uw}_ab.
 The derivative ∂L/∂λ is SymPy's; the expectations go through
-:mod:`statc.compiler.expand` and :mod:`statc.compiler.expectation`.
+:mod:`statc.compiler.gaussian.expand` and :mod:`statc.compiler.gaussian.expectation`.
 """
 from __future__ import annotations
 
