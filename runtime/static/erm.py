@@ -3,7 +3,9 @@ r"""The replica fixed point of convex ERM with a learned bias (STATIC.md §3–4
 State x = (m, q, V); one sweep computes the bias (mixture: the root of the
 stationarity Σ_y ρ_y ⟨f_y⟩ = 0 in b), the hats from the channel's quadrature
 nodes through the generated loss kernel, and the regulariser's (m, q, V); the
-iteration is x ← (1 − η) F(x) + η x.  It stops when |Δm| + |Δq| + |ΔV| < tol
+iteration is x ← (1 − η) F(x) + η x.  It stops when Σ |Δx|/max(1, |x|) < tol
+over x ∈ {m, q, V} (absolute for O(1) values, relative where V or q grow like
+1/λ as λ → 0, which rounding would otherwise stall)
 and fails — with the residual history and a hint, never a traceback from deep
 inside — on NaN, on q ≤ 0 or V ≤ 0, or after ``max_iter`` sweeps.
 """
@@ -123,7 +125,7 @@ class ERM:
             if q1 <= 0.0 or V1 <= 0.0:
                 raise FixedPointError(f"q = {q1:.3g} or V = {V1:.3g} left (0, ∞); try a larger damping",
                                       history)
-            res = abs(m1 - m) + abs(q1 - q) + abs(V1 - V)
+            res = float(np.sum(np.abs(new - (m, q, V)) / np.maximum(1.0, np.abs(new))))
             history.append(res)
             m, q, V = (1.0 - damping) * new + damping * np.array([m, q, V])
             if res < tol:
