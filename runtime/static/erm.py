@@ -99,7 +99,7 @@ class ERM:
             lo, hi = b0 - width, b0 + width
             if width > 1e6:
                 raise FixedPointError("the bias equation has no root (data separable?)", [])
-        return brentq(r, lo, hi, xtol=1e-14, rtol=4e-16)
+        return brentq(r, lo, hi, xtol=1e-14, rtol=1e-15)
 
     def sweep(self, m: float, q: float, V: float, b: float):
         """F(x): the bias, the hats and the regulariser's new (m, q, V)."""

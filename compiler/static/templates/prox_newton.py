@@ -10,7 +10,8 @@ def prox(i_omega, i_y, i_V):
     if not (lo < h < hi):
         h = 0.5 * (lo + hi)
     scale = 1.0 + abs(i_omega) + abs(i_V * g0)
-    for _ in range(200):
+    g_prev = np.inf
+    for _ in range(400):
         g = h - i_omega + i_V * dloss(i_y, h)
         if abs(g) <= 4e-16 * scale:
             break
@@ -21,7 +22,9 @@ def prox(i_omega, i_y, i_V):
         if hi - lo <= 4e-16 * scale:
             break
         step = h - g / (1.0 + i_V * d2loss(i_y, h))
-        h = step if lo < step < hi else 0.5 * (lo + hi)
+        # Newton only while it at least halves |g|; otherwise bisect (no cycling)
+        h = step if (lo < step < hi and abs(g) <= 0.5 * g_prev) else 0.5 * (lo + hi)
+        g_prev = abs(g)
     return h, 1.0 / (1.0 + i_V * d2loss(i_y, h))
 
 

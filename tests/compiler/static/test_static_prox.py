@@ -66,3 +66,14 @@ def test_square_loss_closed_form_is_sympys(cache_dir):
     """The linear rule is SymPy's solve: h* = (ω + V y)/(1 + V)."""
     mod = load("square")
     assert mod.prox(0.3, 2.0, 0.5) == pytest.approx(((0.3 + 0.5 * 2.0) / 1.5, 1 / 1.5), abs=1e-15)
+
+
+@pytest.mark.parametrize("V", [0.01, 1.0, 12.7, 100.0, 1e4])
+def test_logistic_prox_residual_on_a_dense_grid(V, cache_dir):
+    """Newton inside the bracket may cycle (g is neither convex nor concave);
+    the safeguard must bisect then.  Regression: V = 12.7 once left |g| = 12."""
+    mod = load("logistic")
+    for y in (1.0, -1.0):
+        for omega in np.linspace(-40.0, 40.0, 40001):
+            h, _ = mod.prox(omega, y, V)
+            assert abs(h - omega - V * y * expit(-y * h)) < 1e-12 * (1 + abs(omega) + V)
