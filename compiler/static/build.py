@@ -29,11 +29,22 @@ def _check_convex(mod: ModuleType, loss: Loss) -> None:
                     "the static kind solves ERM for convex losses only")
 
 
+_LOADED: dict[tuple[Loss, str], ModuleType] = {}
+
+
 def load(loss: Loss | str, cache: KernelCache | None = None) -> ModuleType:
     """The compiled loss module (``prox``, ``kinks``, ``loss``, ``dloss``,
-    ``d2loss``, ``channel_sums``), generated once per loss and cached on disk."""
+    ``d2loss``, ``channel_sums``), generated once per loss and cached on disk,
+    and kept per process (the SymPy work is done once)."""
     loss = loss_entry(loss) if isinstance(loss, str) else loss
     cache = cache or KernelCache()
+    memo = (loss, str(cache.root))
+    if memo not in _LOADED:
+        _LOADED[memo] = _build(loss, cache)
+    return _LOADED[memo]
+
+
+def _build(loss: Loss, cache: KernelCache) -> ModuleType:
     rule, source = generate(loss)
     kernel_key = "static_" + key(source)
     path = cache.module_path(kernel_key)

@@ -96,7 +96,8 @@ def _map_by_quad(name, alpha, lam, rho, Delta, m, q, V, b):
 
 
 @pytest.mark.parametrize("name,alpha,lam,rho", [("hinge", 2.0, 0.1, 0.3), ("logistic", 2.0, 0.1, 0.3),
-                                                ("hinge", 0.7, 1.0, 0.5), ("logistic", 4.0, 0.01, 0.2)])
+                                                ("hinge", 0.7, 1.0, 0.5), ("logistic", 4.0, 0.01, 0.2),
+                                                ("logistic", 1.0, 0.05, 0.3)])
 def test_erm_fixed_point_by_adaptive_quadrature(name, alpha, lam, rho, cache_dir):
     fp = ERM(name, channel("mixture", rho=rho, Delta=1.0), alpha, lam).solve(tol=1e-12)
     m1, q1, V1, bias_residual = _map_by_quad(name, alpha, lam, rho, 1.0, fp.m, fp.q, fp.V, fp.b)
