@@ -3,9 +3,10 @@ r"""The replica fixed point of convex ERM with a learned bias (STATIC.md §3–4
 State x = (m, q, V); one sweep computes the bias (mixture: the root of the
 stationarity Σ_y ρ_y ⟨f_y⟩ = 0 in b), the hats from the channel's quadrature
 nodes through the generated loss kernel, and the regulariser's (m, q, V); the
-iteration is x ← (1 − η) F(x) + η x.  It stops when Σ |Δx|/max(1, |x|) < tol
-over x ∈ {m, q, V} (absolute for O(1) values, relative where V or q grow like
-1/λ as λ → 0, which rounding would otherwise stall)
+iteration is x ← (1 − η) F(x) + η x.  It stops when the relative residual
+Σ |F(x) − x|/|F(x)| over x ∈ {m, q, V} is below tol: an absolute residual
+stalls on rounding where V, q grow like 1/λ (λ → 0) and stops far too early
+where they are O(1/λ) small (λ → ∞); m = 0 exactly (random labels) counts 0
 and fails — with the residual history and a hint, never a traceback from deep
 inside — on NaN, on q ≤ 0 or V ≤ 0, or after ``max_iter`` sweeps.
 """
@@ -125,11 +126,11 @@ class ERM:
             if q1 <= 0.0 or V1 <= 0.0:
                 raise FixedPointError(f"q = {q1:.3g} or V = {V1:.3g} left (0, ∞); try a larger damping",
                                       history)
-            res = float(np.sum(np.abs(new - (m, q, V)) / np.maximum(1.0, np.abs(new))))
+            res = float(np.sum(np.abs(new - (m, q, V)) / np.maximum(1e-300, np.abs(new))))
             history.append(res)
             m, q, V = (1.0 - damping) * new + damping * np.array([m, q, V])
             if res < tol:
-                (m, q, V, b), hats, s = self.sweep(m, q, V, b)
+                (_, _, _, b), hats, s = self.sweep(m, q, V, b)   # bias, hats, sums at the final state
                 return self._result(m, q, V, b, hats, s, it, res, history)
         raise FixedPointError(f"no convergence to {tol:g} at α = {self.alpha:g}, λ = {self.lam:g}; "
                               "try a larger damping (closer to 1) or continuation in α", history)

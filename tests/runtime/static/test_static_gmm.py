@@ -109,3 +109,15 @@ def test_non_convergence_reports_residual_history(cache_dir):
     with pytest.raises(FixedPointError, match="last residuals") as err:
         ERM("logistic", channel("mixture", rho=0.3), 2.0, 0.1).solve(max_iter=3)
     assert len(err.value.history) == 3 and all(np.isfinite(err.value.history))
+
+
+@pytest.mark.parametrize("name,c", [("square", 1.0), ("hinge", 1.0), ("logistic", 0.5)])
+def test_training_error_closed_form(name, c, cache_dir):
+    """h* is monotone in ω and y h* < 0 iff y ω < −c ΔV (c = 1 square/hinge, ½ logistic:
+    the margin at which the prox of a sample lands on u = 0), so the training error is
+    Σ_y ρ_y Q((m + y b + c ΔV)/√(Δq)) (STATIC.md §7)."""
+    rho, Delta = 0.3, 1.5
+    fp = ERM(name, channel("mixture", rho=rho, Delta=Delta), 1.5, 0.2).solve()
+    sd = np.sqrt(Delta * fp.q)
+    ref = sum(p * ndtr(-(fp.m + y * fp.b + c * Delta * fp.V) / sd) for y, p in ((1, rho), (-1, 1 - rho)))
+    assert fp.observables["train_error"] == pytest.approx(ref, abs=1e-12)

@@ -44,7 +44,7 @@ def test_ridge_matches_marchenko_pastur(alpha, lam, noise, cache_dir):
     g, h = _mp_moments(alpha, lam)
     m, q, V = 1 - lam * g, 1 - 2 * lam * g + lam**2 * h + noise * (g - lam * h), g
     fp = ERM("square", channel("linear", noise=noise), alpha, lam).solve(damping=0.3, tol=1e-12)
-    # the fixed point is converged to 1e-12 and the quadrature is exact for the
+    # the fixed point is converged to 1e-12 (relative) and the quadrature is exact for the
     # square loss (polynomial integrands on Gauss–Hermite nodes): agreement to 1e-9
     assert fp.m == pytest.approx(m, abs=1e-9)
     assert fp.q == pytest.approx(q, abs=1e-9)
