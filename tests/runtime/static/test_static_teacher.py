@@ -78,3 +78,12 @@ def test_separability_on_either_side_of_two(cache_dir):
 def test_separability_threshold_by_bisection(cache_dir):
     a = bisect(lambda x: separable(channel("random"), x, max_iter=20000), 1.5, 2.5, tol=0.03)
     assert 1.95 < a < 2.02
+
+
+@pytest.mark.slow
+def test_mixture_separability_threshold_brackets_3_70(cache_dir):
+    """Δ = 1, ρ = ½, learned bias: the data stop being linearly separable at
+    α* = 3.700 (STATIC.md §8, computed independently of statc)."""
+    ch = channel("mixture", rho=0.5, Delta=1.0)
+    assert separable(ch, 3.6, max_iter=20000)
+    assert not separable(ch, 3.8, max_iter=20000)
