@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from . import ast
 from .errors import Span, StatcError, did_you_mean
+from .domain import check_domains
 from .values import LiteralIndex, check_values, defaults
 
 #: Functions of the language: name -> number of arguments.
@@ -237,7 +238,9 @@ class _Checker:
                 raise self.err(f"`{p.name}` is an index size and must be a positive integer",
                                p.value.span, expected=f"a whole number, e.g. `{p.name} = 2`",
                                hint=f"`{p.name}` counts the entries of an index range `1..{p.name}`")
-        check_values(m, self.literal_indices, defaults(m))
+        values = defaults(m)
+        check_values(m, self.literal_indices, values)
+        check_domains(m, self.symbols, values)
         return CheckedModel(m, self.symbols, self.index_sizes, "online",
                             [p.name for p in m.params], set(self.int_params), self.literal_indices)
 

@@ -8,6 +8,7 @@ import numpy as np
 from statc.dsl import StatcError, did_you_mean
 from statc.dsl.errors import Span
 from statc.dsl.evaluate import param_values
+from statc.dsl.domain import check_domains
 from statc.dsl.semantics import check
 from statc.dsl.values import check_values
 
@@ -56,7 +57,9 @@ def resolve(model_ast, meta: dict, overrides: dict[str, float]) -> dict[str, flo
             raise StatcError(f"`{name}` is an index size and must be a positive integer, got {v:g}",
                              hint=f"e.g. `--set {name}=2`")
     # the value rules (probabilities, scales, batch sizes, literal indices) for these values
-    check_values(model_ast, check(model_ast).literal_indices, values, set(overrides))
+    checked = check(model_ast)
+    check_values(model_ast, checked.literal_indices, values, set(overrides))
+    check_domains(model_ast, checked.symbols, values)
     return values
 
 
