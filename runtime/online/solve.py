@@ -201,14 +201,27 @@ def integrate(module, layout: Layout, y0: np.ndarray, P: np.ndarray, opts: RunOp
 
 def observables(module, meta: dict, t: np.ndarray, Y: np.ndarray, P: np.ndarray,
                 rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Observables at the recorded times; ``rows[r]``: the parameters in force at t[r]."""
+    """Observables at the recorded times; ``rows[r]``: the parameters in force at t[r].
+
+    A NaN or infinite observable is numerical trouble, reported with its time
+    (the state was finite there, so the observable's own formula is at fault).
+    """
     names = meta["observables"]
     out = np.zeros(len(names))
     cols = {n: np.empty(t.size) for n in names}
     for r in range(t.size):
         Pr = P if rows is None else rows[r]
-        module.observables(t[r], Y[r], Pr, out)
+        try:
+            module.observables(t[r], Y[r], Pr, out)
+        except ZeroDivisionError:
+            raise NumericalError(f"an observable divides by zero at t = {t[r]:.6g}",
+                                 hint="an expression in `observe` is singular at this state "
+                                      "(e.g. a ratio of overlaps that are 0)") from None
         for k, n in enumerate(names):
+            if not np.isfinite(out[k]):
+                raise NumericalError(
+                    f"observable `{n}` is {out[k]} at t = {t[r]:.6g} (the state is finite there)",
+                    hint=f"the formula of `{n}` in `observe` overflows or is undefined at this state")
             cols[n][r] = out[k]
     return cols
 
