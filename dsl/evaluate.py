@@ -30,16 +30,22 @@ _DOMAINS = {
 }
 
 
-def _origin(e: ast.Expr, env: dict[str, float]) -> str | None:
-    """The values of the parameters in `e`, for a hint: `a` = 0, `b` = -1."""
-    names, stack = [], [e]
+def param_names(e: ast.Expr) -> list[str]:
+    """The names in a parameter-level expression, in order of first appearance."""
+    names: list[str] = []
+    stack = [e]
     while stack:
         n = stack.pop()
-        if isinstance(n, ast.Name) and n.name in env and n.name not in names:
+        if isinstance(n, ast.Name) and n.name not in names:
             names.append(n.name)
-        stack.extend(getattr(n, f) for f in ("left", "right", "operand") if hasattr(n, f))
-        stack.extend(getattr(n, "args", ()))
-    return ", ".join(f"`{k}` = {float(env[k]):.6g}" for k in sorted(names)) or None
+        stack.extend(getattr(n, f) for f in ("right", "left", "operand") if hasattr(n, f))
+        stack.extend(reversed(getattr(n, "args", ())))
+    return names
+
+
+def _origin(e: ast.Expr, env: dict[str, float]) -> str | None:
+    """The values of the parameters in `e`, for a hint: `a` = 0, `b` = -1."""
+    return ", ".join(f"`{k}` = {float(env[k]):.6g}" for k in sorted(param_names(e)) if k in env) or None
 
 
 def _finite(value: float, e: ast.Expr, env: dict[str, float]) -> float:

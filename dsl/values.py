@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 
 from . import ast
 from .errors import Span, StatcError
-from .evaluate import evaluate, param_values
+from .evaluate import evaluate, param_names, param_values
 
 #: At most this many recorded times: each is a landing point of the integrator
 #: and a row of trajectory.csv (10⁶ rows is already ~100 MB of CSV).
@@ -110,21 +110,11 @@ def _numbers(m: ast.Model) -> Iterator[tuple[ast.Expr, Rule, str]]:
 
 
 def _origin(e: ast.Expr, values: dict[str, float], params: dict[str, ast.ParamDecl],
-            overridden: set[str]) -> str | None:
-    """Where the parameters in `e` got their values: `keep` = 1.5 (line 11, or --set)."""
-    names, stack = [], [e]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, ast.Name) and n.name in params and n.name not in names:
-            names.append(n.name)
-        for f in ("left", "right", "operand"):
-            if hasattr(n, f):
-                stack.append(getattr(n, f))
-        if isinstance(n, ast.Call):
-            stack.extend(n.args)
+            sources: dict[str, str]) -> str | None:
+    """Where the parameters in `e` got their values: `keep` = 1.5 (line 11 / from --set)."""
     parts = []
-    for name in sorted(names):
-        where = "from --set" if name in overridden else f"line {params[name].span.line}"
+    for name in sorted(n for n in param_names(e) if n in params):
+        where = sources.get(name, f"line {params[name].span.line}")
         parts.append(f"`{name}` = {values[name]:.6g} ({where})")
     return ", ".join(parts) or None
 
@@ -142,22 +132,45 @@ def defaults(m: ast.Model) -> dict[str, float]:
         raise err.located(m.filename, m.source) from None
 
 
+def file_schedules(m: ast.Model, values: dict[str, float]) -> dict[str, list[tuple[float, float, float]]]:
+    """The file's `schedule` blocks with these parameter values."""
+    return {sc.name: [tuple(evaluate(e, values) for e in (p.t0, p.t1, p.value)) for p in sc.pieces]
+            for sc in m.schedules}
+
+
 def check_values(m: ast.Model, literal_indices: list[LiteralIndex], values: dict[str, float],
-                 overridden: set[str] | frozenset = frozenset()) -> None:
-    """Raise a located :class:`StatcError` at the first value that breaks a rule."""
+                 overridden: set[str] | frozenset = frozenset(),
+                 schedules: dict[str, list[tuple[float, float, float]]] | None = None,
+                 controls: dict[str, tuple[float, ...]] | None = None) -> None:
+    """Raise a located :class:`StatcError` at the first value that breaks a rule.
+
+    `overridden`: parameters set from outside the file (``--set``, the API);
+    `schedules`: piecewise-constant values ``{name: [(start, end, value)]}``
+    (the file's own schedules when None); `controls`: the values a control may
+    take (its bounds, or its allowed values).  Each such value is checked as if
+    it were the parameter's value.
+    """
     params = {p.name: p for p in m.params}
+    sources = {name: "from --set" for name in overridden}
     try:
-        _check(m, literal_indices, values, params, set(overridden))
+        _check(m, literal_indices, values, params, sources)
+        for name, pieces in (file_schedules(m, values) if schedules is None else schedules).items():
+            for t0, t1, v in pieces:
+                _check(m, [], {**values, name: v}, params,
+                       {**sources, name: f"scheduled on [{t0:g}, {t1:g}]"})
+        for name, allowed in (controls or {}).items():
+            for v in allowed:
+                _check(m, [], {**values, name: v}, params, {**sources, name: "a bound of the control"})
     except StatcError as err:
         raise err.located(m.filename, m.source) from None
 
 
-def _check(m, literal_indices, values, params, overridden) -> None:
+def _check(m, literal_indices, values, params, sources) -> None:
     for e, rule, what in _numbers(m):
         v = evaluate(e, values)
         if not (math.isfinite(v) and rule.ok(v)):
             raise StatcError(f"{what} must be {rule.expected}, got {v:.6g}", e.span,
-                             hint=_join(_origin(e, values, params, overridden), rule.hint))
+                             hint=_join(_origin(e, values, params, sources), rule.hint))
     r = m.run
     if r is not None and r.t0 is not None:
         t0, t1 = evaluate(r.t0, values), evaluate(r.t1, values)
@@ -165,14 +178,14 @@ def _check(m, literal_indices, values, params, overridden) -> None:
             span = Span(r.t0.span.line, r.t0.span.column, r.t1.span.end_line, r.t1.span.end_column)
             raise StatcError(f"the end time {t1:g} must be after the start time {t0:g}", span,
                              expected="`time START .. END` with END > START",
-                             hint=_join(_origin(r.t1, values, params, overridden),
+                             hint=_join(_origin(r.t1, values, params, sources),
                                         "e.g. `time 0 .. 50`"))
     for li in literal_indices:
         size = values[li.size]
         if li.value > size:
             declared = f"`{li.owner}` is indexed over 1..{li.size}" + (
                 f" (line {li.declared.line})" if li.declared else "")
-            where = "from --set" if li.size in overridden else f"line {params[li.size].span.line}"
+            where = sources.get(li.size, f"line {params[li.size].span.line}")
             raise StatcError(f"index {li.value} is out of range 1..{li.size} "
                              f"({li.size} = {size:g})", li.span,
                              expected=f"an index in 1..{size:g}",
