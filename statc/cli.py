@@ -65,8 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=0, help="processes (default: number of cores)")
     p.add_argument("--t-end", type=float, default=None, help="final time (overrides the run block)")
     p.add_argument("--record", default="log 20", help="recording times (default 'log 20')")
-    p.add_argument("--tolerance", type=float, default=1.0,
-                   help="kappa of the finite-size allowance kappa*scale/sqrt(N) (default 1)")
+    p.add_argument("--tolerance", type=float, default=10.0,
+                   help="kappa of the finite-size allowance kappa*scale/N (default 10)")
     p.add_argument("--theory-set", action="append", default=[], metavar="NAME=VALUE",
                    help="diagnostic: override a parameter on the theory side only "
                         "(shows that the check can fail)")
