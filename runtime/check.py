@@ -153,23 +153,29 @@ def compare(compiled, values, cfg: CheckConfig, progress: bool = True) -> dict:
         out["timing"][N] = {"seconds": time.perf_counter() - t0,
                             "sim_steps_per_seed": res[0][1].steps,
                             "sim_seconds_per_seed": float(np.mean([r[1].seconds for r in res]))}
-        n = len(res)
         for name in names:
             S = np.array([r[1].columns[name] for r in res])
             T = np.array([r[2][name] for r in res])
-            D = T - S
-            sem = S.std(axis=0, ddof=1) / math.sqrt(n) if n > 1 else np.full(S.shape[1], np.inf)
-            dsem = D.std(axis=0, ddof=1) / math.sqrt(n) if n > 1 else np.full(S.shape[1], np.inf)
-            theory = T.mean(axis=0)
-            scale = max(float(np.max(np.abs(theory))), 1e-12)
-            allowed = z_crit * dsem + cfg.tolerance * scale / N
-            out["comparisons"].append(Comparison(name, N, times, theory, S.mean(axis=0), sem,
-                                                 D.mean(axis=0), dsem, allowed))
+            out["comparisons"].append(judge(name, N, times, T, S, z_crit, cfg.tolerance))
     conclusive = cfg.seeds >= MIN_SEEDS
     passed = all(bool(np.all(c.ok)) for c in out["comparisons"])
     out.update(z_crit=z_crit, n_comparisons=n_comp, conclusive=conclusive,
                passed=passed and conclusive)
     return out
+
+
+def judge(name: str, N: int, times: np.ndarray, T: np.ndarray, S: np.ndarray, z_crit: float,
+          kappa: float) -> Comparison:
+    """The pass rule for one quantity at one N: theory T and simulation S are
+    (seeds × times) arrays, paired by row;  |mean(T − S)| ≤ z_crit·SE + κ·scale/N."""
+    n = T.shape[0]
+    D = T - S
+    sem = S.std(axis=0, ddof=1) / math.sqrt(n) if n > 1 else np.full(S.shape[1], np.inf)
+    dsem = D.std(axis=0, ddof=1) / math.sqrt(n) if n > 1 else np.full(S.shape[1], np.inf)
+    theory = T.mean(axis=0)
+    scale = max(float(np.max(np.abs(theory))), 1e-12)
+    allowed = z_crit * dsem + kappa * scale / N
+    return Comparison(name, N, times, theory, S.mean(axis=0), sem, D.mean(axis=0), dsem, allowed)
 
 
 def critical_value(n_comparisons: int, seeds: int) -> float:

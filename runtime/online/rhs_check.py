@@ -41,7 +41,7 @@ import numpy as np
 from scipy.stats import norm
 
 from .layout import Layout, make_layout
-from .params import vector
+from statc.runtime.params import vector
 from .simulate import Simulation, realise
 
 ALPHA = 0.01
@@ -218,24 +218,28 @@ class _OneStep:
 
 
 def check_rhs(compiled, values: dict[str, float], y: np.ndarray | None = None, *,
-              samples: int = 100_000, n: int = 250, seed: int = 0,
-              n_test: int = 200_000, t: float = 0.0, P: np.ndarray | None = None) -> RhsReport:
+              theory_values: dict[str, float] | None = None, samples: int = 100_000,
+              n: int = 250, seed: int = 0, n_test: int = 200_000) -> RhsReport:
     """Compare ``rhs`` and ``observables`` at state y (default: :func:`random_state`)
     with a Monte Carlo of the generated microscopic step.
 
     ``samples`` steps are split 1 : 4 between n and 4n (the split that minimises
-    the extrapolated variance (16·σ²/S₂ + σ²/S₁)/9 for a fixed total).
+    the extrapolated variance (16·σ²/S₂ + σ²/S₁)/9 for a fixed total, when the
+    per-step variance does not depend on n).  ``theory_values`` (default
+    ``values``) are the parameters on the theory side only: a diagnostic that
+    shows the comparison can fail.  Parameters are taken at their unscheduled
+    values, t = 0.
     """
     meta = compiled.meta
     layout = make_layout(meta, values)
-    if P is None:
-        P = vector(meta, values)
+    P = vector(meta, values)
+    P_theory = vector(meta, theory_values if theory_values is not None else values)
     if y is None:
         y = random_state(compiled, values, seed)
     dy = np.zeros(layout.size)
-    compiled.module.rhs(t, y, P, dy)
+    compiled.module.rhs(0.0, y, P_theory, dy)
     obs = np.zeros(len(meta["observables"]))
-    compiled.module.observables(t, y, P, obs)
+    compiled.module.observables(0.0, y, P_theory, obs)
 
     n1, n2 = n, 4 * n
     s1 = max(2, samples // 5)
