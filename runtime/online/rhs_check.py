@@ -20,8 +20,11 @@ n₁ < n₂ = 4n₁ and extrapolated linearly in 1/n,
 
     f̂ = (4·m(n₂) − m(n₁)) / 3,   SE² = (16·SE₂² + SE₁²) / 9,
 
-which removes the b/n term; what remains, c/(n₁n₂), is below the sampling
-error at the sizes used (measured: see ``README.md``, section Tests).
+which removes the b/n term; what remains, c/(n₁n₂), is far below the
+sampling error at the default n₁ = 250 (measured on saad_solla at a random
+state, 10⁵ steps: the raw mean at n = 10 is off by at most 2.6e-3, 2.6 SE,
+so b ≈ 0.03 and c/(n₁n₂) is of order 1e-7).  The extrapolation costs a
+factor ≈ 1.7 in SE for a fixed number of steps.
 
 Observables are compared too: the kernel ``observables`` against the
 simulator's held-out averages (``sim_measure``) at the same realised state,
