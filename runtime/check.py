@@ -18,7 +18,12 @@ evolving order parameter), every recording time t and every size N,
   comparisons, z* = 3.8 would give each comparison a false-alarm rate of
   ~6e-3 instead of 3e-5);
 * κ·scale_q/N: the finite-size allowance, scale_q the largest |theory| of q
-  over time, κ = ``--tolerance`` (default 10).
+  over time, κ = ``--tolerance`` (default 10);
+* and a second family, for biases that persist in time: per seed the mean
+  over the recorded times t > t₀ of d_s(t), A_s; then |mean_s A_s| ≤
+  a*·SE(A) + κ·scale_q/N, a* the Student-t quantile with a Bonferroni
+  correction over quantities × sizes only.  α is split in half between the
+  two families, so the family-wise false-alarm rate stays ≤ α.
 
 Why 1/N and not 1/√N: the seed mean of an observable at finite N differs
 from its N → ∞ limit by O(1/N), not O(1/√N).  Seed-to-seed fluctuations are
@@ -146,7 +151,9 @@ def compare(compiled, values, cfg: CheckConfig, progress: bool = True) -> dict:
     out = {"comparisons": [], "timing": {}}
     times = cfg.times
     n_comp = max(1, len(names) * len(times) * len(cfg.Ns))
-    z_crit = critical_value(n_comp, cfg.seeds)
+    z_crit = critical_value(n_comp, cfg.seeds, ALPHA / 2)
+    a_crit = critical_value(max(1, len(names) * len(cfg.Ns)), cfg.seeds, ALPHA / 2)
+    out["averages"] = []
     for N in cfg.Ns:
         t0 = time.perf_counter()
         res = _run_seeds(compiled, values, theory_values, N, cfg.seeds, times, cfg.n_test, jobs,
@@ -158,9 +165,11 @@ def compare(compiled, values, cfg: CheckConfig, progress: bool = True) -> dict:
             S = np.array([r[1].columns[name] for r in res])
             T = np.array([r[2][name] for r in res])
             out["comparisons"].append(judge(name, N, times, T, S, z_crit, cfg.tolerance))
+            out["averages"].append(judge_average(name, N, times, T, S, a_crit, cfg.tolerance))
     conclusive = cfg.seeds >= MIN_SEEDS
-    passed = all(bool(np.all(c.ok)) for c in out["comparisons"])
-    out.update(z_crit=z_crit, n_comparisons=n_comp, conclusive=conclusive,
+    passed = (all(bool(np.all(c.ok)) for c in out["comparisons"])
+              and all(a.ok for a in out["averages"]))
+    out.update(z_crit=z_crit, a_crit=a_crit, n_comparisons=n_comp, conclusive=conclusive,
                passed=passed and conclusive)
     return out
 
@@ -179,19 +188,50 @@ def judge(name: str, N: int, times: np.ndarray, T: np.ndarray, S: np.ndarray, z_
     return Comparison(name, N, times, theory, S.mean(axis=0), sem, D.mean(axis=0), dsem, allowed)
 
 
-def critical_value(n_comparisons: int, seeds: int) -> float:
-    """Two-sided Student-t quantile (S − 1 degrees of freedom) at α/n_comparisons."""
+@dataclass
+class Average:
+    """The time-averaged paired difference of one quantity at one N."""
+    name: str
+    N: int
+    diff: float
+    sem: float
+    allowed: float
+
+    @property
+    def ok(self) -> bool:
+        return abs(self.diff) <= self.allowed
+
+
+def judge_average(name: str, N: int, times: np.ndarray, T: np.ndarray, S: np.ndarray,
+                  a_crit: float, kappa: float) -> Average:
+    """The second family of the rule: per seed, A_s = the mean over the recorded
+    times t > t₀ of d_s(t); |mean_s A_s| ≤ a_crit·SE(A) + κ·scale/N.  The A_s are
+    independent across seeds, so this is a Student-t test like the per-time one,
+    over far fewer comparisons (one per quantity and N): a bias that persists in
+    time — a wrong atom, a wrong parameter — is caught with fewer seeds."""
+    later = times > times[0] if times.size > 1 else np.ones(times.size, bool)
+    A = (T - S)[:, later].mean(axis=1)
+    n = A.size
+    sem = float(A.std(ddof=1) / math.sqrt(n)) if n > 1 else math.inf
+    scale = max(float(np.max(np.abs(T.mean(axis=0)))), 1e-12)
+    return Average(name, N, float(A.mean()), sem, a_crit * sem + kappa * scale / N)
+
+
+def critical_value(n_comparisons: int, seeds: int, alpha: float = ALPHA) -> float:
+    """Two-sided Student-t quantile (S − 1 degrees of freedom) at alpha/n_comparisons."""
     if seeds < 2:
         return math.inf
-    return float(student_t.isf(ALPHA / (2 * n_comparisons), seeds - 1))
+    return float(student_t.isf(alpha / (2 * n_comparisons), seeds - 1))
 
 
-def rule_text(z_crit: float, tolerance: float) -> str:
+def rule_text(z_crit: float, tolerance: float, a_crit: float | None = None) -> str:
+    avg = (f"; and the same for the time average of the paired difference, with {a_crit:.2f} SE "
+           f"(Bonferroni over quantities and N)" if a_crit is not None else "")
     return (f"pass rule: |theory - sim| <= {z_crit:.2f} SE + {tolerance:g}*scale/N at every time "
             f"for every observable and evolving order parameter ({z_crit:.2f}: Student-t quantile, "
-            f"seeds - 1 degrees of freedom, alpha = {ALPHA} two-sided, Bonferroni over all "
-            f"comparisons; SE of the seed-paired mean; scale = max |theory| of the quantity; "
-            f"finite-size allowance O(1/N))")
+            f"seeds - 1 degrees of freedom, Bonferroni over all comparisons){avg}; "
+            f"alpha = {ALPHA} two-sided in all, half to each family; SE of the seed-paired mean; "
+            f"scale = max |theory| of the quantity; finite-size allowance O(1/N)")
 
 
 def report_lines(result: dict, observables: list[str]) -> list[str]:
@@ -208,6 +248,10 @@ def report_lines(result: dict, observables: list[str]) -> list[str]:
     if others:
         w = max(others, key=lambda c: float(np.max(np.abs(c.diff) / np.maximum(c.allowed, 1e-300))))
         lines.append(_row(w, w.worst()) + "   (worst order parameter)")
+    if result.get("averages"):
+        a = max(result["averages"], key=lambda a: abs(a.diff) / max(a.allowed, 1e-300))
+        lines.append(f"time average: worst {a.name} (N = {a.N}) mean difference {a.diff:+.3g} "
+                     f"± {a.sem:.2g}, allowed {a.allowed:.3g}  {'yes' if a.ok else 'NO'}")
     return lines
 
 
@@ -248,7 +292,11 @@ def write_outputs(out_dir, compiled, values, cfg: CheckConfig, result: dict) -> 
         per_N[str(N)] = {
             "max_abs_err": {c.name: float(np.max(np.abs(c.diff))) for c in cs},
             "max_z": {c.name: float(np.max(c.z)) for c in cs},
-            "passed": all(bool(np.all(c.ok)) for c in cs),
+            "time_average": {a.name: {"diff": a.diff, "sem": a.sem, "allowed": a.allowed,
+                                      "passed": a.ok}
+                             for a in result["averages"] if a.N == N},
+            "passed": (all(bool(np.all(c.ok)) for c in cs)
+                       and all(a.ok for a in result["averages"] if a.N == N)),
             **{k: v for k, v in result["timing"][N].items()},
         }
     summary = {
@@ -257,7 +305,8 @@ def write_outputs(out_dir, compiled, values, cfg: CheckConfig, result: dict) -> 
         "schedules": {k: [list(p) for p in v] for k, v in cfg.schedule.items()},
         "test_samples": cfg.n_test, "times": cfg.times.tolist(),
         "passed": result["passed"], "conclusive": result["conclusive"],
-        "rule": rule_text(result["z_crit"], cfg.tolerance), "z_crit": result["z_crit"],
+        "rule": rule_text(result["z_crit"], cfg.tolerance, result["a_crit"]), "z_crit": result["z_crit"],
+        "a_crit": result["a_crit"],
         "tolerance": cfg.tolerance, "n_comparisons": result["n_comparisons"],
         "worst": {"quantity": worst.name, "N": worst.N, "t": float(worst.t[i]),
                   "theory": float(worst.theory[i]), "sim_mean": float(worst.sim_mean[i]),

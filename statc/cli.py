@@ -191,7 +191,7 @@ def cmd_check(args) -> int:
             errs = {c.name: float(np.max(np.abs(c.diff))) for c in result["comparisons"]
                     if c.N == N and c.name in compiled.meta["observables"]}
             print(f"  N = {N:>6}: " + ", ".join(f"{k} {v:.3g}" for k, v in errs.items()))
-    print(check.rule_text(result["z_crit"], cfg.tolerance))
+    print(check.rule_text(result["z_crit"], cfg.tolerance, result["a_crit"]))
     if args.out:
         check.write_outputs(args.out, compiled, values, cfg, result)
         print(f"wrote {Path(args.out) / 'check.csv'}, check.json, check.png")
