@@ -38,7 +38,7 @@ def _size(s, values) -> int:
     return int(s) if isinstance(s, int) else int(round(values[s]))
 
 
-def _realise(gram: np.ndarray, N: int, rng: np.random.Generator) -> np.ndarray:
+def realise(gram: np.ndarray, N: int, rng: np.random.Generator) -> np.ndarray:
     """Vectors (rows) of length N whose overlaps u·v/N equal `gram` exactly."""
     n = gram.shape[0]
     if N < n:
@@ -110,7 +110,7 @@ class Simulation:
                 blk = y0[b.offset:b.offset + b.size].reshape(b.shape)
                 gram[offs[i]:offs[i + 1], offs[j]:offs[j + 1]] = blk
                 gram[offs[j]:offs[j + 1], offs[i]:offs[i + 1]] = blk.T
-            V = _realise(gram, self.N, rng)
+            V = realise(gram, self.N, rng)
             return {n: np.ascontiguousarray(V[offs[k]:offs[k + 1]]) for k, n in enumerate(names)}
         scales = self.m.vector_scales(self.P)
         return {n: rng.standard_normal((s, self.N)) * scales[n] for n, s in zip(names, sizes)}
