@@ -24,11 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from statc.compiler import gaussian_atoms as ga
-from statc.compiler.codegen_quadrature import load_standalone
-from statc.compiler.equation_ir import KinkAtom
-from statc.compiler.kinked import atom_name
-from statc.compiler.orthant import orth3, orth4
+from statc.compiler.gaussian import gaussian_atoms as ga
+from statc.compiler.codegen.quadrature import load_standalone
+from statc.compiler.ir.equation_ir import KinkAtom
+from statc.compiler.gaussian.kinked import atom_name
+from statc.compiler.gaussian.orthant import orth3, orth4
 
 T0, T1, T2, L1 = (True, 0), (True, 1), (True, 2), (False, 1)
 CLOSED = [((T0, T0), "relu_J2", (0, 1)), ((T0, T1), "ev_relu_step", (1, 0)),

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 from scipy.stats import multivariate_normal
 
-from statc.compiler import gaussian_atoms as ga
-from statc.compiler.codegen_quadrature import load_standalone
-from statc.compiler.equation_ir import KinkAtom
-from statc.compiler.kinked import atom_name
-from statc.compiler.orthant import orth2, orth3, orth4
+from statc.compiler.gaussian import gaussian_atoms as ga
+from statc.compiler.codegen.quadrature import load_standalone
+from statc.compiler.ir.equation_ir import KinkAtom
+from statc.compiler.gaussian.kinked import atom_name
+from statc.compiler.gaussian.orthant import orth2, orth3, orth4
 
 T0, T1, T2, L1 = (True, 0), (True, 1), (True, 2), (False, 1)
 #: the signatures the shipped models generate (relu committees: dQ, dR) and the
