@@ -27,7 +27,7 @@ import pytest
 
 from statc.runtime import params as pm
 from statc.runtime.check import CheckConfig, compare
-from statc.runtime.layout import make_layout
+from statc.runtime.online.layout import make_layout
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "relu_committee.model"
 N_SAMPLES = 10_000_000
