@@ -8,6 +8,7 @@ two ways that never share code paths beyond the label rule:
   simulator, from the model's own definition (cluster labels, Gaussian inputs, teacher
   vector).
 
+``sample_metric(h, y)`` is the same metric on one fresh sample (the simulator's estimate).
 ``test_error(m, Q)`` is the generalisation metric of a fresh sample, whose field is
 h = m τ + √(Δ(Q − m²)) ξ with no memory term (DMFT.md §2, Observables).
 """
@@ -56,6 +57,9 @@ class GaussianMixture:
     def test_error(self, m: float, Q: float) -> float:
         return 0.5 * float(erfc(m / math.sqrt(2.0 * self.Delta * Q))) if Q > 0 else 0.5
 
+    def sample_metric(self, h: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return (y * h < 0).astype(float)
+
 
 @dataclass(frozen=True)
 class _GLM:
@@ -94,6 +98,9 @@ class LinearTeacher(_GLM):
     def test_error(self, m: float, Q: float) -> float:
         return 0.5 * (Q - 2.0 * m + 1.0 + self.sigma2)
 
+    def sample_metric(self, h: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return 0.5 * (h - y) ** 2
+
 
 @dataclass(frozen=True)
 class SignTeacher(_GLM):
@@ -109,6 +116,9 @@ class SignTeacher(_GLM):
     def test_error(self, m: float, Q: float) -> float:
         return math.acos(max(-1.0, min(1.0, m / math.sqrt(Q)))) / math.pi if Q > 0 else 0.5
 
+    def sample_metric(self, h: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return (y * h < 0).astype(float)
+
 
 @dataclass(frozen=True)
 class PhaseRetrieval(_GLM):
@@ -123,6 +133,9 @@ class PhaseRetrieval(_GLM):
 
     def test_error(self, m: float, Q: float) -> float:
         return (3.0 * Q * Q + 3.0 - 2.0 * Q - 4.0 * m * m) / 4.0
+
+    def sample_metric(self, h: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return 0.25 * (h * h - y) ** 2
 
 
 TEACHERS = {

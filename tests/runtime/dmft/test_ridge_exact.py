@@ -7,7 +7,7 @@ teacher v and on w⊥_0 gives (DMFT.md §6, V1), with p_k(a) = (1 − η(λ + a)
     m_k = ∫ρ [p_k (m0 − s) + s],   Q_k = ∫ρ [(p_k (m0 − s) + s)² + (Q0 − m0²) p_k²],
     train loss_k = (1/2α) ∫ρ a [(p_k (m0 − s) − λ/(λ + a))² + (Q0 − m0²) p_k²].
 
-These integrals are computed here by Gauss–Chebyshev quadrature, independently of statc.
+These integrals are computed by Gauss–Chebyshev quadrature in conftest.py, independently of statc.
 """
 from __future__ import annotations
 
@@ -19,40 +19,11 @@ from statc.runtime.dmft import DmftProblem, get_loss, make_algorithm, make_teach
 ALPHA, LAM, M0, Q0, ETA, STEPS = 3.0, 0.5, 0.2, 1.04, 0.1, 49
 
 
-def marchenko_pastur_nodes(alpha: float, n: int = 4000) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes a_i and weights w_i with Σ w_i f(a_i) ≈ ∫ρ_MP(a) f(a) da (α > 1, no atom at 0).
-
-    ρ(a) = √((a₊ − a)(a − a₋))/(2πa) on [a₋, a₊], a_± = (√α ± 1)². With a = c + r x the
-    square root becomes r√(1 − x²): Gauss–Chebyshev of the second kind, exact for polynomial
-    f·(c + r x)^{-1}… up to the smooth 1/a factor (spectrally convergent).
-    """
-    lo, hi = (np.sqrt(alpha) - 1) ** 2, (np.sqrt(alpha) + 1) ** 2
-    c, r = (hi + lo) / 2, (hi - lo) / 2
-    i = np.arange(1, n + 1)
-    x = np.cos(i * np.pi / (n + 1))
-    wx = np.pi / (n + 1) * np.sin(i * np.pi / (n + 1)) ** 2
-    a = c + r * x
-    return a, wx * r * r / (2 * np.pi * a)
-
-
-def exact_gd(alpha, lam, m0, q0, eta, steps):
-    a, w = marchenko_pastur_nodes(alpha)
-    s = a / (lam + a)
-    k = np.arange(steps + 1)[:, None]
-    pk = (1 - eta * (lam + a)) ** k
-    mk = pk * (m0 - s) + s
-    c0 = q0 - m0 ** 2
-    m = mk @ w
-    Q = (mk ** 2 + c0 * pk ** 2) @ w
-    loss = (a * ((pk * (m0 - s) - lam / (lam + a)) ** 2 + c0 * pk ** 2)) @ w / (2 * alpha)
-    return m, Q, loss
-
-
-def test_quadrature_reproduces_published_values():
-    a, w = marchenko_pastur_nodes(ALPHA)
+def test_quadrature_reproduces_published_values(mp_nodes, exact_ridge_gd):
+    a, w = mp_nodes(ALPHA)
     assert w.sum() == pytest.approx(1.0, abs=1e-12)            # MP is a probability density
     assert (a * w).sum() == pytest.approx(ALPHA, abs=1e-12)     # E a = tr XᵀX / N = α
-    m, _, _ = exact_gd(ALPHA, LAM, M0, Q0, ETA, 49)
+    m, _, _ = exact_ridge_gd(ALPHA, LAM, M0, Q0, ETA, 49)
     # values printed (4 digits) in DMFT.md §6 V1 for the rigorous-DMFT paper's default case
     published = {1: 0.4300, 4: 0.6793, 9: 0.7750, 19: 0.8080, 29: 0.8127, 49: 0.8138}
     for k, v in published.items():
@@ -68,8 +39,8 @@ def ridge_dmft():
     return solve_repeats(p, n_samples=5000, repeats=16, seed=20261201)
 
 
-def test_gd_matches_marchenko_pastur_at_every_step(ridge_dmft):
-    m, Q, loss = exact_gd(ALPHA, LAM, M0, Q0, ETA, STEPS)
+def test_gd_matches_marchenko_pastur_at_every_step(ridge_dmft, exact_ridge_gd):
+    m, Q, loss = exact_ridge_gd(ALPHA, LAM, M0, Q0, ETA, STEPS)
     est = ridge_dmft
     # the MC error is the only error: the DMFT of the discrete GD is exact at every step.
     # 3 standard errors from 16 independent repeats (Student t with 15 dof: 0.9% two-sided per step).
