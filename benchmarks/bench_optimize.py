@@ -43,8 +43,8 @@ def best_of(fn, reps: int) -> float:
 
 def main() -> None:
     import statc
-    from statc.runtime import optimize as opt
-    from statc.runtime.control import build_problem
+    from statc.runtime.control import optimize as opt
+    from statc.runtime.control.problem import build_problem
     cache = os.environ.get("STATC_CACHE_DIR") or tempfile.mkdtemp(prefix="statc-bench-")
     model = statc.load(ROOT / "models" / "dropout.model", cache_dir=cache)
     rows = []

@@ -32,8 +32,8 @@ import sympy as sp
 from scipy.special import erf
 
 from _common import cpu_name
-from statc.compiler.codegen_quadrature import load_standalone
-from statc.compiler.equation_ir import ArgQuadrature, Quadrature
+from statc.compiler.codegen.quadrature import load_standalone
+from statc.compiler.ir.equation_ir import ArgQuadrature, Quadrature
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results" / "quadrature.json"

@@ -224,8 +224,8 @@ def main(argv=None) -> int:
 
     import statc
     from statc.runtime import params as pm
-    from statc.runtime.initial import initial_state
-    from statc.runtime.layout import make_layout
+    from statc.runtime.online.initial import initial_state
+    from statc.runtime.online.layout import make_layout
 
     t0 = time.perf_counter()
     m = statc.load(MODEL, cache_dir=args.cache_dir)

@@ -192,7 +192,7 @@ def main(argv=None) -> int:
 
     import statc
     from statc.runtime import params as pm
-    from statc.runtime.simulate import Simulation
+    from statc.runtime.online.simulate import Simulation
 
     t0 = time.perf_counter()
     m = statc.load(MODEL, cache_dir=args.cache_dir)

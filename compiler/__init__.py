@@ -1,1 +1,3 @@
-"""Compiler: Model IR, online derivation, Gaussian atoms, code generation, cache."""
+"""Compiler: the theory-kind registry, the compile pipeline and kernel cache;
+sub-packages ir/ (intermediate representations), gaussian/ (expectations shared
+by all kinds), online/ (the online derivation), codegen/ (Numba kernels)."""

@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 import statc
-from statc.runtime import optimize as opt
-from statc.runtime.control import build_problem
+from statc.runtime.control import optimize as opt
+from statc.runtime.control.problem import build_problem
 
 HERE = Path(__file__).resolve().parent
 MODELS = ("lr_schedule", "dropout", "curriculum", "continual", "dae")

@@ -1,1 +1,3 @@
-"""Runtime: integration, initial conditions, results (and later simulation, control)."""
+"""Runtime: shared parameters, schedules, results and `statc check`;
+sub-packages online/ (integration, simulation, `statc run`) and control/
+(`statc optimize`)."""

@@ -30,10 +30,8 @@ from scipy.stats import norm
 
 from statc.dsl import StatcError
 
-from . import runner
-from .layout import make_layout
+from statc.runtime.online.layout import make_layout
 from .results import write_csv, write_figure, write_json
-from .simulate import simulate
 
 ALPHA = 0.01
 MIN_SEEDS = 3
@@ -85,8 +83,8 @@ class Comparison:
 def _seed_task(args):
     values, theory_values, N, seed, times, n_test, schedule = args
     c = _COMPILED
-    sim = simulate(c, values, N, seed, times, n_test, schedule)
-    theo = runner.run(c, theory_values, y0=sim.y0, times=times, schedule=schedule)
+    sim = c.kind.resolve("simulate")(c, values, N, seed, times, n_test, schedule)
+    theo = c.kind.resolve("runner").run(c, theory_values, y0=sim.y0, times=times, schedule=schedule)
     return seed, sim, theo.columns
 
 

@@ -5,8 +5,7 @@ from pathlib import Path
 
 from statc.compiler.build import Compiled, compile_model
 from statc.dsl import parse_file
-from statc.runtime import runner
-from statc.runtime.solve import Trajectory
+from statc.runtime.online.solve import Trajectory
 
 
 class Equations:
@@ -53,6 +52,7 @@ class Model:
         ``init_N = 0`` starts from the N → ∞ initial overlaps; ``schedule`` is a
         CSV path or ``{param: [(start, end, value), ...]}``.
         """
+        runner = self.compiled.kind.resolve("runner")
         if isinstance(record, int):
             record = ("linear", record)
         elif isinstance(record, str):

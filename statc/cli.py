@@ -106,9 +106,9 @@ def _compile(args):
 
 
 def cmd_compile(args) -> int:
-    from statc.runtime import runner
     t0 = time.perf_counter()
     compiled, overrides = _compile(args)
+    runner = compiled.kind.resolve("runner")
     t1 = time.perf_counter()
     # one tiny integration JIT-compiles (or loads) every kernel and fills Numba's cache
     runner.run(compiled, overrides, t_end=1e-3, record=("linear", 1), init_N=0)
@@ -122,8 +122,8 @@ def cmd_compile(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from statc.runtime import runner
     compiled, overrides = _compile(args)
+    runner = compiled.kind.resolve("runner")
     record = runner.parse_record(args.record) if args.record else None
     traj = runner.run(compiled, overrides, t_end=args.t_end, record=record, method=args.method,
                       rtol=args.rtol, atol=args.atol, dt=args.dt, init_N=args.init_N,
@@ -149,10 +149,11 @@ def _sizes(text: str) -> list[int]:
 
 def cmd_check(args) -> int:
     import numpy as np
-    from statc.runtime import check, runner
+    from statc.runtime import check
     from statc.runtime import params as params_mod
-    from statc.runtime.solve import RunOptions, record_times
+    from statc.runtime.online.solve import RunOptions, record_times
     compiled, overrides = _compile(args)
+    runner = compiled.kind.resolve("runner")
     theory_overrides = params_mod.parse_set(args.theory_set, compiled.meta["params"])
     values = params_mod.resolve(compiled.model, compiled.meta, overrides)
     opts = runner.options_from_model(compiled.model, values)
@@ -190,10 +191,10 @@ def cmd_check(args) -> int:
 
 
 def cmd_optimize(args) -> int:
-    from statc.runtime import optimize as opt
-    from statc.runtime.control import build_problem
-    from statc.runtime import runner
+    from statc.runtime.control import optimize as opt
+    from statc.runtime.control.problem import build_problem
     compiled, overrides = _compile(args)
+    runner = compiled.kind.resolve("runner")
     problem = build_problem(compiled, overrides, intervals=args.intervals, dt=args.dt,
                             t_end=args.t_end, init_N=args.init_N, seed=args.seed)
     res = opt.optimize(problem, maxiter=args.maxiter, multistart=args.multistart, tol=args.tol,

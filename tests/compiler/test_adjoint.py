@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from statc.compiler import atom_derivatives, gaussian_atoms
-from statc.runtime.control import build_problem
+from statc.compiler.gaussian import atom_derivatives, gaussian_atoms
+from statc.runtime.control.problem import build_problem
 
 
 def _random_cov(p: int, rng) -> list[float]:

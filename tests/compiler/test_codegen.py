@@ -6,7 +6,7 @@ import math
 import pytest
 import sympy as sp
 
-from statc.compiler.codegen import KernelPrinter
+from statc.compiler.codegen.printer import KernelPrinter
 
 a, b, c = sp.symbols("a b c", real=True)
 CASES = [

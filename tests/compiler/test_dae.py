@@ -34,7 +34,7 @@ from scipy.special import erf
 
 import statc
 from statc.runtime import params as pm
-from statc.runtime.layout import make_layout
+from statc.runtime.online.layout import make_layout
 
 ROOT = Path(__file__).resolve().parents[2]
 GAUSS = ROOT / "tests" / "fixtures" / "good" / "dae_gauss.model"
@@ -179,8 +179,8 @@ def test_rhs_matches_monte_carlo_of_the_rule(path, clusters, floor, cache_dir):
 def test_extensive_drift_is_a_clear_error():
     """A scalar trained on the O(N) loss without the 1/N in its learning rate has no
     N → ∞ limit: the derivation says so and how to rescale."""
-    from statc.compiler.derive_online import derive_online
-    from statc.compiler.model_ir import lower
+    from statc.compiler.online.derive_online import derive_online
+    from statc.compiler.ir.model_ir import lower
     from statc.dsl import StatcError, parse
     from statc.dsl.semantics import check
 
@@ -196,8 +196,8 @@ def test_norm_expansion_is_exact():
     """‖x − x̂‖² written in fields, overlaps and x_r·x_s/N equals the direct norm
     of random finite-N vectors (the identity both theory and simulator rely on)."""
     import sympy as sp
-    from statc.compiler.model_ir import lower
-    from statc.compiler.symbols import DIM, NORM
+    from statc.compiler.ir.model_ir import lower
+    from statc.compiler.ir.symbols import DIM, NORM
     from statc.dsl import parse
     from statc.dsl.semantics import check
 

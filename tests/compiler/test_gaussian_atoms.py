@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.special import erf
 
-from statc.compiler.gaussian_atoms import ATOM_NAMES, ATOMS, KINDS, lookup
+from statc.compiler.gaussian.gaussian_atoms import ATOM_NAMES, ATOMS, KINDS, lookup
 
 N_SAMPLES = 2_000_000
 
@@ -113,7 +113,7 @@ def test_required_names() -> None:
 
 
 def test_importable_by_name() -> None:
-    import statc.compiler.gaussian_atoms as module
+    import statc.compiler.gaussian.gaussian_atoms as module
 
     for sig, name in ATOM_NAMES.items():
         assert getattr(module, name) is ATOMS[sig]
@@ -133,7 +133,7 @@ MIXED = [s for s in SIGNATURES if len(set(s)) > 1]
 @pytest.mark.parametrize("signature", MIXED, ids=lambda s: "-".join(s))
 def test_lookup_permutations(signature: tuple[str, ...], noise: np.ndarray) -> None:
     """Every distinct reordering is found; the permuted call matches MC of the caller's product."""
-    import statc.compiler.gaussian_atoms as module
+    import statc.compiler.gaussian.gaussian_atoms as module
 
     p = len(signature)
     rng = np.random.default_rng(7 + p)

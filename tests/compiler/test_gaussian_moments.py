@@ -13,9 +13,9 @@ import sympy as sp
 from scipy import integrate
 from scipy.special import erf
 
-from statc.compiler import gaussian_moments as gm
-from statc.compiler.codegen_quadrature import load_standalone
-from statc.compiler.equation_ir import ArgQuadrature
+from statc.compiler.gaussian import gaussian_moments as gm
+from statc.compiler.codegen.quadrature import load_standalone
+from statc.compiler.ir.equation_ir import ArgQuadrature
 
 KINDS = {
     "g": lambda u: erf(u / np.sqrt(2)),

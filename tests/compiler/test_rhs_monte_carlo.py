@@ -52,7 +52,7 @@ from scipy.special import erf, expit
 
 import statc
 from statc.runtime import params as pm
-from statc.runtime.layout import make_layout
+from statc.runtime.online.layout import make_layout
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "good"
 

@@ -92,16 +92,17 @@ def test_erf_conventions_agree_after_rescaling(load):
 
 
 def test_no_rule_specific_branches_in_the_compiler():
-    """Rules are data (compiler/update_rules.py), never branches in the derivation."""
-    for name in ("derive_online.py", "expectation.py", "expand.py", "codegen.py", "codegen_sim.py"):
+    """Rules are data (compiler/online/update_rules.py), never branches in the derivation."""
+    for name in ("online/derive_online.py", "gaussian/expectation.py", "gaussian/expand.py",
+                 "codegen/kernels.py", "codegen/simulator.py"):
         src = (ROOT / "compiler" / name).read_text().lower()
         assert not re.search(r"dropout|feedback|pepita|curriculum|committee", src), name
 
 
 def _rhs_at_start(model, **params):
     from statc.runtime import params as pm
-    from statc.runtime.initial import initial_state
-    from statc.runtime.layout import make_layout
+    from statc.runtime.online.initial import initial_state
+    from statc.runtime.online.layout import make_layout
     c = model.compiled
     values = pm.resolve(c.model, c.meta, params)
     P = pm.vector(c.meta, values)
@@ -162,9 +163,9 @@ def test_continual_forgetting_grows_with_dissimilarity(load):
 def test_mean_field_readout_is_a_fixed_readout_of_one_over_K(load):
     """yhat = Σ_k g(λ_k)/K, written in the model file, equals fixed readouts v_k = 1/K."""
     from statc.runtime import params as pm
-    from statc.runtime import runner
-    from statc.runtime.initial import initial_state
-    from statc.runtime.layout import make_layout
+    from statc.runtime.online import runner
+    from statc.runtime.online.initial import initial_state
+    from statc.runtime.online.layout import make_layout
     sizes = {"K": 3, "M": 2, "eta": 0.8}
     mf = load(GOOD / "meanfield_readout.model").run(t_end=30, init_N=0, **sizes)
     c = load("saad_solla").compiled

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq, minimize
 
-from statc.runtime import optimize as opt
-from statc.runtime.control import build_problem
-from statc.runtime.projection import project_block
+from statc.runtime.control import optimize as opt
+from statc.runtime.control.problem import build_problem
+from statc.runtime.control.projection import project_block
 
 ROOT = Path(__file__).resolve().parents[2]
 

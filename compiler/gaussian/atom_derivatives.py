@@ -1,6 +1,6 @@
 r"""SymPy forms of the closed-form atoms, for their exact partial derivatives.
 
-The adjoint kernels (``codegen_adjoint.py``) need ∂atom/∂C_ij for every atom
+The adjoint kernels (``codegen/adjoint.py``) need ∂atom/∂C_ij for every atom
 a right-hand side calls.  Each entry below restates the closed form of
 ``gaussian_atoms.py`` as a SymPy expression of the covariance entries (same
 argument order); SymPy differentiates it and the printer emits a

@@ -1,7 +1,7 @@
 """Finite-N simulation of a compiled model with its generated simulator kernel.
 
 The simulator lives in the kernel module but is generated from the Model IR
-(see :mod:`statc.compiler.codegen_sim`); this module only allocates its
+(see :mod:`statc.compiler.codegen.simulator`); this module only allocates its
 buffers, draws the initial vectors, steps it between recording times and
 measures order parameters (from the vectors) and observables (on fresh
 held-out samples).
@@ -16,8 +16,8 @@ from statc.dsl import StatcError
 
 from .initial import initial_state
 from .layout import Layout, make_layout
-from .params import vector
-from .schedule import params_at, segments
+from statc.runtime.params import vector
+from statc.runtime.schedule import params_at, segments
 
 
 @dataclass

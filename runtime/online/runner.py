@@ -10,11 +10,11 @@ import numpy as np
 from statc.dsl import StatcError
 from statc.dsl.evaluate import evaluate
 
-from . import params as params_mod
+from statc.runtime import params as params_mod
 from .initial import initial_state
 from .layout import make_layout
-from .results import plot_learning_curve, write_csv, write_json
-from .schedule import from_csv, from_model, params_at, segments
+from statc.runtime.results import plot_learning_curve, write_csv, write_json
+from statc.runtime.schedule import from_csv, from_model, params_at, segments
 from .solve import RunOptions, Trajectory, integrate, observables, trajectory
 
 

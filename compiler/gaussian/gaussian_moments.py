@@ -1,6 +1,6 @@
 r"""Expectations of products of canonical factors of a Gaussian with *means*.
 
-The slots of :mod:`statc.compiler.gaussian_atoms` read zero-mean Gaussians.
+The slots of :mod:`statc.compiler.gaussian.gaussian_atoms` read zero-mean Gaussians.
 Inputs shifted along a mean vector (a cluster label c = ±1 times an overlap
 ``M``) give fields u ~ N(m, C) with m ≠ 0; this module evaluates
 
@@ -24,7 +24,7 @@ symbolically, where it can:
 
 What is left (products of several nonlinear factors of distinct arguments)
 goes to a Gauss–Hermite quadrature over those arguments only
-(:class:`~statc.compiler.equation_ir.ArgQuadrature`).
+(:class:`~statc.compiler.ir.equation_ir.ArgQuadrature`).
 """
 from __future__ import annotations
 

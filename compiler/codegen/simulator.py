@@ -18,11 +18,11 @@ from pathlib import Path
 
 import sympy as sp
 
-from .codegen import KernelPrinter
-from .expand import Expander, collapse_delta_sums, outer_sum
-from .model_ir import ModelIR
-from .symbols import DIM, NORM, Mean
-from .update_rules import Prepared, rule_for, trained
+from .printer import KernelPrinter
+from statc.compiler.gaussian.expand import Expander, collapse_delta_sums, outer_sum
+from statc.compiler.ir.model_ir import ModelIR
+from statc.compiler.ir.symbols import DIM, NORM, Mean
+from statc.compiler.online.update_rules import Prepared, rule_for, trained
 
 _TEMPLATES = Path(__file__).with_name("templates")
 
@@ -431,3 +431,10 @@ def generate_sim(ir: ModelIR) -> tuple[str, dict]:
         "n_means": sum(len(e.atoms(Mean)) for e in ir.observables.values()),
     }
     return src, layout
+
+
+def simulator(cm) -> tuple[str, dict]:
+    """The online kind's ``simulator`` column: simulator source and buffer layout,
+    from a fresh Model IR (never from the equations)."""
+    from statc.compiler.ir.model_ir import lower
+    return generate_sim(lower(cm))

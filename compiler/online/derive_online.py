@@ -15,7 +15,7 @@ As N → ∞ with t = steps/N the overlaps O_ab = u_a·w_b/N obey
 
 with the fields jointly Gaussian, Cov(λ^{u x}_a, λ^{w x}_b) = var_x O^{uw}_ab.
 The derivative ∂L/∂λ is SymPy's; the expectations go through
-:mod:`statc.compiler.expand` and :mod:`statc.compiler.expectation`.
+:mod:`statc.compiler.gaussian.expand` and :mod:`statc.compiler.gaussian.expectation`.
 """
 from __future__ import annotations
 
@@ -23,11 +23,11 @@ import sympy as sp
 
 from statc.dsl import StatcError
 
-from .equation_ir import EquationIR, Observable, ScalarInit, StateBlock, Term, VectorInit
-from .expand import Expander, leading_order
-from .expectation import Expectation
-from .model_ir import ModelIR
-from .symbols import DIM, NORM, Mean, Sgn, Step
+from statc.compiler.ir.equation_ir import EquationIR, Observable, ScalarInit, StateBlock, Term, VectorInit
+from statc.compiler.gaussian.expand import Expander, leading_order
+from statc.compiler.gaussian.expectation import Expectation
+from statc.compiler.ir.model_ir import ModelIR
+from statc.compiler.ir.symbols import DIM, NORM, Mean, Sgn, Step
 from .update_rules import Prepared, rule_for, trained
 
 def _sign_as_step(e: sp.Expr) -> sp.Expr:
@@ -308,3 +308,9 @@ class OnlineDerivation:
 def derive_online(ir: ModelIR) -> EquationIR:
     """Derive the order-parameter ODEs of an online model."""
     return OnlineDerivation(ir).derive()
+
+
+def derive(cm) -> EquationIR:
+    """The online kind's ``derive`` column: checked model → Model IR → Equation IR."""
+    from statc.compiler.ir.model_ir import lower
+    return derive_online(lower(cm))

@@ -1,6 +1,6 @@
 """Expectations of expanded terms: masks, Gaussian groups, atoms.
 
-A :class:`~statc.compiler.expand.RawTerm` ``coef · Σ … Π f_i`` becomes an
+A :class:`~statc.compiler.gaussian.expand.RawTerm` ``coef · Σ … Π f_i`` becomes an
 Equation-IR :class:`Term` whose coefficient calls *atoms*:
 
 1. **Bernoulli masks** r_a ∈ {0,1}: E[Π_i r_{a_i}] = p^{#distinct a_i}, evaluated
@@ -17,10 +17,10 @@ Equation-IR :class:`Term` whose coefficient calls *atoms*:
    overlap: inputs shifted along a mean vector), and evaluated by, in order
    of preference,
    * without shifts: Wick/Isserlis (all factors linear), a closed form of
-     :mod:`statc.compiler.gaussian_atoms`, tilting by the ``dg`` factors;
-   * with shifts (or when that fails): :mod:`statc.compiler.gaussian_moments`
+     :mod:`statc.compiler.gaussian.gaussian_atoms`, tilting by the ``dg`` factors;
+   * with shifts (or when that fails): :mod:`statc.compiler.gaussian.gaussian_moments`
      (tilting, Wick with means, one shifted factor), then an
-     :class:`~statc.compiler.equation_ir.ArgQuadrature` — Gauss–Hermite over
+     :class:`~statc.compiler.ir.equation_ir.ArgQuadrature` — Gauss–Hermite over
      the distinct arguments of the nonlinear factors only, the linear factors
      integrated exactly given them;
    * Gauss–Hermite quadrature over the group's leaves (any other function, or
@@ -36,9 +36,9 @@ import sympy as sp
 from statc.dsl import StatcError
 
 from . import gaussian_atoms, gaussian_moments
-from .equation_ir import ANALYTIC_KINDS, ArgQuadrature, Quadrature, Term
+from statc.compiler.ir.equation_ir import ANALYTIC_KINDS, ArgQuadrature, Quadrature, Term
 from .expand import RawTerm
-from .symbols import Relu, Step
+from statc.compiler.ir.symbols import Relu, Step
 
 Form = tuple[tuple[sp.Indexed, sp.Expr], ...]     # linear form: ((leaf, coef), ...)
 

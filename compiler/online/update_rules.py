@@ -6,9 +6,9 @@ general online rule (ARCHITECTURE.md):
     u_a ← (1 + ψ_aa/N) u_a + (1/√N) Σ_x φ_{a x} x + (1/N) Σ_(v,b) ψ_{a,vb} v_b,
     θ_a ← θ_a + χ_a / N.
 
-Both the theory (:mod:`statc.compiler.derive_online`, which takes
+Both the theory (:mod:`statc.compiler.online.derive_online`, which takes
 expectations of φ, ψ and χ) and the simulator
-(:mod:`statc.compiler.codegen_sim`, which evaluates them on samples) call
+(:mod:`statc.compiler.codegen.simulator`, which evaluates them on samples) call
 the same rule, so a new algorithm is a new entry in :data:`RULES` — never a
 new hand-derived ODE.
 
@@ -28,8 +28,8 @@ from typing import Callable
 
 import sympy as sp
 
-from .expand import collapse_delta_sums
-from .model_ir import Direction, ModelIR
+from statc.compiler.gaussian.expand import collapse_delta_sums
+from statc.compiler.ir.model_ir import Direction, ModelIR
 
 
 @dataclass

@@ -3,9 +3,9 @@ r"""Gauss–Hermite kernels for the atoms without closed form.
 Two kinds of atom (``equation_ir``), both tensor Gauss–Hermite rules on a
 semi-definite Cholesky factor of their covariance:
 
-* :class:`~statc.compiler.equation_ir.Quadrature` — any integrand of the
+* :class:`~statc.compiler.ir.equation_ir.Quadrature` — any integrand of the
   group's Gaussian *leaves* z = L ξ;
-* :class:`~statc.compiler.equation_ir.ArgQuadrature` — products of canonical
+* :class:`~statc.compiler.ir.equation_ir.ArgQuadrature` — products of canonical
   factors of q *arguments* u = m + L ξ, times L linear factors v_j, which are
   integrated exactly given u: with a_j = E[v_j | u] and G_jk = Cov(v_j, v_k | u),
   E[Π_j v_j | u] = Σ_S Π_{j∉S} a_j Σ_{matchings of S} Π G.
@@ -24,8 +24,10 @@ from types import ModuleType
 
 import numpy as np
 
-from .equation_ir import ArgQuadrature, Quadrature
-from .gaussian_moments import matchings
+from statc.compiler.ir.equation_ir import ArgQuadrature, Quadrature
+from statc.compiler.gaussian.gaussian_moments import matchings
+
+from .printer import KernelPrinter
 
 #: Gauss–Hermite points per dimension, by the number of dimensions summed over.
 QUAD_POINTS = {1: 96, 2: 48, 3: 32, 4: 16}
@@ -190,7 +192,6 @@ class _StandaloneWriter:
     """The two methods the emitters need, outside a model's kernel module."""
 
     def __init__(self):
-        from .codegen import KernelPrinter
         self.printer = KernelPrinter(set())
         self.lines = ["import math", "import numpy as np", "from numba import njit"]
 

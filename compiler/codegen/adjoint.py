@@ -23,9 +23,9 @@ import re
 
 import sympy as sp
 
-from . import atom_derivatives, gaussian_atoms
-from .derive_adjoint import Partials, partials
-from .equation_ir import StateBlock, Term
+from statc.compiler.gaussian import atom_derivatives, gaussian_atoms
+from statc.compiler.online.derive_adjoint import Partials, partials
+from statc.compiler.ir.equation_ir import StateBlock, Term
 
 _CLOSED = set(gaussian_atoms.ATOM_NAMES.values())
 _PREFIX = "v_"

@@ -26,10 +26,10 @@ from scipy import optimize as sopt
 from statc.dsl import NumericalError, StatcError
 from statc.dsl.evaluate import evaluate
 
-from .control import ControlProblem
+from .problem import ControlProblem
 from .projection import MeanBand, projector, spg
-from .results import write_csv, write_figure, write_json
-from .schedule import from_model
+from statc.runtime.results import write_csv, write_figure, write_json
+from statc.runtime.schedule import from_model
 
 
 @dataclass

@@ -26,11 +26,11 @@ from statc.dsl import NumericalError, StatcError
 from statc.dsl.control import objective_terms
 from statc.dsl.evaluate import evaluate
 
-from . import params as params_mod
-from .initial import initial_state
-from .layout import make_layout
-from .runner import model_schedules, options_from_model
-from .schedule import at, segments
+from statc.runtime import params as params_mod
+from statc.runtime.online.initial import initial_state
+from statc.runtime.online.layout import make_layout
+from statc.runtime.online.runner import model_schedules, options_from_model
+from statc.runtime.schedule import at, segments
 
 
 @dataclass
