@@ -338,6 +338,15 @@ class RunBlock:
 
 
 @dataclass(frozen=True)
+class DataDecl:
+    """`data n = alpha * N`: a fixed training set of n samples, reused at every step."""
+
+    name: str
+    size: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
 class Model:
     name: str
     params: tuple[ParamDecl, ...]
@@ -354,3 +363,4 @@ class Model:
     schedules: tuple[Schedule, ...] = ()
     source: str = field(default="", compare=False, repr=False)
     control: ControlBlock | None = None
+    data: DataDecl | None = None

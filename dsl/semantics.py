@@ -34,6 +34,10 @@ BUILTIN_RANDOM = {"noise": "gaussian"}
 #: Algorithm rules known to the compiler (the registry lives in compiler/).
 ALGORITHMS = ("sgd", "feedback_alignment", "custom")
 ALGORITHM_OPTIONS = ("batch",)
+#: On a fixed training set (`data n = alpha * N`, the dmft kind): gradient descent, SGD with
+#: batch fraction `batch` (and persistence time `persistence`), Langevin at `temperature`.
+DATA_ALGORITHMS = ("gd", "sgd", "langevin")
+DATA_ALGORITHM_OPTIONS = ("batch", "persistence", "temperature")
 TRAIN_OPTIONS = ("lr", "decay")
 RUN_OPTIONS = ("method", "rtol", "atol", "dt")
 METHODS = ("dopri5", "rk4")
@@ -69,7 +73,7 @@ def _text(e) -> str:
 
 KEYWORDS = ("model", "params", "input", "teacher", "student", "vector", "scalar", "schedule",
             "random", "loss", "algorithm", "train", "order", "observe", "init",
-            "run", "time", "record", "sum", "mean", "given", "in")
+            "run", "time", "record", "sum", "mean", "given", "in", "data")
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,8 @@ class _Checker:
         for inp in m.inputs:
             if inp.value is not None:
                 self.derived_input(inp)
+        if m.data is not None:
+            self.data(m.data)
         if m.loss is None:
             raise self.err("missing `loss`", end, expected="`loss = ...`",
                            hint="e.g. `loss = (yhat - y)^2 / 2`")
@@ -233,8 +239,21 @@ class _Checker:
                 raise self.err(f"`{p.name}` is an index size and must be a positive integer",
                                p.value.span, expected=f"a whole number, e.g. `{p.name} = 2`",
                                hint=f"`{p.name}` counts the entries of an index range `1..{p.name}`")
-        return CheckedModel(m, self.symbols, self.index_sizes, "online",
+        theory = "dmft" if m.data is not None else "online"
+        return CheckedModel(m, self.symbols, self.index_sizes, theory,
                             [p.name for p in m.params], set(self.int_params))
+
+    def data(self, d: ast.DataDecl) -> None:
+        """`data n = alpha * N`: n samples proportional to the dimension (α = n/N fixed as N → ∞)."""
+        e = d.size
+        ok = (isinstance(e, ast.BinOp) and e.op == "*"
+              and any(isinstance(s, ast.Name) and s.name == "N" for s in (e.left, e.right)))
+        if not ok:
+            raise self.err("the training-set size must be proportional to N", e.span,
+                           expected=f"`data {d.name} = alpha * N`",
+                           hint="the theory takes n, N → ∞ at fixed alpha = n/N; declare alpha in `params`")
+        ratio = e.right if isinstance(e.left, ast.Name) and e.left.name == "N" else e.left
+        self.expr(ratio, scope={}, ctx="param")
 
     def dist(self, d: ast.Dist, table: dict[str, tuple[str, ...]], what: str) -> None:
         if d.name not in table:
@@ -286,10 +305,16 @@ class _Checker:
                 self.declare(Symbol("output", st.name, st.span, net.role))
 
     def algorithm(self, alg: ast.Algorithm) -> None:
-        if alg.name not in ALGORITHMS:
+        finite = self.m.data is not None
+        known, options = (DATA_ALGORITHMS, DATA_ALGORITHM_OPTIONS) if finite else (ALGORITHMS, ALGORITHM_OPTIONS)
+        if alg.name not in known:
+            hint = did_you_mean(alg.name, known)
+            if not finite and alg.name in DATA_ALGORITHMS:
+                hint = f"`{alg.name}` reuses a fixed training set: add `data n = alpha * N`"
+            elif finite and alg.name in ALGORITHMS:
+                hint = "on a fixed training set (`data`) the algorithms are gd, sgd and langevin"
             raise self.err(f"unknown algorithm `{alg.name}`", alg.name_span,
-                           expected=", ".join(f"`{a}`" for a in ALGORITHMS),
-                           hint=did_you_mean(alg.name, ALGORITHMS))
+                           expected=", ".join(f"`{a}`" for a in known), hint=hint)
         if not alg.trains and not alg.updates:
             raise self.err("the algorithm trains nothing", alg.span,
                            expected="`train w lr eta` or `update w[k] += ...`")
@@ -328,10 +353,10 @@ class _Checker:
             raise self.err("feedback alignment needs a backward replacement", alg.span,
                            expected="`train w lr eta backward v -> b`")
         for opt in alg.options:
-            if opt.name not in ALGORITHM_OPTIONS:
+            if opt.name not in options:
                 raise self.err(f"unknown algorithm option `{opt.name}`", opt.span,
-                               expected=", ".join(f"`{o} = ...`" for o in ALGORITHM_OPTIONS),
-                               hint=did_you_mean(opt.name, ALGORITHM_OPTIONS) or
+                               expected=", ".join(f"`{o} = ...`" for o in options),
+                               hint=did_you_mean(opt.name, options) or
                                "options of a trained object go after it: `train w lr eta decay lam`")
             self.expr(opt.value, scope={}, ctx="param")
 

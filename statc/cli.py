@@ -56,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     _run_options(p)
     p.add_argument("--out", default=None, help="output directory (trajectory.csv, summary.json)")
     p.add_argument("--plot", action="store_true", help="also write <observable>.png learning curves")
+    p.add_argument("--samples", type=int, default=None,
+                   help="dmft models: Monte-Carlo samples n_s of the effective process (default 20000)")
+    p.add_argument("--repeats", type=int, default=None,
+                   help="dmft models: independent repeats for the Monte-Carlo standard error (default 4)")
     p = sub.add_parser("check", help="simulate the model at finite N and compare with the theory")
     _common(p)
     p.add_argument("--N", default="2000", help="system size, or a comma-separated list (finite-size scaling)")
@@ -124,6 +128,15 @@ def cmd_compile(args) -> int:
 def cmd_run(args) -> int:
     compiled, overrides = _compile(args)
     runner = compiled.kind.resolve("runner")
+    if hasattr(runner, "run_from_args"):             # kinds with their own run options (dmft)
+        traj = runner.run_from_args(compiled, overrides, args)
+        print(runner.run_line(compiled, traj))
+        if args.out:
+            runner.write_outputs(Path(args.out), compiled, traj, plot=args.plot)
+            print(f"wrote {Path(args.out) / 'trajectory.csv'}, kernels.npz and summary.json")
+        return 0
+    if args.samples is not None or args.repeats is not None:
+        raise StatcError("--samples and --repeats apply to dmft models (a `data` statement) only")
     record = runner.parse_record(args.record) if args.record else None
     traj = runner.run(compiled, overrides, t_end=args.t_end, record=record, method=args.method,
                       rtol=args.rtol, atol=args.atol, dt=args.dt, init_N=args.init_N,
@@ -154,6 +167,8 @@ def cmd_check(args) -> int:
     from statc.runtime.online.solve import RunOptions, record_times
     compiled, overrides = _compile(args)
     runner = compiled.kind.resolve("runner")
+    if not hasattr(runner, "options_from_model"):
+        compiled.kind.resolve("simulate")()          # a kind without `check` says so
     theory_overrides = params_mod.parse_set(args.theory_set, compiled.meta["params"])
     values = params_mod.resolve(compiled.model, compiled.meta, overrides)
     opts = runner.options_from_model(compiled.model, values)

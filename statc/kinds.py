@@ -64,6 +64,16 @@ KINDS: dict[str, TheoryKind] = {
         runner="statc.runtime.online.runner",
         simulate="statc.runtime.online.simulate:simulate",
     ),
+    "dmft": TheoryKind(
+        name="dmft",
+        summary="finite data set reused (GD, SGD, persistent SGD, Langevin): causal DMFT sweep",
+        derive="statc.compiler.dmft.derive:derive",
+        simulator="statc.compiler.dmft.describe:simulator",
+        codegen="statc.compiler.dmft.codegen:generate",
+        describe="statc.compiler.dmft.describe:describe",
+        runner="statc.runtime.dmft.runner",
+        simulate="statc.runtime.dmft.runner:check_not_wired",
+    ),
 }
 
 
