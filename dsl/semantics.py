@@ -35,7 +35,7 @@ BUILTIN_RANDOM = {"noise": "gaussian"}
 ALGORITHMS = ("sgd", "feedback_alignment", "custom")
 ALGORITHM_OPTIONS = ("batch",)
 #: On a fixed training set (`data n = alpha * N`, the dmft kind): gradient descent, SGD with
-#: batch fraction `batch` (and persistence time `persistence`), Langevin at `temperature`.
+#: batch fraction `batch` (persistence time `persistence`, Langevin noise `temperature`), Langevin.
 DATA_ALGORITHMS = ("gd", "sgd", "langevin")
 DATA_ALGORITHM_OPTIONS = ("batch", "persistence", "temperature")
 TRAIN_OPTIONS = ("lr", "decay")
@@ -356,8 +356,10 @@ class _Checker:
             if opt.name not in options:
                 raise self.err(f"unknown algorithm option `{opt.name}`", opt.span,
                                expected=", ".join(f"`{o} = ...`" for o in options),
-                               hint=did_you_mean(opt.name, options) or
-                               "options of a trained object go after it: `train w lr eta decay lam`")
+                               hint=did_you_mean(opt.name, options) or (
+                                   "on a fixed training set `batch = b` is the batch fraction of SGD"
+                                   if finite else "options of a trained object go after it: "
+                                   "`train w lr eta decay lam`"))
             self.expr(opt.value, scope={}, ctx="param")
 
     def derived_input(self, inp: ast.InputDecl) -> None:

@@ -114,9 +114,9 @@ def _algorithm(cm: CheckedModel, ir: ModelIR, lower_expr) -> tuple[str, dict]:
     name = alg.name
     if name == "sgd" and any(o.name == "persistence" for o in alg.options):
         name = "persistent"        # plain SGD at run time when the persistence time is 0
-    if alg.name != "langevin" and any(o.name == "temperature" for o in alg.options):
-        raise _err("`temperature` is an option of `algorithm langevin`", alg.span,
-                   expected="`algorithm langevin { train w lr eta; temperature = T }`")
+    if alg.name == "gd" and alg.options:
+        raise _err(f"`{alg.options[0].name}` is not an option of `algorithm gd`", alg.options[0].span,
+                   expected="`algorithm sgd { train w lr eta; batch = b; persistence = tau; temperature = T }`")
     return name, {"b": b, "tau": tau, "T": T}
 
 

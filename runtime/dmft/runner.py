@@ -14,7 +14,7 @@ Outputs (atomically written):
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,15 +33,20 @@ from .teachers import make_teacher
 DEFAULT_SAMPLES, DEFAULT_REPEATS = 20_000, 4
 
 
-def _persistent_or_plain(v: dict) -> Algorithm:
-    """`persistence = 0` (the default) is plain SGD."""
+def _selection(v: dict) -> Algorithm:
+    """`persistence = 0` (the default) is plain SGD; b = 1 is GD."""
     return persistent(v["eta"], v["b"], v["tau"]) if v["tau"] > 0 else sgd(v["eta"], v["b"])
+
+
+def _with_temperature(alg: Algorithm, v: dict) -> Algorithm:
+    """Langevin noise √(2ηT)ξ on top of any selection rule (`temperature = T`)."""
+    return replace(alg, temperature=langevin(v["eta"], v["T"]).temperature) if v["T"] else alg
 
 
 ALGORITHM_BUILDERS = {
     "gd": lambda v: gd(v["eta"]),
-    "sgd": lambda v: sgd(v["eta"], v["b"]),
-    "persistent": _persistent_or_plain,
+    "sgd": lambda v: _with_temperature(sgd(v["eta"], v["b"]), v),
+    "persistent": lambda v: _with_temperature(_selection(v), v),
     "langevin": lambda v: langevin(v["eta"], v["T"]),
 }
 
