@@ -1,6 +1,7 @@
 """Numba kernels of the causal DMFT sweep (DMFT.md §5).
 
-`sample_step` advances all n_s Monte-Carlo copies of the sample-side process by one
+The sample-side step (source in compiler/dmft/sample_step.py, compiled inside each
+generated module) advances all n_s Monte-Carlo copies of the sample-side process by one
 step k, in parallel over samples:
 
     ω(k) = Σ_{l≤k} L(k, l) z(l)                              (conditional extension)
@@ -22,7 +23,7 @@ import math
 from functools import lru_cache
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .losses import Loss
 
@@ -35,56 +36,24 @@ def tri_size(rows: int) -> int:
     return rows * (rows - 1) // 2
 
 
-@lru_cache(maxsize=None)
 def sample_step_kernel(loss: Loss):
-    """The parallel sample-side step for `loss` (compiled once per loss and process)."""
-    ell, d1, d2 = loss.value, loss.d1, loss.d2
+    """The parallel sample-side step for `loss`: the generated module's own kernel for a
+    compiled model, else (registry losses) a module generated once into the kernel cache."""
+    if loss.step is not None:
+        return loss.step
+    return _registry_module(loss).sample_step
 
-    @njit(parallel=True, cache=False, fastmath={"reassoc", "contract"})
-    def sample_step(k, m_k, sqrt_delta, eta_delta, kappa, Lrow, Rrow, tau, y, z, sel, g, gp, D, partial):
-        n = tau.shape[0]
-        n_chunks = partial.shape[0]
-        off = k * (k - 1) // 2
-        e0 = 2 * (k + 1)
-        for c in prange(n_chunks):
-            acc = partial[c]
-            row = np.empty(k)
-            for mu in range(c * n // n_chunks, (c + 1) * n // n_chunks):
-                om = 0.0
-                for l in range(k + 1):
-                    om += Lrow[l] * z[mu, l]
-                mem = 0.0
-                for j in range(k):
-                    mem += Rrow[j] * g[mu, j]
-                h = m_k * tau[mu] + sqrt_delta * om - eta_delta * mem
-                B = kappa * sel[mu, k]
-                yy = y[mu]
-                gk = B * d1(yy, h)
-                gq = B * d2(yy, h)
-                g[mu, k] = gk
-                gp[mu, k] = gq
-                for j in range(k):
-                    row[j] = 0.0
-                for p in range(k):
-                    ap = Rrow[p] * gp[mu, p]
-                    if ap != 0.0:
-                        offp = p * (p - 1) // 2
-                        for j in range(p):
-                            row[j] += ap * D[mu, offp + j]
-                        row[p] += ap
-                for j in range(k):
-                    dj = -eta_delta * row[j]
-                    D[mu, off + j] = dj
-                    acc[j] += gq * dj
-                acc[k] += gq
-                for l in range(k + 1):
-                    acc[k + 1 + l] += gk * g[mu, l]
-                acc[e0] += tau[mu] * gk
-                acc[e0 + 1] += ell(yy, h)
-                if yy * h < 0.0:
-                    acc[e0 + 2] += 1.0
 
-    return sample_step
+@lru_cache(maxsize=None)
+def _registry_module(loss: Loss):
+    from statc.compiler.cache import KernelCache, key
+    from statc.compiler.dmft.codegen import registry_module
+    names = tuple(f.py_func.__name__ for f in (loss.value, loss.d1, loss.d2))
+    source = registry_module(loss.value.py_func.__module__, names)
+    kernel_key = key("dmft registry loss " + source)
+    cache = KernelCache()
+    cache.store(kernel_key, kernel_key, source, {"dmft_registry_loss": loss.name})
+    return cache.load_module(kernel_key)
 
 
 @njit(cache=True)

@@ -26,6 +26,7 @@ class Loss:
     value: Callable[[float, float], float]
     d1: Callable[[float, float], float]
     d2: Callable[[float, float], float]
+    step: Callable | None = None       # the generated module's sample-side kernel, if any
 
 
 @njit(cache=True)

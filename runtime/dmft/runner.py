@@ -72,7 +72,7 @@ def problem_from_model(compiled, overrides: dict[str, float] | None = None,
     if t_end is not None:
         v["t_end"] = t_end
     teacher = make_teacher(meta["teacher"], **mod.teacher_values(P))
-    loss = Loss(meta["model"], mod.loss, mod.dloss, mod.d2loss)
+    loss = Loss(meta["model"], mod.loss, mod.dloss, mod.d2loss, mod.sample_step)
     if v["eta"] <= 0:
         raise StatcError(f"the learning rate must be > 0, got {v['eta']:g}")
     steps = int(round(v["t_end"] / v["eta"]))
