@@ -113,7 +113,7 @@ def run(compiled, overrides: dict[str, float] | None = None, *, t_end: float | N
             for name, attr in (("m", "m"), ("A", "A"), ("R", "R"), ("C_perp", "C_perp"), ("Gamma", "gamma"),
                                ("E_gg", "egg"), ("E_tau_g", "etg"))}
     kern["t"] = est.mean["t"]
-    kern["C"] = np.outer(kern["m"], kern["m"]) + kern["C_perp"]
+    kern["C"] = np.mean([np.outer(r.kernels.m, r.kernels.m) + r.kernels.C_perp for r in runs], axis=0)
     info = {"params": values, "samples": samples, "repeats": repeats, "seed": seed or 0,
             "steps": problem.steps, "solve_s": est.seconds, "total_s": time.perf_counter() - t0}
     return DmftTrajectory(est.mean, est.stderr, kern, info)
