@@ -77,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--schedule", default=None, metavar="CSV",
                    help="piecewise-constant parameters (e.g. an optimised control.csv)")
     p.add_argument("--out", default=None, help="output directory (check.csv, check.json, check.png)")
+    p.add_argument("--samples", type=int, default=None, help="dmft models: Monte-Carlo samples of the theory")
+    p.add_argument("--repeats", type=int, default=None, help="dmft models: independent theory repeats")
+    p.add_argument("--seed", type=int, default=0, help="dmft models: seed of theory and simulation")
     p = sub.add_parser("optimize", help="optimise the protocol declared in the `control` block")
     _common(p)
     p.add_argument("--out", default=None, help="output directory (control.csv, summary.json, control.png)")
@@ -167,8 +170,8 @@ def cmd_check(args) -> int:
     from statc.runtime.online.solve import RunOptions, record_times
     compiled, overrides = _compile(args)
     runner = compiled.kind.resolve("runner")
-    if not hasattr(runner, "options_from_model"):
-        compiled.kind.resolve("simulate")()          # a kind without `check` says so
+    if hasattr(runner, "check_from_args"):           # kinds with their own check (dmft)
+        return runner.check_from_args(compiled, overrides, args, _sizes(args.N))
     theory_overrides = params_mod.parse_set(args.theory_set, compiled.meta["params"])
     values = params_mod.resolve(compiled.model, compiled.meta, overrides)
     opts = runner.options_from_model(compiled.model, values)

@@ -72,7 +72,7 @@ KINDS: dict[str, TheoryKind] = {
         codegen="statc.compiler.dmft.codegen:generate",
         describe="statc.compiler.dmft.describe:describe",
         runner="statc.runtime.dmft.runner",
-        simulate="statc.runtime.dmft.runner:check_not_wired",
+        simulate="statc.runtime.dmft.simulate:simulate_seeds",
     ),
 }
 

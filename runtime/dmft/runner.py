@@ -155,7 +155,7 @@ def write_outputs(out: Path, compiled, traj: DmftTrajectory, plot: bool = False)
                 plot_learning_curve(out / f"{name}.png", traj["t"], traj[name], name, m["model"])
 
 
-def check_not_wired(*args, **kwargs):
-    """`statc check` for dmft models is not wired to the CLI yet (see simulate.simulate_seeds)."""
-    raise StatcError("`statc check` does not support dmft models yet",
-                     hint="the finite-size simulator is statc.runtime.dmft.simulate.simulate_seeds")
+def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int]) -> int:
+    """`statc check` on a dmft model (see check.py)."""
+    from .check import check_from_args as run_check
+    return run_check(compiled, overrides, args, sizes)

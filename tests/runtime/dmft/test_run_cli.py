@@ -47,3 +47,17 @@ def test_divergence_is_numerical_trouble_with_step(tmp_path, cache_dir, capsys):
 def test_online_options_are_refused_for_dmft_models(cache_dir, capsys):
     rc = main(["run", str(ROOT / "models" / "dmft_ridge.model"), "--method", "rk4"])
     assert rc == 2 and "--method does not apply to a dmft model" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("theory_set, expected", [([], 0), (["--theory-set", "eta=0.2"], 1)])
+def test_check_passes_and_can_fail(tmp_path, cache_dir, capsys, theory_set, expected):
+    """`statc check` on the ridge model passes; η = 0.2 instead of 0.1 on the theory side only
+    (same number of steps) fails: m differs by ≈ 0.1 at the first checked step, far beyond the
+    allowance z*·SE + scale/√N ≈ 0.04 at N = 1500."""
+    rc = main(["check", str(ROOT / "models" / "dmft_ridge.model"), "--N", "1500", "--seeds", "4",
+               "--samples", "3000", "--repeats", "3", "--test-samples", "1000", "--t-end", "2",
+               "--out", str(tmp_path / "c")] + theory_set)
+    out = capsys.readouterr().out
+    assert rc == expected, out
+    summary = json.loads((tmp_path / "c" / "check.json").read_text())
+    assert summary["passed"] is (expected == 0) and summary["conclusive"]
