@@ -27,6 +27,7 @@ from scipy.stats import norm
 from statc.dsl import StatcError
 from statc.runtime.results import write_csv, write_json
 
+from .from_model import problem_from_model
 from .repeats import solve_repeats
 from .simulate import simulate_seeds
 
@@ -59,7 +60,6 @@ def compare(theory, sims: dict[int, object], steps: np.ndarray, tolerance: float
 def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int]) -> int:
     """`statc check` on a dmft model; returns the exit status (0 pass, 1 fail/inconclusive)."""
     from statc.runtime import params as params_mod
-    from .runner import problem_from_model
     theory_overrides = params_mod.parse_set(args.theory_set, compiled.meta["params"])
     if args.seeds < 1:
         raise StatcError("--seeds must be at least 1")

@@ -14,41 +14,19 @@ Outputs (atomically written):
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from statc.atomic import write_bytes
 from statc.dsl import StatcError
-from statc.runtime import params as params_mod
 from statc.runtime.results import write_csv, write_json
 
-from .algorithms import Algorithm, gd, langevin, persistent, sgd
-from .losses import Loss
-from .problem import DmftProblem
+from .from_model import problem_from_model
 from .repeats import solve_repeats
-from .teachers import make_teacher
 
 DEFAULT_SAMPLES, DEFAULT_REPEATS = 20_000, 4
-
-
-def _selection(v: dict) -> Algorithm:
-    """`persistence = 0` (the default) is plain SGD; b = 1 is GD."""
-    return persistent(v["eta"], v["b"], v["tau"]) if v["tau"] > 0 else sgd(v["eta"], v["b"])
-
-
-def _with_temperature(alg: Algorithm, v: dict) -> Algorithm:
-    """Langevin noise √(2ηT)ξ on top of any selection rule (`temperature = T`)."""
-    return replace(alg, temperature=langevin(v["eta"], v["T"]).temperature) if v["T"] else alg
-
-
-ALGORITHM_BUILDERS = {
-    "gd": lambda v: gd(v["eta"]),
-    "sgd": lambda v: _with_temperature(sgd(v["eta"], v["b"]), v),
-    "persistent": lambda v: _with_temperature(_selection(v), v),
-    "langevin": lambda v: langevin(v["eta"], v["T"]),
-}
 
 
 @dataclass
@@ -60,25 +38,6 @@ class DmftTrajectory:
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.columns[name]
-
-
-def problem_from_model(compiled, overrides: dict[str, float] | None = None,
-                       t_end: float | None = None) -> tuple[DmftProblem, dict]:
-    """The DmftProblem of a compiled dmft model at its parameter values."""
-    meta, mod = compiled.meta, compiled.module
-    values = params_mod.resolve(compiled.model, meta, overrides or {})
-    P = params_mod.vector(meta, values)
-    v = mod.dmft_values(P)
-    if t_end is not None:
-        v["t_end"] = t_end
-    teacher = make_teacher(meta["teacher"], **mod.teacher_values(P))
-    loss = Loss(meta["model"], mod.loss, mod.dloss, mod.d2loss, mod.sample_step)
-    if v["eta"] <= 0:
-        raise StatcError(f"the learning rate must be > 0, got {v['eta']:g}")
-    steps = int(round(v["t_end"] / v["eta"]))
-    alg = ALGORITHM_BUILDERS[meta["algorithm"]](v)
-    return DmftProblem(teacher, loss, alg, alpha=v["alpha"], eta=v["eta"], steps=steps, lam=v["lam"],
-                       m0=v["m0"], Q0=v["Q0"]), values
 
 
 #: `statc run` options of the online kind that mean nothing for a DMFT solve
