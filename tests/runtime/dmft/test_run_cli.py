@@ -61,3 +61,12 @@ def test_check_passes_and_can_fail(tmp_path, cache_dir, capsys, theory_set, expe
     assert rc == expected, out
     summary = json.loads((tmp_path / "c" / "check.json").read_text())
     assert summary["passed"] is (expected == 0) and summary["conclusive"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model, samples", [("dmft_ridge", 10000), ("dmft_gmm", 10000), ("phase_retrieval", 5000)])
+def test_check_shipped_models_at_N_2000(tmp_path, cache_dir, capsys, model, samples):
+    """Acceptance: `statc check` passes on the shipped dmft models at N = 2000 with 6 seeds."""
+    rc = main(["check", str(ROOT / "models" / f"{model}.model"), "--N", "2000", "--seeds", "6",
+               "--samples", str(samples), "--repeats", "4", "--test-samples", "2000"])
+    assert rc == 0, capsys.readouterr().out
