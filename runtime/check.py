@@ -5,36 +5,61 @@ the overlaps the simulation measured at t = 0, and both are recorded at the
 same times.  The comparison is *paired* per seed, d_s(t) = theory_s(t) −
 sim_s(t), which removes the spread of initial conditions across seeds.
 
-**Pass rule.**  For every compared quantity (each observable and each evolving
-order parameter) and every recording time,
+**Pass rule.**  For every compared quantity q (each observable and each
+evolving order parameter), every recording time t and every size N,
 
-    |mean_s d_s(t)|  ≤  z* · SE_s(d(t))  +  κ · scale / √N,
+    |mean_s d_s(t)|  ≤  t*·SE_s(d(t))  +  κ · scale_q / N,
 
-where SE is the standard error over seeds, z* the two-sided normal quantile
-at level α = 0.01 after a Bonferroni correction over all comparisons, scale
-the largest |theory| of that quantity over time, and κ (``--tolerance``,
-default 1) sizes the allowance for O(1/√N) finite-size effects.  With fewer
-than 3 seeds the verdict is *inconclusive*.
+* SE: the standard error of the paired mean over the S seeds;
+* t*: the two-sided Student-t quantile with S − 1 degrees of freedom at
+  level α = 0.01 after a Bonferroni correction over all comparisons
+  (quantities × times × sizes).  The SE is itself estimated from S seeds,
+  so the normal quantile would understate the tails (with 8 seeds and 160
+  comparisons, z* = 3.8 would give each comparison a false-alarm rate of
+  ~6e-3 instead of 3e-5);
+* κ·scale_q/N: the finite-size allowance, scale_q the largest |theory| of q
+  over time, κ = ``--tolerance`` (default 10);
+* and a second family, for biases that persist in time: per seed the mean
+  over the recorded times t > t₀ of d_s(t), A_s; then |mean_s A_s| ≤
+  a*·SE(A) + κ·scale_q/N, a* the Student-t quantile with a Bonferroni
+  correction over quantities × sizes only.  α is split in half between the
+  two families, so the family-wise false-alarm rate stays ≤ α.
+
+Why 1/N and not 1/√N: the seed mean of an observable at finite N differs
+from its N → ∞ limit by O(1/N), not O(1/√N).  Seed-to-seed fluctuations are
+O(1/√N) but have zero mean, and they are what SE measures; the deterministic
+bias comes from (i) the time step 1/N of the SGD map against the ODE (Euler:
+error ≈ (t/2N)·|Df·f|), (ii) the curvature of the drift acting on O(1/N)
+fluctuations of the overlaps, E f(O) − f(E O) ≈ ½ f''·Var O = O(1/N), and
+(iii) |x|²/N = 1 + O(1/√N) entering the η² term, whose correlation with the
+fields is O(1/N).  Each is (a rate of order η, η²) × (the quantity's scale)
+/ N.  Measured on saad_solla at N = 500 with 24 seeds (t ≤ 20): |d̄|·N/scale
+≤ 3.5 for every quantity, sampling noise included (|d̄|/SE ≤ 3.5), so κ = 10
+leaves a margin of ~3, while a deterministic error of the theory — the ReLU
+Gauss–Hermite bias of issue 17, |d̄|·N/scale up to 100–180 at N = 10⁴ —
+exceeds it.  The former allowance, scale/√N, was 100 times larger at
+N = 10⁴ and let that bias pass.  With fewer than 3 seeds the verdict is
+*inconclusive*.
 """
 from __future__ import annotations
 
 import math
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-import multiprocessing as mp
 
 import numpy as np
-from scipy.stats import norm
+from scipy.stats import t as student_t
 
 from statc.dsl import StatcError
 
 from statc.runtime.online.layout import make_layout
+from . import workers
 from .results import write_csv, write_figure, write_json
 
 ALPHA = 0.01
 MIN_SEEDS = 3
+KAPPA = 10.0              # default finite-size allowance κ·scale/N (see the module docstring)
 
 _COMPILED = None          # set in the parent before forking workers
 
@@ -45,7 +70,7 @@ class CheckConfig:
     seeds: int = 8
     n_test: int = 10_000
     jobs: int = 0
-    tolerance: float = 1.0
+    tolerance: float = KAPPA
     times: np.ndarray | None = None
     theory_overrides: dict[str, float] = field(default_factory=dict)
     schedule: dict = field(default_factory=dict)
@@ -103,9 +128,8 @@ def _run_seeds(compiled, values, theory_values, N, seeds, times, n_test, jobs, p
             if bar:
                 bar.update()
     else:
-        ctx = mp.get_context("fork")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            for r in pool.map(_seed_task, tasks):
+        with workers.pool(jobs) as pool:
+            for r in pool.imap(_seed_task, tasks):
                 results.append(r)
                 if bar:
                     bar.update()
@@ -125,7 +149,9 @@ def compare(compiled, values, cfg: CheckConfig, progress: bool = True) -> dict:
     out = {"comparisons": [], "timing": {}}
     times = cfg.times
     n_comp = max(1, len(names) * len(times) * len(cfg.Ns))
-    z_crit = float(norm.isf(ALPHA / (2 * n_comp)))
+    z_crit = critical_value(n_comp, cfg.seeds, ALPHA / 2)
+    a_crit = critical_value(max(1, len(names) * len(cfg.Ns)), cfg.seeds, ALPHA / 2)
+    out["averages"] = []
     for N in cfg.Ns:
         t0 = time.perf_counter()
         res = _run_seeds(compiled, values, theory_values, N, cfg.seeds, times, cfg.n_test, jobs,
@@ -133,29 +159,77 @@ def compare(compiled, values, cfg: CheckConfig, progress: bool = True) -> dict:
         out["timing"][N] = {"seconds": time.perf_counter() - t0,
                             "sim_steps_per_seed": res[0][1].steps,
                             "sim_seconds_per_seed": float(np.mean([r[1].seconds for r in res]))}
-        n = len(res)
         for name in names:
             S = np.array([r[1].columns[name] for r in res])
             T = np.array([r[2][name] for r in res])
-            D = T - S
-            sem = S.std(axis=0, ddof=1) / math.sqrt(n) if n > 1 else np.full(S.shape[1], np.inf)
-            dsem = D.std(axis=0, ddof=1) / math.sqrt(n) if n > 1 else np.full(S.shape[1], np.inf)
-            theory = T.mean(axis=0)
-            scale = max(float(np.max(np.abs(theory))), 1e-12)
-            allowed = z_crit * dsem + cfg.tolerance * scale / math.sqrt(N)
-            out["comparisons"].append(Comparison(name, N, times, theory, S.mean(axis=0), sem,
-                                                 D.mean(axis=0), dsem, allowed))
+            out["comparisons"].append(judge(name, N, times, T, S, z_crit, cfg.tolerance))
+            out["averages"].append(judge_average(name, N, times, T, S, a_crit, cfg.tolerance))
     conclusive = cfg.seeds >= MIN_SEEDS
-    passed = all(bool(np.all(c.ok)) for c in out["comparisons"])
-    out.update(z_crit=z_crit, n_comparisons=n_comp, conclusive=conclusive,
+    passed = (all(bool(np.all(c.ok)) for c in out["comparisons"])
+              and all(a.ok for a in out["averages"]))
+    out.update(z_crit=z_crit, a_crit=a_crit, n_comparisons=n_comp, conclusive=conclusive,
                passed=passed and conclusive)
     return out
 
 
-def rule_text(z_crit: float, tolerance: float) -> str:
-    return (f"pass rule: |theory - sim| <= {z_crit:.2f} SE + {tolerance:g}*scale/sqrt(N) at every time "
-            f"for every observable and evolving order parameter (z* = {z_crit:.2f}: alpha = {ALPHA} "
-            f"two-sided, Bonferroni over all comparisons; SE over seeds, paired)")
+def judge(name: str, N: int, times: np.ndarray, T: np.ndarray, S: np.ndarray, z_crit: float,
+          kappa: float) -> Comparison:
+    """The pass rule for one quantity at one N: theory T and simulation S are
+    (seeds × times) arrays, paired by row;  |mean(T − S)| ≤ z_crit·SE + κ·scale/N."""
+    n = T.shape[0]
+    D = T - S
+    sem = S.std(axis=0, ddof=1) / math.sqrt(n) if n > 1 else np.full(S.shape[1], np.inf)
+    dsem = D.std(axis=0, ddof=1) / math.sqrt(n) if n > 1 else np.full(S.shape[1], np.inf)
+    theory = T.mean(axis=0)
+    scale = max(float(np.max(np.abs(theory))), 1e-12)
+    allowed = z_crit * dsem + kappa * scale / N
+    return Comparison(name, N, times, theory, S.mean(axis=0), sem, D.mean(axis=0), dsem, allowed)
+
+
+@dataclass
+class Average:
+    """The time-averaged paired difference of one quantity at one N."""
+    name: str
+    N: int
+    diff: float
+    sem: float
+    allowed: float
+
+    @property
+    def ok(self) -> bool:
+        return abs(self.diff) <= self.allowed
+
+
+def judge_average(name: str, N: int, times: np.ndarray, T: np.ndarray, S: np.ndarray,
+                  a_crit: float, kappa: float) -> Average:
+    """The second family of the rule: per seed, A_s = the mean over the recorded
+    times t > t₀ of d_s(t); |mean_s A_s| ≤ a_crit·SE(A) + κ·scale/N.  The A_s are
+    independent across seeds, so this is a Student-t test like the per-time one,
+    over far fewer comparisons (one per quantity and N): a bias that persists in
+    time — a wrong atom, a wrong parameter — is caught with fewer seeds."""
+    later = times > times[0] if times.size > 1 else np.ones(times.size, bool)
+    A = (T - S)[:, later].mean(axis=1)
+    n = A.size
+    sem = float(A.std(ddof=1) / math.sqrt(n)) if n > 1 else math.inf
+    scale = max(float(np.max(np.abs(T.mean(axis=0)))), 1e-12)
+    return Average(name, N, float(A.mean()), sem, a_crit * sem + kappa * scale / N)
+
+
+def critical_value(n_comparisons: int, seeds: int, alpha: float = ALPHA) -> float:
+    """Two-sided Student-t quantile (S − 1 degrees of freedom) at alpha/n_comparisons."""
+    if seeds < 2:
+        return math.inf
+    return float(student_t.isf(alpha / (2 * n_comparisons), seeds - 1))
+
+
+def rule_text(z_crit: float, tolerance: float, a_crit: float | None = None) -> str:
+    avg = (f"; and the same for the time average of the paired difference, with {a_crit:.2f} SE "
+           f"(Bonferroni over quantities and N)" if a_crit is not None else "")
+    return (f"pass rule: |theory - sim| <= {z_crit:.2f} SE + {tolerance:g}*scale/N at every time "
+            f"for every observable and evolving order parameter ({z_crit:.2f}: Student-t quantile, "
+            f"seeds - 1 degrees of freedom, Bonferroni over all comparisons){avg}; "
+            f"alpha = {ALPHA} two-sided in all, half to each family; SE of the seed-paired mean; "
+            f"scale = max |theory| of the quantity; finite-size allowance O(1/N)")
 
 
 def report_lines(result: dict, observables: list[str]) -> list[str]:
@@ -172,6 +246,10 @@ def report_lines(result: dict, observables: list[str]) -> list[str]:
     if others:
         w = max(others, key=lambda c: float(np.max(np.abs(c.diff) / np.maximum(c.allowed, 1e-300))))
         lines.append(_row(w, w.worst()) + "   (worst order parameter)")
+    if result.get("averages"):
+        a = max(result["averages"], key=lambda a: abs(a.diff) / max(a.allowed, 1e-300))
+        lines.append(f"time average: worst {a.name} (N = {a.N}) mean difference {a.diff:+.3g} "
+                     f"± {a.sem:.2g}, allowed {a.allowed:.3g}  {'yes' if a.ok else 'NO'}")
     return lines
 
 
@@ -212,7 +290,11 @@ def write_outputs(out_dir, compiled, values, cfg: CheckConfig, result: dict) -> 
         per_N[str(N)] = {
             "max_abs_err": {c.name: float(np.max(np.abs(c.diff))) for c in cs},
             "max_z": {c.name: float(np.max(c.z)) for c in cs},
-            "passed": all(bool(np.all(c.ok)) for c in cs),
+            "time_average": {a.name: {"diff": a.diff, "sem": a.sem, "allowed": a.allowed,
+                                      "passed": a.ok}
+                             for a in result["averages"] if a.N == N},
+            "passed": (all(bool(np.all(c.ok)) for c in cs)
+                       and all(a.ok for a in result["averages"] if a.N == N)),
             **{k: v for k, v in result["timing"][N].items()},
         }
     summary = {
@@ -221,7 +303,8 @@ def write_outputs(out_dir, compiled, values, cfg: CheckConfig, result: dict) -> 
         "schedules": {k: [list(p) for p in v] for k, v in cfg.schedule.items()},
         "test_samples": cfg.n_test, "times": cfg.times.tolist(),
         "passed": result["passed"], "conclusive": result["conclusive"],
-        "rule": rule_text(result["z_crit"], cfg.tolerance), "z_crit": result["z_crit"],
+        "rule": rule_text(result["z_crit"], cfg.tolerance, result["a_crit"]), "z_crit": result["z_crit"],
+        "a_crit": result["a_crit"],
         "tolerance": cfg.tolerance, "n_comparisons": result["n_comparisons"],
         "worst": {"quantity": worst.name, "N": worst.N, "t": float(worst.t[i]),
                   "theory": float(worst.theory[i]), "sim_mean": float(worst.sim_mean[i]),

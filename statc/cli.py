@@ -7,11 +7,12 @@
     statc optimize MODEL --out DIR optimal protocol from the `control` block
 
 Exit status: 0 success, 1 check failed (or inconclusive), 2 bad input (with file:line:col, caret and hint),
-3 numerical trouble (with the time and the cause).
+3 numerical trouble (with the time and the cause), 130 interrupted (Ctrl-C).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -69,17 +70,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=0, help="processes (default: number of cores)")
     p.add_argument("--t-end", type=float, default=None, help="final time (overrides the run block)")
     p.add_argument("--record", default="log 20", help="recording times (default 'log 20')")
-    p.add_argument("--tolerance", type=float, default=1.0,
-                   help="kappa of the finite-size allowance kappa*scale/sqrt(N) (default 1)")
+    p.add_argument("--tolerance", type=float, default=10.0,
+                   help="kappa of the finite-size allowance kappa*scale/N (default 10)")
     p.add_argument("--theory-set", action="append", default=[], metavar="NAME=VALUE",
                    help="diagnostic: override a parameter on the theory side only "
                         "(shows that the check can fail)")
     p.add_argument("--schedule", default=None, metavar="CSV",
                    help="piecewise-constant parameters (e.g. an optimised control.csv)")
-    p.add_argument("--out", default=None, help="output directory (check.csv, check.json, check.png)")
+    p.add_argument("--out", default=None, help="output directory (check.csv, check.json, check.png; "
+                   "with --rhs: rhs_check.json)")
+    p.add_argument("--rhs", action="store_true",
+                   help="per-step check instead: the derived right-hand side and observables at one "
+                        "state against a Monte Carlo of the simulator's own step")
+    p.add_argument("--rhs-samples", type=int, default=100_000,
+                   help="with --rhs: simulator steps (split 1:4 between n and 4n; default 100000)")
+    p.add_argument("--rhs-n", type=int, default=250,
+                   help="with --rhs: the smaller dimension n (the other is 4n; default 250)")
+    p.add_argument("--rhs-state", default=None, metavar="CSV",
+                   help="with --rhs: the state, from the last row of a trajectory.csv "
+                        "(default: a random valid state drawn with --seed)")
+    p.add_argument("--seed", type=int, default=0, help="with --rhs: seed of the state and the Monte Carlo; "
+                   "dmft models: seed of theory and simulation")
     p.add_argument("--samples", type=int, default=None, help="dmft models: Monte-Carlo samples of the theory")
     p.add_argument("--repeats", type=int, default=None, help="dmft models: independent theory repeats")
-    p.add_argument("--seed", type=int, default=0, help="dmft models: seed of theory and simulation")
     p = sub.add_parser("optimize", help="optimise the protocol declared in the `control` block")
     _common(p)
     p.add_argument("--out", default=None, help="output directory (control.csv, summary.json, control.png)")
@@ -177,6 +190,8 @@ def cmd_check(args) -> int:
     opts = runner.options_from_model(compiled.model, values)
     t_end = args.t_end if args.t_end is not None else opts.t_end
     times = record_times(RunOptions(t0=opts.t0, t_end=t_end, record=runner.parse_record(args.record)))
+    if args.rhs:
+        return _check_rhs(args, compiled, values, theory_overrides)
     if args.seeds < 1:
         raise StatcError("--seeds must be at least 1")
     cfg = check.CheckConfig(Ns=_sizes(args.N), seeds=args.seeds, n_test=args.test_samples,
@@ -195,7 +210,7 @@ def cmd_check(args) -> int:
             errs = {c.name: float(np.max(np.abs(c.diff))) for c in result["comparisons"]
                     if c.N == N and c.name in compiled.meta["observables"]}
             print(f"  N = {N:>6}: " + ", ".join(f"{k} {v:.3g}" for k, v in errs.items()))
-    print(check.rule_text(result["z_crit"], cfg.tolerance))
+    print(check.rule_text(result["z_crit"], cfg.tolerance, result["a_crit"]))
     if args.out:
         check.write_outputs(args.out, compiled, values, cfg, result)
         print(f"wrote {Path(args.out) / 'check.csv'}, check.json, check.png")
@@ -206,6 +221,48 @@ def cmd_check(args) -> int:
     print("PASS: theory and simulation agree" if result["passed"] else
           "FAIL: theory and simulation disagree")
     return 0 if result["passed"] else 1
+
+
+def _check_rhs(args, compiled, values: dict, theory_overrides: dict) -> int:
+    """`statc check --rhs`: the per-step check at one state (exit 0 pass, 1 fail)."""
+    from statc.runtime.online.initial import initial_state
+    from statc.runtime.online.layout import make_layout
+    from statc.runtime.params import vector
+    from statc.runtime.results import write_json
+    if not compiled.kind.rhs_check:
+        raise StatcError(f"`--rhs` is not available for {compiled.kind.name} models")
+    if args.rhs_samples < 10 or args.rhs_n < 2:
+        raise StatcError("--rhs-samples must be at least 10 and --rhs-n at least 2")
+    y = None
+    if args.rhs_state:
+        layout = make_layout(compiled.meta, values)
+        y = initial_state(compiled, layout, values, vector(compiled.meta, values), init_N=0,
+                          from_csv=args.rhs_state)
+    theory_values = {**values, **theory_overrides}
+    t0 = time.perf_counter()
+    report = compiled.kind.resolve("rhs_check")(compiled, values, y, theory_values=theory_values,
+                                                samples=args.rhs_samples, n=args.rhs_n,
+                                                seed=args.seed)
+    state = args.rhs_state or f"random state (seed {args.seed})"
+    print(f"{compiled.meta['model']}: derived right-hand side vs Monte Carlo of the simulator's step "
+          f"at {state} ({time.perf_counter() - t0:.1f} s)")
+    for line in report.lines():
+        print(line)
+    print(report.rule())
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(out / "rhs_check.json", {
+            "model": compiled.meta["model"], "params": values, "theory_overrides": theory_overrides,
+            "state": state, "samples": report.samples, "sizes": list(report.sizes),
+            "passed": report.passed, "rule": report.rule(), "z_crit": report.z_crit,
+            "max_abs_z": report.max_abs_z,
+            "entries": [{"name": e.name, "theory": e.theory, "mc": e.mc, "se": e.se, "z": e.z}
+                        for e in report.entries]})
+        print(f"wrote {out / 'rhs_check.json'}")
+    print("PASS: right-hand side and Monte Carlo agree" if report.passed else
+          "FAIL: right-hand side and Monte Carlo disagree")
+    return 0 if report.passed else 1
 
 
 def cmd_optimize(args) -> int:
@@ -268,15 +325,40 @@ COMMANDS = {"compile": cmd_compile, "run": cmd_run, "check": cmd_check, "show": 
             "optimize": cmd_optimize}
 
 
+def _exit_now(code: int) -> None:
+    """Leave at once: after Ctrl-C the interpreter's teardown (Numba, LLVM, SymPy) can
+    take seconds on a busy machine, and there is nothing left to clean up."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; return its exit status.
+
+    Called as the program (``argv`` None: the arguments come from the command
+    line), an interrupted command exits at once with status 130.
+    """
+    code = _main(argv)
+    if code == 130 and argv is None:
+        _exit_now(code)
+    return code
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "out", None):
+            from statc.runtime.results import check_output_dir
+            check_output_dir(args.out)
         return COMMANDS[args.command](args)
     except StatcError as err:
         print(err.render(), file=sys.stderr)
         return err.exit_code
-    except KeyboardInterrupt:  # pragma: no cover
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt:
+        # kernels run in short chunks and check's workers are terminated on the way
+        # out; result files are written atomically, so none is left half-written
+        print("statc: interrupted", file=sys.stderr)
         return 130
 
 

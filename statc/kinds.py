@@ -19,6 +19,9 @@ column           signature
 ``runner``       module with ``run``, ``parse_record``, ``write_outputs``,
                  ``options_from_model``, ``model_schedules`` (`statc run`)
 ``simulate``     ``(compiled, values, N, seed, times, ...) -> SimResult``
+``rhs_check``    ``(compiled, values, y, ...) -> RhsReport``: the derived
+                 right-hand side against a Monte Carlo of the simulator's own
+                 step at one state (`statc check --rhs`; optional, "" if none)
 ===============  ==========================================================
 
 Entries are ``"module:attribute"`` strings resolved on first use, so that a
@@ -44,6 +47,7 @@ class TheoryKind:
     describe: str
     runner: str
     simulate: str
+    rhs_check: str = ""
 
     def resolve(self, column: str) -> Any:
         """The object a column names (imported on first use)."""
@@ -63,6 +67,7 @@ KINDS: dict[str, TheoryKind] = {
         describe="statc.compiler.online.describe:describe",
         runner="statc.runtime.online.runner",
         simulate="statc.runtime.online.simulate:simulate",
+        rhs_check="statc.runtime.online.rhs_check:check_rhs",
     ),
     "dmft": TheoryKind(
         name="dmft",

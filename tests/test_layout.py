@@ -71,3 +71,5 @@ def test_every_registered_kind_resolves():
     for entry in KINDS.values():
         for column in ("derive", "simulator", "codegen", "describe", "runner", "simulate"):
             assert entry.resolve(column) is not None, (entry.name, column)
+        if entry.rhs_check:                              # optional column
+            assert entry.resolve("rhs_check") is not None, (entry.name, "rhs_check")

@@ -61,6 +61,8 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
     """`statc check` on a dmft model; returns the exit status (0 pass, 1 fail/inconclusive)."""
     from statc.runtime import params as params_mod
     theory_overrides = params_mod.parse_set(args.theory_set, compiled.meta["params"])
+    if getattr(args, "rhs", False):
+        raise StatcError("--rhs (the per-step check) applies to online models only")
     if args.seeds < 1:
         raise StatcError("--seeds must be at least 1")
     t0 = time.perf_counter()
