@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from string import Template
 from typing import Callable
 
 import sympy as sp
@@ -44,7 +43,12 @@ class ProxRule:
 
 
 def _template(name: str, **subs: str) -> str:
-    return Template((_TEMPLATES / f"{name}.py").read_text()).substitute(subs)
+    """A template's text with its placeholder identifiers (valid Python names,
+    e.g. ``HINGE_A``) replaced by compiler-produced literals."""
+    text = (_TEMPLATES / f"{name}.py").read_text()
+    for k, v in subs.items():
+        text = text.replace(k, v)
+    return text
 
 
 _NO_KINKS = """
@@ -77,7 +81,7 @@ def _hinge(loss: Loss, pr) -> str | None:
     match = loss.expr.match(sp.Max(0, a - Y * H))
     if not match or not match[a].is_number:
         return None
-    return _template("prox_hinge", A=repr(float(match[a])))
+    return _template("prox_hinge", HINGE_A=repr(float(match[a])))
 
 
 def _newton(loss: Loss, pr) -> str | None:

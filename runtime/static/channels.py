@@ -101,6 +101,10 @@ class Mixture:
         """Labels are observed: the means see Gaussian noise of variance Δ, q̂ = 1/Δ per α."""
         return 1.0 / self.Delta
 
+    def bo_psi_out(self, q: float) -> float:
+        """The q-dependent part of Ψ_out: the Gaussian channel of the means, q/(2Δ)."""
+        return q / (2.0 * self.Delta)
+
     def bo_bias(self, q: float) -> float:
         """b* = (Δ/2) log(ρ/(1−ρ)): the Bayes log-odds threshold on the field."""
         return 0.5 * self.Delta * np.log(self.rho / (1.0 - self.rho))
@@ -180,6 +184,16 @@ class BinaryTeacher:
         tot = np.exp(lphi2 - log_ndtr(x)) + np.exp(lphi2 - log_ndtr(-x))
         return float(np.sum(w * tot) / V)
 
+    def bo_psi_out(self, q: float) -> float:
+        """Ψ_out = Σ_y ⟨Z_out log Z_out⟩, Z_out = Φ(y x), x = √q ξ/√(1 − q + σ²)."""
+        if self.name == "random":
+            return float(-np.log(2.0))
+        s = np.sqrt((self.teacher_norm - q + self.noise) / q)
+        xi, w = gaussian_rule(_scale_breaks(s))
+        x = xi / s
+        tot = sum(np.exp(log_ndtr(y * x)) * log_ndtr(y * x) for y in (1.0, -1.0))
+        return float(np.sum(w * tot))
+
     def bo_test_error(self, q: float) -> float:
         """The BO label is sign(ω): test error arccos(√q)/π against the clean sign teacher."""
         return float(np.arccos(np.sqrt(min(q, 1.0))) / np.pi)
@@ -221,6 +235,10 @@ class LinearTeacher:
 
     def bo_qhat(self, q: float) -> float:
         return 1.0 / (self.teacher_norm - q + self.noise)
+
+    def bo_psi_out(self, q: float) -> float:
+        """Z_out = N(y; ω, ρ − q + σ²): Ψ_out = −½ log(2πe(ρ − q + σ²))."""
+        return float(-0.5 * np.log(2.0 * np.pi * np.e * (self.teacher_norm - q + self.noise)))
 
     def bo_test_error(self, q: float) -> float:
         return float(self.teacher_norm - q)

@@ -18,7 +18,7 @@ import numpy as np
 
 from statc.runtime.results import write_csv, write_json
 
-from .bayes import bayes_optimal
+from .bayes import bayes_optimal, equilibrium
 from .channels import channel as make_channel
 from .continuation import alpha_curve
 from .erm import ERM, FixedPoint, FixedPointError
@@ -57,12 +57,15 @@ def solve(spec: StaticSpec, alpha: float, **solve_kw) -> dict:
             pts = bayes_optimal(ch, alpha, prior=spec.prior, **solve_kw)
         except FixedPointError as e:
             return base | {"converged": False, "error": str(e), "history": e.history}
-        # ``final`` is the uninformed start (what AMP reaches); with hysteresis the
-        # equilibrium branch is the one of larger free entropy, not computed yet
-        u = pts["uninformed"]
-        return base | {"converged": True, "final": {"q": u.q, "m": u.q, "qhat": u.qhat,
-                                                    "test_error": u.test_error},
+        # ``final``: the branch of larger free entropy (the equilibrium); the
+        # uninformed start is what AMP reaches — both are in ``starts``
+        eq = equilibrium(pts)
+        u = pts[eq]
+        return base | {"converged": True, "equilibrium": eq,
+                       "final": {"q": u.q, "m": u.q, "qhat": u.qhat, "test_error": u.test_error,
+                                 "free_entropy": u.free_entropy},
                        "starts": {k: {"q": p.q, "test_error": p.test_error, "perfect": p.perfect,
+                                      "free_entropy": p.free_entropy,
                                       "iterations": p.iterations} for k, p in pts.items()},
                        "hysteresis": abs(pts["informed"].q - pts["uninformed"].q) > 1e-6}
     try:

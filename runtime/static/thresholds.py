@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from .erm import ERM, FixedPointError
+from .erm import ERM
 
 LAMBDAS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6)
 
@@ -40,9 +40,7 @@ def lambda_path(loss, channel, alpha: float, lambdas: Sequence[float] = LAMBDAS,
 
 def separable(channel, alpha: float, lambdas: Sequence[float] = LAMBDAS, zero: float = 1e-9,
               **solve_kw) -> bool:
-    """Whether the λ → 0 hinge fixed point has training error below ``zero``."""
-    try:
-        fp = lambda_path("hinge", channel, alpha, lambdas, **solve_kw)
-    except FixedPointError:
-        return False
+    """Whether the λ → 0 hinge fixed point has training error below ``zero``
+    (a fixed point that fails raises its :class:`FixedPointError`: no verdict)."""
+    fp = lambda_path("hinge", channel, alpha, lambdas, **solve_kw)
     return fp.observables["train_error"] < zero

@@ -28,10 +28,14 @@ def test_erm_summary_and_curve_files(tmp_path, cache_dir):
 
 
 def test_bayes_optimal_summary_reports_both_starts(cache_dir):
-    s = solve(StaticSpec("bayes_optimal", channel="sign", prior="rademacher"), 1.4)
-    assert set(s["starts"]) == {"uninformed", "informed"} and s["hysteresis"]
-    assert s["starts"]["informed"]["perfect"] and not s["starts"]["uninformed"]["perfect"]
-    assert s["final"]["test_error"] == s["starts"]["uninformed"]["test_error"] > 0.0
+    """Rademacher perceptron between α_IT ≈ 1.245 and α_sp ≈ 1.493: hysteresis; the
+    equilibrium is the perfect branch above α_IT and the low branch below it."""
+    above = solve(StaticSpec("bayes_optimal", channel="sign", prior="rademacher"), 1.4)
+    assert set(above["starts"]) == {"uninformed", "informed"} and above["hysteresis"]
+    assert above["equilibrium"] == "informed" and above["final"]["test_error"] == 0.0
+    below = solve(StaticSpec("bayes_optimal", channel="sign", prior="rademacher"), 1.2)
+    assert below["hysteresis"] and below["equilibrium"] == "uninformed"
+    assert below["final"]["test_error"] == below["starts"]["uninformed"]["test_error"] > 0.0
 
 
 def test_failure_is_reported_not_raised(cache_dir):

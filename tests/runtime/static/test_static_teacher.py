@@ -78,3 +78,34 @@ def test_separability_on_either_side_of_two(cache_dir):
 def test_separability_threshold_by_bisection(cache_dir):
     a = bisect(lambda x: separable(channel("random"), x, max_iter=20000), 1.5, 2.5, tol=0.03)
     assert 1.95 < a < 2.02
+
+
+@pytest.mark.slow
+def test_mixture_separability_threshold_brackets_3_70(cache_dir):
+    """Δ = 1, ρ = ½, learned bias: the data stop being linearly separable at
+    α* = 3.700 (STATIC.md §8, computed independently of statc)."""
+    ch = channel("mixture", rho=0.5, Delta=1.0)
+    assert separable(ch, 3.6, max_iter=20000)
+    assert not separable(ch, 3.8, max_iter=20000)
+
+
+@pytest.mark.parametrize("name,prior", [("sign", "gaussian"), ("sign", "rademacher"),
+                                        ("linear", "gaussian")])
+def test_free_entropy_is_stationary_at_the_se_fixed_point(name, prior, cache_dir):
+    """STATIC.md §6: ∂Φ/∂q = ∂Φ/∂q̂ = 0 at the SE fixed point (central differences,
+    step 1e-5: truncation ~1e-10 × Φ‴, rounding ~1e-16/1e-5 = 1e-11)."""
+    from statc.runtime.static.bayes import free_entropy
+    ch = channel(name, noise=0.3) if name == "linear" else channel(name)
+    p = bayes_optimal(ch, 1.1, prior=prior)["uninformed"]
+    h = 1e-5
+    phi = lambda q, qh: free_entropy(ch, prior, 1.1, q, qh)
+    assert abs(phi(p.q + h, p.qhat) - phi(p.q - h, p.qhat)) / (2 * h) < 1e-8
+    assert abs(phi(p.q, p.qhat + h) - phi(p.q, p.qhat - h)) / (2 * h) < 1e-8
+
+
+def test_rademacher_information_theoretic_threshold(cache_dir):
+    """Φ(low branch) = −log 2 (the perfect branch) at α_IT: Györgyi (1990) gives
+    1.245, Barbier et al. (2019) quote 1.249; the window covers both (we measure 1.2447)."""
+    f = lambda a: bayes_optimal(channel("sign"), a, prior="rademacher")["uninformed"].free_entropy + np.log(2)
+    a_it = brentq(f, 1.15, 1.35, xtol=1e-5)
+    assert abs(a_it - 1.247) < 3e-3
