@@ -9,8 +9,8 @@ theory never enters there. Seeds give a mean and a standard error per N.
 
     |theory − mean|  ≤  z* · SE  +  κ · max(|theory|, 0.01) / N,
 
-z* the two-sided normal quantile at level 0.01 with a Bonferroni correction over all
-comparisons, κ = ``--tolerance`` (the O(1/N) finite-size bias of the minimiser's overlaps).
+z* the two-sided Student-t quantile (seeds − 1 degrees of freedom: the SE is estimated from
+few seeds) at level 0.01 with a Bonferroni correction over all comparisons, κ = ``--tolerance`` (the O(1/N) finite-size bias of the minimiser's overlaps).
 Fewer than 3 seeds: inconclusive.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import norm
+from scipy.stats import t as student_t
 
 from statc.dsl import StatcError
 from statc.dsl.errors import NumericalError
@@ -43,9 +43,10 @@ def measure(loss: str, ch, alpha: float, lam: float, N: int, seeds: int, seed: i
             for k in runs[0]}
 
 
-def compare(theory: dict, measured: dict[int, dict], keys: tuple[str, ...], tolerance: float) -> dict:
+def compare(theory: dict, measured: dict[int, dict], keys: tuple[str, ...], tolerance: float,
+            seeds: int) -> dict:
     n_comp = len(keys) * len(measured)
-    z = float(norm.ppf(1 - LEVEL / (2 * n_comp)))
+    z = float(student_t.ppf(1 - LEVEL / (2 * n_comp), df=max(seeds - 1, 1)))
     rows = []
     for N, meas in measured.items():
         for k in keys:
@@ -90,7 +91,7 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
     keys = KEYS + (("b",) if ch.learns_bias else ())
     measured = {N: measure(loss, ch, alpha, spec.lam, N, args.seeds, args.seed, args.test_samples)
                 for N in sizes}
-    result = compare(theory["final"], measured, keys, args.tolerance)
+    result = compare(theory["final"], measured, keys, args.tolerance, args.seeds)
     conclusive = args.seeds >= MIN_SEEDS
     print(f"{meta['model']}: replica fixed point vs {loss} ERM trained on n = alpha N samples, "
           f"alpha = {alpha:g}, N = {sizes}, {args.seeds} seeds ({time.perf_counter() - t0:.1f} s)")

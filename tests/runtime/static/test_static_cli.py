@@ -96,16 +96,30 @@ def test_alpha_grid_is_refused_for_other_kinds(cache_dir, capsys):
     assert "--alpha a:b:n applies to static models" in capsys.readouterr().err
 
 
-@pytest.mark.slow
-def test_check_passes_and_fails_when_the_theory_changes_lambda(cache_dir, capsys):
-    """Logistic ERM on the mixture trained by scikit-learn at N = 200, 400 agrees with the fixed
-    point; the same data against the theory at λ = 1 instead of 0.1 is a FAIL."""
-    base = ["check", str(MODELS / "gmm_logistic.model"), "--N", "200,400", "--seeds", "4",
-            "--test-samples", "1000"]
+def _check_passes_then_fails(capsys, name: str, *sets: str) -> None:
+    """Finite-size training at N = 200, 400 agrees with the fixed point; the same data against
+    the theory at λ = 1 instead of 0.1 is a FAIL (the check can fail)."""
+    base = ["check", str(MODELS / f"{name}.model"), "--N", "200,400", "--seeds", "4",
+            "--test-samples", "1000", *sets]
     assert main(base) == 0
     assert "PASS" in capsys.readouterr().out
     assert main(base + ["--theory-set", "lambda=1"]) == 1
     assert "FAIL" in capsys.readouterr().out
+
+
+def test_check_square_loss_passes_and_fails_when_the_theory_changes_lambda(cache_dir, capsys):
+    """Ridge classifier on the mixture (normal equations with an unpenalised bias)."""
+    _check_passes_then_fails(capsys, "gmm_square")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, sets", [
+    ("gmm_logistic", ()), ("gmm_logistic", ("--set", "alpha=1", "--set", "rho=0.3")),
+    ("gmm_hinge", ()), ("gmm_hinge", ("--set", "alpha=3", "--set", "rho=0.3")),
+])
+def test_check_logistic_and_hinge_pass_and_fail_when_the_theory_changes_lambda(cache_dir, capsys, name, sets):
+    """scikit-learn's LogisticRegression / SVC (C = 1/λ) at two settings, imbalance included."""
+    _check_passes_then_fails(capsys, name, *sets)
 
 
 def test_check_refuses_bayes_optimal(cache_dir, capsys):
