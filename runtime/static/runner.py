@@ -63,13 +63,16 @@ def run(compiled, overrides: dict[str, float] | None = None, *, alphas=None, **_
     other kinds (passed by `statc compile`'s warm-up) are ignored."""
     t0 = time.perf_counter()
     spec, alpha, values = spec_from_model(compiled, overrides)
-    summary = solve(spec, alpha)
+    with np.errstate(all="ignore"):             # NaN / overflow are caught and reported below
+        summary = solve(spec, alpha)
     if not summary["converged"]:
         raise NumericalError(f"the fixed point did not converge: {summary['error']}",
-                             hint="the iteration is damped; try another alpha or lambda, or a "
-                                  "curve (--alpha a:b:n) that reaches this point by continuation")
+                             hint="at lambda = 0 separable data have no minimiser (logistic, hinge) and "
+                                  "ridge has no unique one below alpha = 1: use lambda > 0; otherwise "
+                                  "reach the point by continuation (--alpha a:b:n)")
     t1 = time.perf_counter()
-    columns = curve(spec, alphas) if alphas is not None else None
+    with np.errstate(all="ignore"):
+        columns = curve(spec, alphas) if alphas is not None else None
     info = {"params": values, "solve_s": t1 - t0, "curve_s": time.perf_counter() - t1}
     if columns is not None:
         info["failed"] = int(np.sum(~np.isfinite(columns.get("test_error", np.full(len(alphas), np.nan)))))

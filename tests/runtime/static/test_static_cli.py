@@ -91,6 +91,14 @@ def test_bad_run_options_are_exit_2(cache_dir, capsys, argv, message):
     assert message in capsys.readouterr().err
 
 
+def test_non_convergence_is_exit_3_with_the_residual_history(cache_dir, capsys):
+    """Logistic loss, λ = 0, α = 0.5: the data are separable, the minimiser does not exist."""
+    assert main(["run", str(MODELS / "gmm_logistic.model"), "--set", "lambda=0", "--set", "alpha=0.5"]) == 3
+    err = capsys.readouterr().err
+    assert "did not converge" in err and "last residuals" in err and "lambda > 0" in err
+    assert "Traceback" not in err and "Warning" not in err
+
+
 def test_alpha_grid_is_refused_for_other_kinds(cache_dir, capsys):
     assert main(["run", str(MODELS / "dmft_ridge.model"), "--alpha", "1:2:3"]) == 2
     assert "--alpha a:b:n applies to static models" in capsys.readouterr().err
