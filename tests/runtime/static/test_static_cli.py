@@ -133,3 +133,16 @@ def test_check_logistic_and_hinge_pass_and_fail_when_the_theory_changes_lambda(c
 def test_check_refuses_bayes_optimal(cache_dir, capsys):
     assert main(["check", str(MODELS / "gmm_bayes.model"), "--N", "200", "--seeds", "3"]) == 2
     assert "no finite-size trainer" in capsys.readouterr().err
+
+
+def test_cached_static_run_does_no_sympy_work(cache_dir):
+    """A compiled static model re-runs from the cache: the loss module is the generated kernel
+    module, SymPy is never imported."""
+    import subprocess
+    import sys
+    model = str(MODELS / "gmm_logistic.model")
+    assert main(["compile", model, "--cache-dir", str(cache_dir)]) == 0
+    code = ("import sys; from statc.cli import main; rc = main(['run', %r, '--cache-dir', %r]);"
+            "print(rc, 'sympy' in sys.modules)" % (model, str(cache_dir)))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split()[-2:] == ["0", "False"]
