@@ -115,15 +115,17 @@ def _check_passes_then_fails(capsys, name: str, *sets: str) -> None:
     assert "FAIL" in capsys.readouterr().out
 
 
-def test_check_square_loss_passes_and_fails_when_the_theory_changes_lambda(cache_dir, capsys):
-    """Ridge classifier on the mixture (normal equations with an unpenalised bias)."""
-    _check_passes_then_fails(capsys, "gmm_square")
+@pytest.mark.parametrize("name", ["gmm_square", "perceptron_ridge"])
+def test_check_square_loss_passes_and_fails_when_the_theory_changes_lambda(cache_dir, capsys, name):
+    """Ridge on the mixture (normal equations, unpenalised bias) and on the sign teacher."""
+    _check_passes_then_fails(capsys, name)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name, sets", [
     ("gmm_logistic", ()), ("gmm_logistic", ("--set", "alpha=1", "--set", "rho=0.3")),
     ("gmm_hinge", ()), ("gmm_hinge", ("--set", "alpha=3", "--set", "rho=0.3")),
+    ("perceptron_logistic", ()),
 ])
 def test_check_logistic_and_hinge_pass_and_fail_when_the_theory_changes_lambda(cache_dir, capsys, name, sets):
     """scikit-learn's LogisticRegression / SVC (C = 1/λ) at two settings, imbalance included."""
