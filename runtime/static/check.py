@@ -26,7 +26,7 @@ from statc.dsl import StatcError
 from statc.dsl.errors import NumericalError
 from statc.runtime.results import write_csv, write_json
 
-from .finite import TRAINERS, train_once
+from .finite import TRAINERS, ModelLoss, train_once
 from .from_model import spec_from_model
 from .solve import solve
 
@@ -41,6 +41,15 @@ def measure(loss: str, ch, alpha: float, lam: float, N: int, seeds: int, seed: i
     return {k: (float(np.mean([r[k] for r in runs])),
                 float(np.std([r[k] for r in runs], ddof=1) / math.sqrt(seeds)) if seeds > 1 else math.inf)
             for k in runs[0]}
+
+
+def _model_loss(mod) -> ModelLoss:
+    """ℓ and ℓ′ of the model's generated loss module, vectorised over samples."""
+    if getattr(mod, "PROX_RULE", None) == "hinge":
+        raise StatcError("no finite-size trainer for this non-smooth loss",
+                         hint="a hinge with another margin than 1 needs a QP solver; "
+                              "`relu(1 - y * yhat)` is trained by scikit-learn's SVC")
+    return ModelLoss(np.vectorize(mod.loss, otypes=[float]), np.vectorize(mod.dloss, otypes=[float]))
 
 
 def compare(theory: dict, measured: dict[int, dict], keys: tuple[str, ...], tolerance: float,
@@ -75,17 +84,14 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
                          "trainer for `algorithm bayes_optimal` yet",
                          hint="check an `algorithm erm` model; the Bayes-optimal curve is tested "
                               "against its closed forms")
-    loss = meta["loss_name"]
-    if loss not in TRAINERS:
-        raise StatcError("no finite-size trainer for this loss", hint="the check trains the square, "
-                         "logistic (y * yhat margin) and hinge losses: " + ", ".join(sorted(TRAINERS)))
+    loss = meta["loss_name"] if meta["loss_name"] in TRAINERS else _model_loss(compiled.module)
     t0 = time.perf_counter()
     spec, alpha, values = spec_from_model(compiled, overrides)
     tspec, talpha, _ = spec_from_model(compiled, {**overrides, **theory_overrides})
     theory = solve(tspec, talpha)
     if not theory["converged"]:
         raise NumericalError(f"the theory's fixed point did not converge: {theory['error']}")
-    if loss in ("logistic", "hinge") and not spec.lam > 0:
+    if isinstance(loss, str) and loss in ("logistic", "hinge") and not spec.lam > 0:
         raise StatcError(f"the {loss} check needs lambda > 0 (scikit-learn's C = 1/lambda)")
     ch = spec.make_channel()
     keys = KEYS + (("b",) if ch.learns_bias else ())
@@ -93,7 +99,8 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
                 for N in sizes}
     result = compare(theory["final"], measured, keys, args.tolerance, args.seeds)
     conclusive = args.seeds >= MIN_SEEDS
-    print(f"{meta['model']}: replica fixed point vs {loss} ERM trained on n = alpha N samples, "
+    trainer = loss if isinstance(loss, str) else "L-BFGS"
+    print(f"{meta['model']}: replica fixed point vs {trainer} ERM trained on n = alpha N samples, "
           f"alpha = {alpha:g}, N = {sizes}, {args.seeds} seeds ({time.perf_counter() - t0:.1f} s)")
     for r in result["rows"]:
         flag = "" if r["ok"] else "   <-- outside"

@@ -107,7 +107,8 @@ def test_alpha_grid_is_refused_for_other_kinds(cache_dir, capsys):
 def _check_passes_then_fails(capsys, name: str, *sets: str) -> None:
     """Finite-size training at N = 200, 400 agrees with the fixed point; the same data against
     the theory at λ = 1 instead of 0.1 is a FAIL (the check can fail)."""
-    base = ["check", str(MODELS / f"{name}.model"), "--N", "200,400", "--seeds", "4",
+    path = MODELS / f"{name}.model" if "/" not in name else ROOT / name
+    base = ["check", str(path), "--N", "200,400", "--seeds", "4",
             "--test-samples", "1000", *sets]
     assert main(base) == 0
     assert "PASS" in capsys.readouterr().out
@@ -126,6 +127,8 @@ def test_check_square_loss_passes_and_fails_when_the_theory_changes_lambda(cache
     ("gmm_logistic", ()), ("gmm_logistic", ("--set", "alpha=1", "--set", "rho=0.3")),
     ("gmm_hinge", ()), ("gmm_hinge", ("--set", "alpha=3", "--set", "rho=0.3")),
     ("perceptron_logistic", ()),
+    # a loss no registry trainer knows: scipy L-BFGS with the generated ℓ′
+    ("tests/fixtures/static/gmm_scaled_logistic.model", ()),
 ])
 def test_check_logistic_and_hinge_pass_and_fail_when_the_theory_changes_lambda(cache_dir, capsys, name, sets):
     """scikit-learn's LogisticRegression / SVC (C = 1/λ) at two settings, imbalance included."""
