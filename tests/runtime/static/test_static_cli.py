@@ -151,3 +151,9 @@ def test_cached_static_run_does_no_sympy_work(cache_dir):
             "print(rc, 'sympy' in sys.modules)" % (model, str(cache_dir)))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split()[-2:] == ["0", "False"]
+
+
+def test_python_api_runs_a_static_model(load):
+    """`statc.load(...).run(**params)` returns the fixed point's summary."""
+    res = load("gmm_bayes").run(alpha=1.0, Delta=0.5)
+    assert res.summary["final"]["test_error"] == pytest.approx(_Q(math.sqrt(1.0 / (0.5 * 1.5))), rel=1e-9)
