@@ -166,6 +166,13 @@ def derive(cm: CheckedModel) -> StaticEquations:
     if m.observes:
         raise _err("a static model reports its fixed point (test_error, train_error, train_loss, m, q, ...); "
                    "`observe` is not supported for it", m.observes[0].span, expected="no `observe` statement")
+    for what, nodes in (("`order`", m.orders), ("`init`", m.inits), ("`schedule`", m.schedules),
+                        ("`run`", [m.run] if m.run is not None else []),
+                        ("`control`", [m.control] if m.control is not None else [])):
+        if nodes:
+            raise _err(f"{what} does not apply to a static model", nodes[0].span,
+                       hint="a static model computes the end point of learning: no time, schedule or "
+                            "initial state; the fixed point reports m, q, V and b itself")
     w, net = _student(cm, ir)
     yhat, y = _outputs(cm, net)
     field, bias = _bias(cm, ir, yhat, net)
