@@ -200,13 +200,27 @@ class _ToAst(Transformer):
     def algo_option(self, meta, children):
         return ast.Option(str(children[0]), children[1], _span(meta))
 
+    def penalty_stmt(self, meta, children):
+        return ast.Penalty(children[0], _span(meta))
+
+    def bias_stmt(self, meta, children):
+        return ast.BiasDecl(str(children[0]), _span(meta), _tok_span(children[0]))
+
     def algorithm_block(self, meta, children):
         tok, *stmts = children
+        stmts = [s for s in stmts if s is not None]
+        penalties = [s for s in stmts if isinstance(s, ast.Penalty)]
+        biases = [s for s in stmts if isinstance(s, ast.BiasDecl)]
+        for extra, what in ((penalties[1:], "penalty"), (biases[1:], "bias")):
+            if extra:
+                raise StatcError(f"a second `{what}` statement", extra[0].span,
+                                 hint=f"an algorithm has at most one `{what}`")
         trains = tuple(s for s in stmts if isinstance(s, ast.Train))
         options = tuple(s for s in stmts if isinstance(s, ast.Option))
         updates = tuple(s for s in stmts if isinstance(s, ast.Update))
         return ("algorithm", ast.Algorithm(str(tok), trains, options, _span(meta), _tok_span(tok),
-                                           updates), _span(meta))
+                                           updates, penalties[0] if penalties else None,
+                                           biases[0] if biases else None), _span(meta))
 
     def index_names(self, meta, children):
         return tuple(str(c) for c in children)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from . import ast
 from .errors import Span, StatcError, did_you_mean
 from .domain import check_domains
+from .static import STATIC_ALGORITHMS, check_static, is_static
 from .values import LiteralIndex, check_values, defaults
 
 #: Functions of the language: name -> number of arguments.
@@ -38,7 +39,7 @@ ALGORITHMS = ("sgd", "feedback_alignment", "custom")
 ALGORITHM_OPTIONS = ("batch",)
 #: On a fixed training set (`data n = alpha * N`, the dmft kind): gradient descent, SGD with
 #: batch fraction `batch` (persistence time `persistence`, Langevin noise `temperature`), Langevin.
-DATA_ALGORITHMS = ("gd", "sgd", "langevin")
+DATA_ALGORITHMS = ("gd", "sgd", "langevin", *STATIC_ALGORITHMS)
 DATA_ALGORITHM_OPTIONS = ("batch", "persistence", "temperature")
 TRAIN_OPTIONS = ("lr", "decay")
 RUN_OPTIONS = ("method", "rtol", "atol", "dt")
@@ -210,10 +211,12 @@ class _Checker:
                 self.derived_input(inp)
         if m.data is not None:
             self.data(m.data)
-        if m.loss is None:
+        static = is_static(m)
+        if m.loss is None and not (static and m.algorithm.name == "bayes_optimal"):
             raise self.err("missing `loss`", end, expected="`loss = ...`",
                            hint="e.g. `loss = (yhat - y)^2 / 2`")
-        self.expr(m.loss.value, scope={}, ctx="loss")
+        if m.loss is not None:
+            self.expr(m.loss.value, scope={}, ctx="loss")
         if m.algorithm is None:
             raise self.err("missing `algorithm` block", end,
                            expected="`algorithm sgd { train w lr eta }`",
@@ -247,7 +250,7 @@ class _Checker:
         values = defaults(m)
         check_values(m, self.literal_indices, values)
         check_domains(m, self.symbols, values)
-        theory = "dmft" if m.data is not None else "online"
+        theory = "static" if static else "dmft" if m.data is not None else "online"
         return CheckedModel(m, self.symbols, self.index_sizes, theory,
                             [p.name for p in m.params], set(self.int_params), self.literal_indices)
 
@@ -314,6 +317,18 @@ class _Checker:
 
     def algorithm(self, alg: ast.Algorithm) -> None:
         finite = self.m.data is not None
+        if alg.name in STATIC_ALGORITHMS:
+            if not finite:
+                raise self.err(f"`algorithm {alg.name}` needs a finite training set", alg.name_span,
+                               expected="`data n = alpha * N`",
+                               hint=f"`{alg.name}` computes {STATIC_ALGORITHMS[alg.name]} of n = alpha N "
+                                    "samples (the static kind)")
+            check_static(alg, self.symbols, lambda e: self.expr(e, scope={}, ctx="param"))
+            return
+        extra = alg.penalty or alg.bias
+        if extra is not None:
+            raise self.err(f"`{'penalty' if alg.penalty else 'bias'}` belongs to `algorithm erm`", extra.span,
+                           hint="a trajectory algorithm takes its ridge as `train w lr eta decay lambda`")
         known, options = (DATA_ALGORITHMS, DATA_ALGORITHM_OPTIONS) if finite else (ALGORITHMS, ALGORITHM_OPTIONS)
         if alg.name not in known:
             hint = did_you_mean(alg.name, known)

@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="dmft models: Monte-Carlo samples n_s of the effective process (default 20000)")
     p.add_argument("--repeats", type=int, default=None,
                    help="dmft models: independent repeats for the Monte-Carlo standard error (default 4)")
+    p.add_argument("--alpha", default=None, metavar="a:b:n",
+                   help="static models: also solve n values of alpha from a to b (continuation) "
+                        "and write curve.csv")
     p = sub.add_parser("check", help="simulate the model at finite N and compare with the theory")
     _common(p)
     p.add_argument("--N", default="2000", help="system size, or a comma-separated list (finite-size scaling)")
@@ -144,12 +147,15 @@ def cmd_compile(args) -> int:
 def cmd_run(args) -> int:
     compiled, overrides = _compile(args)
     runner = compiled.kind.resolve("runner")
-    if hasattr(runner, "run_from_args"):             # kinds with their own run options (dmft)
+    if args.alpha is not None and not getattr(runner, "TAKES_ALPHA_GRID", False):
+        raise StatcError("--alpha a:b:n applies to static models (`algorithm erm` / `bayes_optimal`) only")
+    if hasattr(runner, "run_from_args"):             # kinds with their own run options (dmft, static)
         traj = runner.run_from_args(compiled, overrides, args)
         print(runner.run_line(compiled, traj))
         if args.out:
             runner.write_outputs(Path(args.out), compiled, traj, plot=args.plot)
-            print(f"wrote {Path(args.out) / 'trajectory.csv'}, kernels.npz and summary.json")
+            written = getattr(runner, "written", lambda t: "trajectory.csv, kernels.npz and summary.json")
+            print(f"wrote {written(traj)} in {Path(args.out)}")
         return 0
     if args.samples is not None or args.repeats is not None:
         raise StatcError("--samples and --repeats apply to dmft models (a `data` statement) only")

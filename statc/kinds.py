@@ -79,6 +79,17 @@ KINDS: dict[str, TheoryKind] = {
         runner="statc.runtime.dmft.runner",
         simulate="statc.runtime.dmft.simulate:simulate_seeds",
     ),
+    "static": TheoryKind(
+        name="static",
+        summary="end point of learning on a finite data set (ERM minimiser, Bayes-optimal): "
+                "replica fixed point",
+        derive="statc.compiler.static.derive:derive",
+        simulator="statc.compiler.static.kind:simulator",
+        codegen="statc.compiler.static.kind:generate",
+        describe="statc.compiler.static.kind:describe",
+        runner="statc.runtime.static.runner",
+        simulate="statc.runtime.static.finite:finite_size",
+    ),
 }
 
 
