@@ -11,7 +11,7 @@ $(BIN)/statc: pyproject.toml
 	$(BIN)/pip install -q -e ".[test]"
 	touch $(BIN)/statc
 
-.PHONY: install run test bench
+.PHONY: install run test test-slow bench
 install: $(BIN)/statc
 
 run: install
@@ -19,6 +19,9 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+test-slow: install
+	$(BIN)/python -m pytest -q -m slow
 
 bench: install
 	$(BIN)/python benchmarks/bench_rhs.py
