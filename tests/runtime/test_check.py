@@ -56,7 +56,7 @@ def test_check_has_power_on_the_biased_relu_quadrature(tmp_path, monkeypatch, ca
     monkeypatch.setenv("STATC_LEGACY_KINK_QUADRATURE", "1")
     out_dir = tmp_path / "out"
     code = main(["check", RELU, "--N", "10000", "--seeds", "8", "--test-samples", "10000",
-                 "--record", "log 10", "--t-end", "20", "--jobs", "2",
+                 "--record", "log 20", "--t-end", "20", "--jobs", "2",
                  "--cache-dir", str(tmp_path / "legacy-cache"), "--out", str(out_dir)])
     out = capsys.readouterr().out
     assert code == 1, out
