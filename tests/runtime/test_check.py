@@ -70,6 +70,40 @@ def test_check_has_power_on_the_biased_relu_quadrature(tmp_path, monkeypatch, ca
             or not all(a["passed"] for a in per_N["time_average"].values()))
 
 
+
+
+
+def test_too_few_seeds_is_inconclusive(cache_dir, capsys):
+    code = main(["check", SAAD, "--N", "200", "--seeds", "2", "--t-end", "1", "--record", "log 3",
+                 "--test-samples", "500", "--jobs", "1"])
+    out = capsys.readouterr().out
+    assert code == 1 and "INCONCLUSIVE" in out
+
+
+def test_finite_size_scaling_report(cache_dir, tmp_path, capsys):
+    code = main(["check", SAAD, "--N", "200,800", "--seeds", "4", "--t-end", "5", "--record", "log 6",
+                 "--test-samples", "1000", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert re.search(r"N =\s+200: eps_g", out) and re.search(r"N =\s+800: eps_g", out)
+    report = json.loads((tmp_path / "check.json").read_text())
+    assert set(report["per_N"]) == {"200", "800"}
+
+
+def test_bad_sizes(capsys):
+    assert main(["check", SAAD, "--N", "abc"]) == 2
+    assert "bad --N value" in capsys.readouterr().err
+
+
+def test_simulator_is_independent_of_the_theory(load):
+    """The generated simulator never calls atoms, quadratures or the ODE right-hand side."""
+    m = load("saad_solla")
+    src = Path(m.compiled.module.__file__).read_text()
+    sim = src[src.index("# ---- simulator"):]
+    for name in ("erf_I", "erf_J", "quad", "rhs(", "_term_", "_block_", "integrate_"):
+        assert name not in sim, name
+
+
 # --------------------------------------------------------- the rule itself
 # Synthetic seeds × times arrays (no simulation): the statistics of `judge`.
 def _passes(bias, sd, N, seeds, times, kappa, rng, scale=1.0, n_comp=None):
