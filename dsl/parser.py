@@ -508,7 +508,11 @@ def _syntax_error(err: UnexpectedInput, source: str) -> StatcError:
 
 
 def parse(source: str, filename: str = "<input>") -> ast.Model:
-    """Parse `.model` text into an AST; raise :class:`StatcError` on bad input."""
+    """Parse `.model` text into an AST; raise :class:`StatcError` on bad input.
+
+    A leading byte-order mark (U+FEFF, written by some editors) is ignored.
+    """
+    source = source.removeprefix(_BOM)
     try:
         tree = _parser().parse(source)
     except UnexpectedInput as err:
@@ -525,12 +529,46 @@ def parse(source: str, filename: str = "<input>") -> ast.Model:
         raise err.located(filename, source) from None
 
 
+_BOM = "\ufeff"
+
+
+def decode_source(data: bytes, filename: str) -> str:
+    """The text of a model file; a located error when it is not UTF-8 text.
+
+    The error points at the first offending byte (line and column counted in
+    the decodable text before it) and shows the line with that byte replaced.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    nul = data.find(b"\x00")
+    try:
+        text = data.decode("utf-8")
+        if nul < 0:
+            return text
+        start = nul
+    except UnicodeDecodeError as err:
+        start = err.start if nul < 0 else min(nul, err.start)
+    binary = nul >= 0
+    before = data[:start].decode("utf-8", errors="replace")
+    line = before.count("\n") + 1
+    column = len(before) - (before.rfind("\n") + 1) + 1
+    shown = "".join(c if c.isprintable() or c in "\t\n" else "\ufffd"
+                    for c in data.decode("utf-8", errors="replace"))
+    what = ("this is a binary file, not a model" if binary else
+            f"the file is not UTF-8 text: byte 0x{data[start]:02x} is not valid UTF-8")
+    raise StatcError(what, Span.point(line, column),
+                     expected="a `.model` text file in UTF-8",
+                     hint="is this the right file?" if binary else
+                     "re-save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)",
+                     filename=filename, source=shown)
+
+
 def parse_file(path: str | Path) -> ast.Model:
-    """Read and parse a `.model` file."""
+    """Read and parse a `.model` file (UTF-8, with or without a byte-order mark)."""
     path = Path(path)
     try:
-        source = path.read_text()
+        data = path.read_bytes()
     except OSError as err:
         raise StatcError(f"cannot read model file `{path}`: {err.strerror}",
                          hint="check the path") from None
-    return parse(source, str(path))
+    return parse(decode_source(data, str(path)), str(path))

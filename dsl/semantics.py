@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from . import ast
 from .errors import Span, StatcError, did_you_mean
+from .domain import check_domains
+from .values import LiteralIndex, check_values, defaults
 
 #: Functions of the language: name -> number of arguments.
 FUNCTIONS: dict[str, int] = {
@@ -95,6 +97,8 @@ class CheckedModel:
     theory: str = "online"
     param_order: list[str] = field(default_factory=list)
     int_params: set[str] = field(default_factory=set)
+    #: numbers used as indices of ranges `1..K`: checked against each run's K
+    literal_indices: list[LiteralIndex] = field(default_factory=list)
 
 
 class _Checker:
@@ -103,6 +107,7 @@ class _Checker:
         self.symbols: dict[str, Symbol] = {}
         self.index_sizes: dict[str, str | int] = {}
         self.int_params: set[str] = set()
+        self.literal_indices: list[LiteralIndex] = []
 
     # ------------------------------------------------------------- helpers
     def err(self, msg: str, span: Span | None, **kw) -> StatcError:
@@ -233,8 +238,11 @@ class _Checker:
                 raise self.err(f"`{p.name}` is an index size and must be a positive integer",
                                p.value.span, expected=f"a whole number, e.g. `{p.name} = 2`",
                                hint=f"`{p.name}` counts the entries of an index range `1..{p.name}`")
+        values = defaults(m)
+        check_values(m, self.literal_indices, values)
+        check_domains(m, self.symbols, values)
         return CheckedModel(m, self.symbols, self.index_sizes, "online",
-                            [p.name for p in m.params], set(self.int_params))
+                            [p.name for p in m.params], set(self.int_params), self.literal_indices)
 
     def dist(self, d: ast.Dist, table: dict[str, tuple[str, ...]], what: str) -> None:
         if d.name not in table:
@@ -388,10 +396,14 @@ class _Checker:
             raise self.err(f"order parameter `{e.name}` can only be used in `observe`", e.span)
         if len(e.indices) != sym.size:
             raise self.err(f"`{e.name}` takes {sym.size} index(es), got {len(e.indices)}", e.span)
-        for i in e.indices:
+        o = next(o for o in self.m.orders if o.name == e.name)
+        for i, name in zip(e.indices, o.indices):
             if not (isinstance(i, ast.Num) and i.value == int(i.value) and i.value >= 1):
                 raise self.err("an entry of an order parameter is named by numbers", i.span,
                                expected=f"e.g. `{e.name}[{', '.join(['1'] * sym.size)}]`")
+            ref = next(r for r in (o.left, o.right) if isinstance(r.index, ast.Name) and r.index.name == name)
+            vec = self.symbols[ref.name]
+            self.literal_index(int(i.value), vec.size, i.span, vec)
 
     def schedule(self, sc: ast.Schedule, seen: dict) -> None:
         sym = self.symbols.get(sc.name)
@@ -587,8 +599,7 @@ class _Checker:
         if isinstance(idx, ast.Num):
             if idx.value != int(idx.value) or idx.value < 1:
                 raise self.err("an index is a positive integer (indices start at 1)", idx.span)
-            if isinstance(sym.size, int) and idx.value > sym.size:
-                raise self.err(f"index {int(idx.value)} is out of range 1..{sym.size}", idx.span)
+            self.literal_index(int(idx.value), sym.size, idx.span, sym)
             return
         name = idx.name
         if name not in scope:
@@ -606,6 +617,16 @@ class _Checker:
             raise self.err(f"index `{name}` ranges over 1..{bound} but `{sym.name}` is indexed over 1..{sym.size}",
                            idx.span, hint=f"`{sym.name}` is declared with index `{sym.index}` in 1..{sym.size}; "
                                           f"use an index over 1..{sym.size}, e.g. `{sym.name}[{sym.index}]`")
+
+    def literal_index(self, value: int, size: str | int, span: Span, sym: Symbol) -> None:
+        """`w[3]`: out of range now if the size is a number, else when the size is known."""
+        if isinstance(size, int):
+            if value > size:
+                raise self.err(f"index {value} is out of range 1..{size}", span,
+                               hint=f"`{sym.name}` is indexed over 1..{size}"
+                                    + (f" (line {sym.span.line})" if sym.span else ""))
+            return
+        self.literal_indices.append(LiteralIndex(value, size, span, sym.name, sym.span))
 
     def field_side(self, e, scope) -> Symbol:
         if isinstance(e, ast.Name):

@@ -46,9 +46,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-import multiprocessing as mp
 
 import numpy as np
 from scipy.stats import t as student_t
@@ -56,6 +54,7 @@ from scipy.stats import t as student_t
 from statc.dsl import StatcError
 
 from statc.runtime.online.layout import make_layout
+from . import workers
 from .results import write_csv, write_figure, write_json
 
 ALPHA = 0.01
@@ -129,9 +128,8 @@ def _run_seeds(compiled, values, theory_values, N, seeds, times, n_test, jobs, p
             if bar:
                 bar.update()
     else:
-        ctx = mp.get_context("fork")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            for r in pool.map(_seed_task, tasks):
+        with workers.pool(jobs) as pool:
+            for r in pool.imap(_seed_task, tasks):
                 results.append(r)
                 if bar:
                     bar.update()

@@ -8,6 +8,9 @@ import numpy as np
 from statc.dsl import StatcError, did_you_mean
 from statc.dsl.errors import Span
 from statc.dsl.evaluate import param_values
+from statc.dsl.domain import check_domains
+from statc.dsl.semantics import check
+from statc.dsl.values import check_values
 
 
 def parse_set(items: list[str] | None, known: list[str]) -> dict[str, float]:
@@ -37,18 +40,26 @@ def parse_set(items: list[str] | None, known: list[str]) -> dict[str, float]:
 
 
 def resolve(model_ast, meta: dict, overrides: dict[str, float]) -> dict[str, float]:
-    """All parameter values, checking that index sizes are positive integers."""
+    """All parameter values, checked: index sizes are positive integers, and every value
+    rule of :mod:`statc.dsl.values` holds (errors point into the model file)."""
     known = meta["params"]
     for name in overrides:
         if name not in known:
             raise StatcError(f"unknown parameter `{name}`", expected="one of " +
                              ", ".join(known), hint=did_you_mean(name, known))
-    values = param_values(model_ast.params, overrides)
+    try:
+        values = param_values(model_ast.params, overrides)
+    except StatcError as err:       # a default such as `1/0` or `sqrt(-1)`: point into the file
+        raise err.located(model_ast.filename, model_ast.source) from None
     for name in meta["int_params"]:
         v = values[name]
         if v != int(v) or v < 1:
             raise StatcError(f"`{name}` is an index size and must be a positive integer, got {v:g}",
                              hint=f"e.g. `--set {name}=2`")
+    # the value rules (probabilities, scales, batch sizes, literal indices) for these values
+    checked = check(model_ast)
+    check_values(model_ast, checked.literal_indices, values, set(overrides))
+    check_domains(model_ast, checked.symbols, values)
     return values
 
 

@@ -4,11 +4,40 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 
 from statc.atomic import write_bytes
+from statc.dsl import StatcError
+
+
+def check_output_dir(out: str | Path, option: str = "--out") -> None:
+    """Refuse an output directory that cannot be used, before any work is done.
+
+    It must be a directory already, or creatable: its first existing ancestor
+    is a directory we may write in.  Nothing is created here (a run that fails
+    later leaves no empty directory behind).
+    """
+    path = Path(out)
+    if path.exists():
+        if not path.is_dir():
+            raise StatcError(f"`{option} {out}` names an existing file, not a directory",
+                             hint="results are several files; give a directory (created if needed)")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise StatcError(f"cannot write into `{out}`: permission denied",
+                             hint=f"choose another `{option}` directory")
+        return
+    parent = path.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise StatcError(f"cannot create `{out}`: `{parent}` is a file, not a directory",
+                         hint=f"choose another `{option}` directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise StatcError(f"cannot create `{out}`: no permission to write in `{parent}`",
+                         hint=f"choose another `{option}` directory")
 
 
 def write_csv(path: Path, columns: dict[str, np.ndarray]) -> None:

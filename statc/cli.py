@@ -7,11 +7,12 @@
     statc optimize MODEL --out DIR optimal protocol from the `control` block
 
 Exit status: 0 success, 1 check failed (or inconclusive), 2 bad input (with file:line:col, caret and hint),
-3 numerical trouble (with the time and the cause).
+3 numerical trouble (with the time and the cause), 130 interrupted (Ctrl-C).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -306,15 +307,40 @@ COMMANDS = {"compile": cmd_compile, "run": cmd_run, "check": cmd_check, "show": 
             "optimize": cmd_optimize}
 
 
+def _exit_now(code: int) -> None:
+    """Leave at once: after Ctrl-C the interpreter's teardown (Numba, LLVM, SymPy) can
+    take seconds on a busy machine, and there is nothing left to clean up."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; return its exit status.
+
+    Called as the program (``argv`` None: the arguments come from the command
+    line), an interrupted command exits at once with status 130.
+    """
+    code = _main(argv)
+    if code == 130 and argv is None:
+        _exit_now(code)
+    return code
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "out", None):
+            from statc.runtime.results import check_output_dir
+            check_output_dir(args.out)
         return COMMANDS[args.command](args)
     except StatcError as err:
         print(err.render(), file=sys.stderr)
         return err.exit_code
-    except KeyboardInterrupt:  # pragma: no cover
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt:
+        # kernels run in short chunks and check's workers are terminated on the way
+        # out; result files are written atomically, so none is left half-written
+        print("statc: interrupted", file=sys.stderr)
         return 130
 
 

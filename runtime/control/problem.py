@@ -25,6 +25,7 @@ import numpy as np
 from statc.dsl import NumericalError, StatcError
 from statc.dsl.control import objective_terms
 from statc.dsl.evaluate import evaluate
+from statc.dsl.values import check_values
 
 from statc.runtime import params as params_mod
 from statc.runtime.online.initial import initial_state
@@ -322,6 +323,8 @@ def build_problem(compiled, overrides: dict[str, float] | None = None, *, interv
         kind = "final" if c.final else c.kind
         controls.append(ControlSpec(c.name, kind, vals, order.index(c.name)))
     _refuse_derived(model, [c.name for c in controls if c.kind != "final"], {c.name for c in controls})
+    # every value a control may take obeys its parameter's rules (a probability stays in [0, 1])
+    check_values(model, [], values, schedules={}, controls={c.name: c.values for c in controls})
     layout = make_layout(meta, values)
     P = params_mod.vector(meta, values)
     y0 = initial_state(compiled, layout, values, P, init_N=init_N, seed=seed)

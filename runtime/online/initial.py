@@ -61,7 +61,52 @@ def initial_state(compiled, layout: Layout, values: dict[str, float], P: np.ndar
     _apply_init_block(compiled.model, layout, values, y)
     if from_csv is not None:
         _apply_csv(layout, Path(from_csv), y)
+    check_gram(compiled.model, layout, y, source=f"`{from_csv}`" if from_csv is not None else None)
     return y
+
+
+def check_gram(model, layout: Layout, y: np.ndarray, source: str | None = None) -> None:
+    """Refuse initial overlaps that no vectors can have.
+
+    The overlaps u_a·u_b/N of real vectors form a Gram matrix, which is
+    positive semi-definite; the fields are Gaussian with this covariance, so a
+    matrix with a negative eigenvalue (e.g. |R|² > Q T) has no meaning and
+    would make the Gaussian expectations NaN.  Checked on every principal
+    submatrix whose blocks the model tracks (all of it when every pair of
+    vector families has an order parameter).  The error points at the `init`
+    statements that set the offending blocks.
+    """
+    blocks = {frozenset(b.families): b for b in layout.blocks if b.kind == "overlap"}
+    families = list(dict.fromkeys(f for b in layout.blocks if b.kind == "overlap" for f in b.families))
+    groups = [families] if all(frozenset((u, w)) in blocks for u in families for w in families) else \
+        [[u, w] if u != w else [u] for i, u in enumerate(families) for w in families[i:]
+         if frozenset((u, w)) in blocks and frozenset((u,)) in blocks and frozenset((w,)) in blocks]
+    for group in groups:
+        sizes = [blocks[frozenset((f,))].shape[0] for f in group]
+        offs = np.cumsum([0] + sizes)
+        G = np.zeros((offs[-1], offs[-1]))
+        for i, u in enumerate(group):
+            for j, w in enumerate(group):
+                b = blocks[frozenset((u, w))]
+                M = y[b.offset:b.offset + b.size].reshape(b.shape)
+                G[offs[i]:offs[i + 1], offs[j]:offs[j + 1]] = M if b.families == (u, w) else M.T
+        if not np.all(np.isfinite(G)):
+            continue                      # non-finite entries are the integrator's to report
+        low = float(np.linalg.eigvalsh((G + G.T) / 2).min())
+        scale = max(1.0, float(np.abs(np.diag(G)).max()))
+        if low >= -1e-9 * scale:          # rounding of a measured Gram matrix is ~1e-15 * scale
+            continue
+        names = {blocks[frozenset((u, w))].name for u in group for w in group}
+        inits = [it for it in model.inits if it.name in names]
+        from_where = source or ("the `init` block" if inits else "the declared distributions")
+        err = StatcError(
+            f"the initial overlaps of {', '.join(f'`{f}`' for f in group)} are not a valid covariance "
+            f"(smallest eigenvalue {low:.4g} < 0), set by {from_where}",
+            inits[0].span if inits and source is None else None,
+            expected="overlaps that vectors can have: a positive semi-definite matrix",
+            hint="e.g. R[k,m]^2 <= Q[k,k] T[m,m] and |Q[k,l]| <= sqrt(Q[k,k] Q[l,l]); "
+                 f"the blocks involved: {', '.join(sorted(names))}")
+        raise err.located(model.filename, model.source) if err.span else err
 
 
 def _apply_init_block(model, layout: Layout, values, y) -> None:

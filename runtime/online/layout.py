@@ -7,9 +7,15 @@ once (``Q[1,2]``, not ``Q[2,1]``), with 1-based indices.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from statc.dsl import StatcError
+
+#: The largest state vector (10⁷ entries, 80 MB): K = 3000 hidden units is already 9·10⁶.
+MAX_STATE = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -67,10 +73,16 @@ def make_layout(meta: dict, values: dict[str, float]) -> Layout:
     def size(s) -> int:
         return int(s) if isinstance(s, int) else int(round(values[s]))
 
+    shapes = [tuple(size(s) for s in b["sizes"]) for b in meta["blocks"]]
+    total = sum(math.prod(shape) for shape in shapes)
+    if total > MAX_STATE:
+        sizes = sorted({s for b in meta["blocks"] for s in b["sizes"] if isinstance(s, str)})
+        raise StatcError(f"the state would have {total:,} entries, more than the {MAX_STATE:,} allowed",
+                         hint="overlap matrices grow as the square of the sizes ("
+                              + ", ".join(f"{s} = {values[s]:g}" for s in sizes) + "); use smaller sizes")
     blocks = []
     off = 0
-    for b in meta["blocks"]:
-        shape = tuple(size(s) for s in b["sizes"])
+    for b, shape in zip(meta["blocks"], shapes):
         bl = BlockLayout(b["name"], b["kind"], tuple(b["families"]), shape, off, b["symmetric"],
                          b["evolves"], tuple(b["indexed"]))
         blocks.append(bl)

@@ -9,6 +9,7 @@ import numpy as np
 
 from statc.dsl import StatcError
 from statc.dsl.evaluate import evaluate
+from statc.dsl.values import check_values
 
 from statc.runtime import params as params_mod
 from .initial import initial_state
@@ -44,6 +45,8 @@ def model_schedules(compiled, values: dict[str, float], extra=None) -> dict:
         if not isinstance(extra, dict):
             extra = from_csv(extra, compiled.meta["params"], compiled.meta["int_params"])
         scheds.update(extra)
+    # every scheduled value obeys the rules its parameter obeys (a probability stays in [0, 1])
+    check_values(compiled.model, [], values, schedules=scheds)
     return scheds
 
 

@@ -8,6 +8,7 @@ held-out samples).
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,10 @@ from .initial import initial_state
 from .layout import Layout, make_layout
 from statc.runtime.params import vector
 from statc.runtime.schedule import params_at, segments
+
+
+#: Wall time of one uninterruptible simulator call: Ctrl-C is answered between calls.
+CHUNK_SECONDS = 0.1
 
 
 @dataclass
@@ -83,6 +88,7 @@ class Simulation:
         self.acc = ([np.empty_like(self.U[v]) for v in self.sim["trained_vectors"]]
                     + [np.empty_like(self.S[s]) for s in self.sim["dthetas"]])
         self.steps = 0
+        self.chunk = 256                  # SGD steps per kernel call, adapted to CHUNK_SECONDS
         self.schedule = schedule or {}
         if self.schedule:
             seg_t, seg_P = segments(self.meta["params"], values, self.schedule, 0.0, 1.0)
@@ -124,10 +130,16 @@ class Simulation:
                                 self.steps / self.N, target / self.N)
         for s in range(seg_P.shape[0]):
             end = target if s == seg_P.shape[0] - 1 else int(round(seg_t[s + 1] * self.N))
-            n = end - self.steps
-            if n > 0:
+            while self.steps < end:
+                # in chunks of ~CHUNK_SECONDS, so that Ctrl-C is answered; the kernel keeps its
+                # state in the buffers and the generator state, so chunks change nothing
+                n = min(end - self.steps, self.chunk)
+                start = time.perf_counter()
                 self.m.sim_steps(n, seg_P[s], self.rs, *self._buffers(), *self.G, *self.D, *self.acc)
-                self.steps = end
+                self.steps += n
+                wall = time.perf_counter() - start
+                if n == self.chunk:
+                    self.chunk = int(min(max(n * CHUNK_SECONDS / max(wall, 1e-6), 16), 1 << 30))
         self.P = params_at(self.meta["params"], self.values, self.schedule, target / self.N)
 
     def state(self) -> np.ndarray:
@@ -157,7 +169,6 @@ class Simulation:
 def simulate(compiled, values: dict[str, float], N: int, seed: int, times: np.ndarray,
              n_test: int = 10_000, schedule: dict | None = None) -> SimResult:
     """Run one seed to each time in `times` (t = steps/N), measuring as it goes."""
-    import time
     t0 = time.perf_counter()
     sim = Simulation(compiled, values, N, seed, schedule)
     names = compiled.meta["observables"]

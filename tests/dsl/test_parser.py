@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from statc.dsl import StatcError, ast, parse
+from statc.dsl import StatcError, ast, parse, parse_file
 from statc.dsl.fingerprint import fingerprint
 from statc.dsl.semantics import check
 
@@ -129,3 +129,17 @@ def test_spans_point_at_source():
 def test_bad_input_is_statc_error():
     with pytest.raises(StatcError):
         parse("model m params {")
+
+
+def test_byte_order_mark_is_accepted(tmp_path):
+    """A UTF-8 BOM (some editors write one) is skipped; positions are unchanged."""
+    text = (ROOT / "models" / "linear_regression.model").read_text()
+    path = tmp_path / "bom.model"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    with_bom, plain = parse_file(path), parse(text)
+    assert with_bom.name == plain.name == "linear_regression"
+    assert with_bom.params == plain.params              # same values and same source spans
+    path.write_bytes(b"\xef\xbb\xbf" + text.replace("eta = 0.5", "eta = $").encode())
+    with pytest.raises(StatcError) as info:
+        parse_file(path)
+    assert (info.value.span.line, info.value.span.column) == (7, 9)

@@ -7,6 +7,9 @@
 # info[0] = status (0 ok, 1 non-finite state, 2 step size underflow,
 # 3 too many steps), info[1] = time reached, info[2] = RHS evaluations,
 # info[3] = accepted steps, info[4] = index of the first bad state entry.
+# integrate_dopri also leaves its state in y0 and its next step size in info[5]
+# when it returns: after `max_steps` accepted steps (status 3) the caller can
+# resume from there (same trajectory), which keeps a long run interruptible.
 
 _A21 = 1.0 / 5.0
 _A31, _A32 = 3.0 / 40.0, 9.0 / 40.0
@@ -27,6 +30,14 @@ def _finish(info, status, t, nfev, nsteps, bad):
     info[2] = nfev
     info[3] = nsteps
     info[4] = bad
+
+
+@njit(cache=True)
+def _pause(info, status, t, nfev, nsteps, bad, h, y, y0):
+    _finish(info, status, t, nfev, nsteps, bad)
+    info[5] = h
+    for i in range(y.shape[0]):
+        y0[i] = y[i]
 
 
 @njit(cache=True)
@@ -93,7 +104,7 @@ def integrate_dopri(y0, seg_t, seg_P, t_rec, rtol, atol, h_init, max_steps, out_
             err = np.sqrt(err / max(n, 1))
             if not (err == err) or _bad_entry(ynew) >= 0:
                 if hh < 1e-14 * max(abs(t), 1.0):
-                    _finish(info, 1.0, t, nfev, nsteps, _bad_entry(ynew))
+                    _pause(info, 1.0, t, nfev, nsteps, _bad_entry(ynew), h, y, y0)
                     return
                 h = 0.25 * hh
                 continue
@@ -110,14 +121,14 @@ def integrate_dopri(y0, seg_t, seg_P, t_rec, rtol, atol, h_init, max_steps, out_
                 if not landing or fac < 1.0:
                     h = hh * fac
                 if nsteps >= max_steps:
-                    _finish(info, 3.0, t, nfev, nsteps, -1)
+                    _pause(info, 3.0, t, nfev, nsteps, -1, h, y, y0)
                     return
             else:
                 h = hh * max(0.2, 0.9 * err ** -0.2)
                 if h < 1e-14 * max(abs(t), 1.0):
-                    _finish(info, 2.0, t, nfev, nsteps, -1)
+                    _pause(info, 2.0, t, nfev, nsteps, -1, h, y, y0)
                     return
-    _finish(info, 0.0, t, nfev, nsteps, -1)
+    _pause(info, 0.0, t, nfev, nsteps, -1, h, y, y0)
 
 
 @njit(cache=True)

@@ -1,0 +1,180 @@
+r"""The finite-size check: draw finite data sets from the data model, train the
+same estimator with a well-kept solver, measure, and compare with the theory.
+
+The theory never enters here.  Inputs are scaled as x/√d so that the fields are
+w·x/√d and the estimator minimises Σ_μ ℓ(y_μ, w·x_μ/√d + b) + λ/2 |w|², which is
+exactly scikit-learn's objectives with C = 1/λ (their ½|w|² + C Σ ℓ, divided
+by C):
+
+* logistic: ``LogisticRegression(C=1/λ, solver="lbfgs")`` — lbfgs does not
+  penalise the intercept (liblinear would);
+* hinge: ``SVC(kernel="precomputed", C=1/λ)`` on the Gram matrix X Xᵀ/d — an
+  unpenalised intercept (LinearSVC penalises it), w = Σ_i (α_i y_i) x_i/√d;
+* square: the ridge normal equations with an unpenalised bias (closed form).
+
+Observables per data set: the test error on ``n_test`` fresh samples and the
+exact one given (w, b) — for the mixture the test field is y m + b + √(Δq) ξ
+exactly at any d, for a sign teacher the angle — plus training error and loss,
+m = w·w*/d, q = |w|²/d and b.  Seeds give a mean and a standard error.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from scipy.special import ndtr
+
+from .channels import BinaryTeacher, Mixture
+
+# ----------------------------------------------------------------- data ---
+
+
+def _sample_mixture(ch: Mixture, rng, n: int, d: int, teacher: np.ndarray):
+    y = np.where(rng.random(n) < ch.rho, 1.0, -1.0)
+    X = y[:, None] * teacher[None, :] / np.sqrt(d) + np.sqrt(ch.Delta) * rng.standard_normal((n, d))
+    return X, y
+
+
+def _sample_teacher(ch: BinaryTeacher, rng, n: int, d: int, teacher: np.ndarray):
+    X = rng.standard_normal((n, d))
+    z = X @ teacher / np.sqrt(d) + np.sqrt(ch.noise) * rng.standard_normal(n)
+    y = np.where(z > 0, 1.0, -1.0) if ch.name == "sign" else np.where(rng.random(n) < 0.5, 1.0, -1.0)
+    return X, y
+
+
+SAMPLERS: dict[type, Callable] = {Mixture: _sample_mixture, BinaryTeacher: _sample_teacher}
+
+
+def _exact_test_error(ch, m: float, q: float, b: float) -> float:
+    if isinstance(ch, Mixture):
+        return ch.test_error(m, q, b)
+    if ch.name == "sign" and ch.noise == 0.0 and b == 0.0:
+        return float(np.arccos(np.clip(m / np.sqrt(q), -1, 1)) / np.pi)
+    return float("nan")
+
+
+# ------------------------------------------------------------- trainers ---
+
+
+def _fit_logistic(Xs, y, lam, bias):
+    from sklearn.linear_model import LogisticRegression
+    clf = LogisticRegression(C=1.0 / lam, fit_intercept=bias, solver="lbfgs", tol=1e-8,
+                             max_iter=100_000)
+    clf.fit(Xs, y)
+    return clf.coef_.ravel(), float(clf.intercept_[0]) if bias else 0.0
+
+
+def _fit_hinge(Xs, y, lam, bias):
+    from sklearn.svm import SVC
+    if not bias:
+        raise ValueError("the hinge trainer fits an unpenalised bias; use bias=True")
+    clf = SVC(kernel="precomputed", C=1.0 / lam, tol=1e-8, cache_size=2000)
+    clf.fit(Xs @ Xs.T, y)
+    w = clf.dual_coef_.ravel() @ Xs[clf.support_]
+    return w, float(clf.intercept_[0])
+
+
+def _fit_square(Xs, y, lam, bias):
+    n, d = Xs.shape
+    if not bias:
+        return np.linalg.solve(Xs.T @ Xs + lam * np.eye(d), Xs.T @ y), 0.0
+    A = np.empty((d + 1, d + 1))
+    A[:d, :d] = Xs.T @ Xs + lam * np.eye(d)
+    A[:d, d] = A[d, :d] = Xs.sum(axis=0)
+    A[d, d] = n
+    sol = np.linalg.solve(A, np.concatenate([Xs.T @ y, [y.sum()]]))
+    return sol[:d], float(sol[d])
+
+
+TRAINERS: dict[str, Callable] = {"logistic": _fit_logistic, "hinge": _fit_hinge, "square": _fit_square}
+
+LOSS_VALUES: dict[str, Callable] = {
+    "logistic": lambda y, h: np.logaddexp(0.0, -y * h),
+    "hinge": lambda y, h: np.maximum(0.0, 1.0 - y * h),
+    "square": lambda y, h: 0.5 * (y - h) ** 2,
+}
+
+# ---------------------------------------------------------------- check ---
+
+
+@dataclass
+class FiniteSize:
+    """Per-seed measurements (arrays) and their mean and standard error."""
+
+    d: int
+    samples: dict[str, np.ndarray]
+
+    def mean(self, key: str) -> float:
+        return float(np.mean(self.samples[key]))
+
+    def stderr(self, key: str) -> float:
+        v = self.samples[key]
+        return float(np.std(v, ddof=1) / np.sqrt(len(v)))
+
+
+def train_once(loss: str, ch, alpha: float, lam: float, d: int, seed: int,
+               n_test: int = 20_000) -> dict[str, float]:
+    """Train on one data set of n = αd samples and measure the observables."""
+    rng = np.random.default_rng(seed)
+    sample = SAMPLERS[type(ch)]
+    teacher = rng.standard_normal(d)
+    n = int(round(alpha * d))
+    X, y = sample(ch, rng, n, d, teacher)
+    w, b = TRAINERS[loss](X / np.sqrt(d), y, lam, bool(ch.learns_bias))
+    h = X @ w / np.sqrt(d) + b
+    Xt, yt = sample(ch, rng, n_test, d, teacher)
+    ht = Xt @ w / np.sqrt(d) + b
+    m, q = float(w @ teacher / d), float(w @ w / d)
+    return {"test_error_sampled": float(np.mean(yt * ht <= 0)),
+            "test_error": _exact_test_error(ch, m, q, b),
+            "train_error": float(np.mean(y * h <= 0)),
+            "train_loss": float(np.mean(LOSS_VALUES[loss](y, h))),
+            "m": m, "q": q, "b": b}
+
+
+def finite_size(loss: str, ch, alpha: float, lam: float, d: int, seeds: int = 8,
+                n_test: int = 20_000) -> FiniteSize:
+    """``seeds`` independent data sets at dimension d."""
+    runs = [train_once(loss, ch, alpha, lam, d, seed, n_test) for seed in range(seeds)]
+    return FiniteSize(d, {k: np.array([r[k] for r in runs]) for k in runs[0]})
+
+
+def compare(measured: FiniteSize, theory: dict[str, float], keys=("test_error", "train_error",
+            "train_loss", "m", "q", "b"), sigmas: float = 3.0, c: float = 1.0) -> dict[str, dict]:
+    """Per observable: theory, mean, s.e., and pass if |mean − theory| < sigmas·s.e. + c/d
+    (c/d allows for the O(1/d) finite-size bias of smooth observables)."""
+    out = {}
+    for k in keys:
+        mean, se = measured.mean(k), measured.stderr(k)
+        dev = abs(mean - theory[k])
+        out[k] = {"theory": theory[k], "mean": mean, "stderr": se,
+                  "ok": bool(dev < sigmas * se + c / measured.d)}
+    return out
+
+
+def extrapolate(runs: list[FiniteSize], key: str) -> tuple[float, float]:
+    """The d → ∞ value a and its standard error from a weighted least-squares fit
+    of mean(d) = a + c/d over the dimensions measured (finite-size scaling)."""
+    x = np.array([1.0 / r.d for r in runs])
+    y = np.array([r.mean(key) for r in runs])
+    w = 1.0 / np.array([max(r.stderr(key), 1e-300) for r in runs]) ** 2
+    A = np.stack([np.ones_like(x), x], axis=1)
+    cov = np.linalg.inv(A.T @ (w[:, None] * A))
+    a, _ = cov @ A.T @ (w * y)
+    return float(a), float(np.sqrt(cov[0, 0]))
+
+
+def compare_scaling(runs: list[FiniteSize], theory: dict[str, float],
+                    keys=("test_error", "test_error_sampled", "train_error", "train_loss", "m", "q", "b"),
+                    sigmas: float = 3.0) -> dict[str, dict]:
+    """Per observable: theory, the extrapolated d → ∞ value and its s.e., and pass if
+    they agree within ``sigmas`` standard errors (no allowance beyond the fit's)."""
+    out = {}
+    for k in keys:
+        ref = theory["test_error" if k == "test_error_sampled" else k]
+        a, se = extrapolate(runs, k)
+        out[k] = {"theory": float(ref), "extrapolated": a, "stderr": se,
+                  "per_d": {r.d: (r.mean(k), r.stderr(k)) for r in runs},
+                  "ok": bool(abs(a - ref) < sigmas * se)}
+    return out

@@ -1,0 +1,95 @@
+"""The static kind's entry point for a runner: a plain specification in, the
+``summary.json`` dictionary and the ``curve.csv`` columns out.
+
+A later ``statc/kinds.py`` entry maps the Model IR (teacher/student/loss
+blocks, ``algorithm erm { … }`` or ``algorithm bayes_optimal``) to a
+:class:`StaticSpec`; everything numerical happens here.  ``final`` holds the
+fixed point's observables under the contract names ``test_error``,
+``train_error``, ``train_loss``, ``m``, ``q`` (plus V, the conjugates, the bias
+and per-cluster errors).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from statc.runtime.results import write_csv, write_json
+
+from .bayes import bayes_optimal, equilibrium
+from .channels import channel as make_channel
+from .continuation import alpha_curve
+from .erm import ERM, FixedPoint, FixedPointError
+
+
+@dataclass(frozen=True)
+class StaticSpec:
+    """What to compute: ``algorithm`` is ``"erm"`` (loss, regulariser, λ) or
+    ``"bayes_optimal"`` (prior); ``channel`` names a registry entry."""
+
+    algorithm: str
+    channel: str
+    channel_params: dict = field(default_factory=dict)
+    loss: str | None = None
+    regulariser: str = "ridge"
+    lam: float = 0.0
+    prior: str = "gaussian"
+
+    def problem(self, alpha: float) -> ERM:
+        return ERM(self.loss, make_channel(self.channel, **self.channel_params), alpha, self.lam,
+                   self.regulariser)
+
+
+def _erm_summary(fp: FixedPoint) -> dict:
+    return {"converged": True, "iterations": fp.iterations, "residual": fp.residual,
+            "final": fp.observables}
+
+
+def solve(spec: StaticSpec, alpha: float, **solve_kw) -> dict:
+    """The summary at one α; a fixed point that fails is reported (message and
+    residual history), not raised."""
+    base = {"spec": asdict(spec), "alpha": alpha}
+    if spec.algorithm == "bayes_optimal":
+        ch = make_channel(spec.channel, **spec.channel_params)
+        try:
+            pts = bayes_optimal(ch, alpha, prior=spec.prior, **solve_kw)
+        except FixedPointError as e:
+            return base | {"converged": False, "error": str(e), "history": e.history}
+        # ``final``: the branch of larger free entropy (the equilibrium); the
+        # uninformed start is what AMP reaches — both are in ``starts``
+        eq = equilibrium(pts)
+        u = pts[eq]
+        return base | {"converged": True, "equilibrium": eq,
+                       "final": {"q": u.q, "m": u.q, "qhat": u.qhat, "test_error": u.test_error,
+                                 "free_entropy": u.free_entropy},
+                       "starts": {k: {"q": p.q, "test_error": p.test_error, "perfect": p.perfect,
+                                      "free_entropy": p.free_entropy,
+                                      "iterations": p.iterations} for k, p in pts.items()},
+                       "hysteresis": abs(pts["informed"].q - pts["uninformed"].q) > 1e-6}
+    try:
+        return base | _erm_summary(spec.problem(alpha).solve(**solve_kw))
+    except FixedPointError as e:
+        return base | {"converged": False, "error": str(e), "history": e.history}
+
+
+def curve(spec: StaticSpec, alphas: Sequence[float], **solve_kw) -> dict[str, np.ndarray]:
+    """Columns of ``curve.csv`` over α (continuation for ERM); failed points are NaN."""
+    if spec.algorithm == "bayes_optimal":
+        rows = [solve(spec, a, **solve_kw).get("final", {}) for a in alphas]
+    else:
+        rows = [fp.observables if isinstance(fp, FixedPoint) else {}
+                for _, fp in alpha_curve(spec.problem, alphas, **solve_kw)]
+    keys = sorted({k for r in rows for k in r})
+    cols = {"alpha": np.asarray(alphas, dtype=float)}
+    cols.update({k: np.array([float(r.get(k, np.nan)) for r in rows]) for k in keys})
+    return cols
+
+
+def write_outputs(out_dir: str | Path, summary: dict, columns: dict | None = None) -> None:
+    """``summary.json`` (and ``curve.csv`` when a curve was computed)."""
+    out = Path(out_dir)
+    write_json(out / "summary.json", summary)
+    if columns is not None:
+        write_csv(out / "curve.csv", columns)
