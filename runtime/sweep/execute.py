@@ -60,10 +60,16 @@ def _points(grid) -> list[dict[str, float]]:
     return points
 
 
-def _warm(compiled, overrides: dict) -> None:
-    """One tiny integration JIT-compiles (or loads) the kernels into the cache, as `statc compile` does."""
+def _warm(compiled, overrides: dict, command: str, model: str, options: list[str]) -> None:
+    """One tiny integration JIT-compiles (or loads) the kernels into the cache, as `statc compile`
+    does, with the integrator the points will use, so that no worker compiles them."""
+    from statc.cli import build_parser
+    args = build_parser().parse_args([command, model, *options])
+    method = getattr(args, "method", None) if command == "run" else ("rk4" if command == "optimize" else None)
+    dt = getattr(args, "dt", None) if method == "rk4" else None
     try:
-        compiled.kind.resolve("runner").run(compiled, overrides, t_end=1e-3, record=("linear", 1), init_N=0)
+        compiled.kind.resolve("runner").run(compiled, overrides, t_end=1e-3, record=("linear", 1),
+                                            init_N=0, method=method, dt=min(dt or 1e-3, 1e-3))
     except Exception:   # a bad first point is recorded by its task; warming is only an optimisation
         pass
 
@@ -154,7 +160,7 @@ def sweep(model: str | Path, grid, command: str = "run", *, out: str | Path | No
     if clash:
         raise StatcError(f"`{sorted(clash)[0]}` is both fixed (--set) and swept (--grid)")
     params_mod.resolve(compiled.model, meta, fixed)           # fixed values are valid on their own
-    _warm(compiled, {**fixed, **points[0]})
+    _warm(compiled, {**fixed, **points[0]}, command, str(model), options)
 
     store = Store(out)
     store.prepare()

@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "saad_solla.model"
 OPTS = ["--t-end", "5", "--record", "linear 3", "--init-N", "0"]
 GRID = {"eta": [0.3, 0.9], "sigma": [0.0, 0.2]}
+#: points that take about a second, so that some are in flight when the sweep is hit
+SLOW = ["--t-end", "60", "--method", "rk4", "--dt", "1e-3", "--record", "linear 3", "--init-N", "0"]
 
 
 def _rows(out: Path) -> list[dict]:
@@ -120,7 +122,7 @@ def test_worker_killed_mid_sweep_then_rerun_completes(tmp_path, cache_dir):
     from dask.distributed import Client, LocalCluster
     out = tmp_path / "k"
     grid = {"eta": [0.2, 0.4, 0.6, 0.8, 1.0, 1.2]}
-    opts = ["--t-end", "60", "--record", "linear 3", "--init-N", "0"]
+    opts = SLOW
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as cluster, Client(cluster) as client:
         pids = list(client.run(os.getpid).values())
@@ -132,8 +134,10 @@ def test_worker_killed_mid_sweep_then_rerun_completes(tmp_path, cache_dir):
         while time.time() < deadline and not any((out / "points").glob("[0-9a-f]*")):
             time.sleep(0.05)
         os.kill(pids[0], signal.SIGKILL)
+        at_kill = len(list((out / "points").glob("[0-9a-f]*")))
         th.join(600)
         assert not th.is_alive()
+    assert 1 <= at_kill < 6                                 # killed mid-way
     rows = statc.sweep(MODEL, grid, "run", out=out, options=opts, workers=1, cache_dir=cache_dir)
     assert len(rows) == 6
     _assert_complete(out, 6)
@@ -142,8 +146,7 @@ def test_worker_killed_mid_sweep_then_rerun_completes(tmp_path, cache_dir):
 def test_interrupted_client_then_rerun_completes(tmp_path, cache_dir):
     out = tmp_path / "i"
     cmd = [sys.executable, "-m", "statc.cli", "sweep", str(MODEL), "--grid", "eta=0.2:1.2:6",
-           "--workers", "1", "--out", str(out), "--cache-dir", str(cache_dir), "--t-end", "60",
-           "--record", "linear 3", "--init-N", "0"]
+           "--workers", "1", "--out", str(out), "--cache-dir", str(cache_dir), *SLOW]
     env = {**os.environ, "STATC_CACHE_DIR": str(cache_dir)}
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -159,7 +162,7 @@ def test_interrupted_client_then_rerun_completes(tmp_path, cache_dir):
     assert proc.returncode in (0, 130)
     finished = [p for p in (out / "points").iterdir() if not p.name.startswith(".")]
     assert all((p / "point.json").is_file() and (p / "summary.json").is_file() for p in finished)
-    assert len(_rows(out)) == len(finished)
+    assert len(_rows(out)) == len(finished) < 6         # interrupted mid-way
     r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     _assert_complete(out, 6)
