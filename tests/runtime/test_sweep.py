@@ -162,7 +162,9 @@ def test_interrupted_client_then_rerun_completes(tmp_path, cache_dir):
     assert proc.returncode in (0, 130)
     finished = [p for p in (out / "points").iterdir() if not p.name.startswith(".")]
     assert all((p / "point.json").is_file() and (p / "summary.json").is_file() for p in finished)
-    assert len(_rows(out)) == len(finished) < 6         # interrupted mid-way
+    assert len(finished) < 6                                 # interrupted mid-way
+    # results.csv is rewritten after each point is in place: it may lag by the last one, never lead
+    assert {r["key"] for r in _rows(out)} <= {p.name for p in finished}
     r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     _assert_complete(out, 6)
