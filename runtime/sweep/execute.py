@@ -60,18 +60,18 @@ def _points(grid) -> list[dict[str, float]]:
     return points
 
 
-def _warm(compiled, overrides: dict, command: str, model: str, options: list[str]) -> None:
-    """One tiny integration JIT-compiles (or loads) the kernels into the cache, as `statc compile`
-    does, with the integrator the points will use, so that no worker compiles them."""
-    from statc.cli import build_parser
-    args = build_parser().parse_args([command, model, *options])
-    method = getattr(args, "method", None) if command == "run" else ("rk4" if command == "optimize" else None)
-    dt = getattr(args, "dt", None) if method == "rk4" else None
-    try:
-        compiled.kind.resolve("runner").run(compiled, overrides, t_end=1e-3, record=("linear", 1),
-                                            init_N=0, method=method, dt=min(dt or 1e-3, 1e-3))
-    except Exception:   # a bad first point is recorded by its task; warming is only an optimisation
-        pass
+#: options that make a point tiny: appended to the user's (the last value wins)
+_TINY = {"run": ["--t-end", "1e-3", "--record", "linear 1", "--init-N", "0"],
+         "check": ["--N", "8", "--seeds", "1", "--test-samples", "8", "--t-end", "1e-3",
+                   "--record", "linear 2"],
+         "optimize": ["--t-end", "1e-2", "--intervals", "2", "--maxiter", "1", "--multistart", "1",
+                      "--no-plot", "--quiet"]}
+
+
+def _warm(command: str, model: Path, text: str, params: dict, options: list[str], cache: str) -> None:
+    """Run one tiny point here first, so that its kernels (integrator, simulator, adjoint, in the
+    variant the options choose) are JIT-compiled once into the shared cache, not by each worker."""
+    run_point(command, model.name, text, params, [*options, *_TINY[command]], cache)
 
 
 @contextlib.contextmanager
@@ -160,7 +160,6 @@ def sweep(model: str | Path, grid, command: str = "run", *, out: str | Path | No
     if clash:
         raise StatcError(f"`{sorted(clash)[0]}` is both fixed (--set) and swept (--grid)")
     params_mod.resolve(compiled.model, meta, fixed)           # fixed values are valid on their own
-    _warm(compiled, {**fixed, **points[0]}, command, str(model), options)
 
     store = Store(out)
     store.prepare()
@@ -189,6 +188,7 @@ def sweep(model: str | Path, grid, command: str = "run", *, out: str | Path | No
     store.write_results(rows())
     lost = 0
     if todo:
+        _warm(command, Path(model), text, {**fixed, **params_of[todo[0]]}, options, cache_root)
         from dask.distributed import as_completed
         from tqdm import tqdm
         bar = tqdm(total=len(set(keys)), initial=len(set(keys)) - len(todo), desc="sweep",

@@ -68,6 +68,8 @@ def run_point(command: str, model_name: str, model_text: str, params: dict[str, 
                 "--out", str(out_dir), *options]
         if cache_dir:
             argv += ["--cache-dir", cache_dir]
+        if command == "check":     # seeds run serially: the sweep's workers are the parallelism
+            argv += ["--jobs", "1"]
         out_s.local.buf, err_s.local.buf = io.StringIO(), io.StringIO()
         error = None
         try:
