@@ -18,6 +18,7 @@ from statc.dsl.semantics import CheckedModel, check
 from statc.kinds import TheoryKind, kind
 
 from .cache import KernelCache, key
+from .gaussian import legacy_kink
 
 
 @dataclass
@@ -46,7 +47,7 @@ def compile_model(model: ast.Model, cache_dir=None, force: bool = False) -> Comp
     cm = check(model)
     theory = kind(cm.theory)
     cache = KernelCache(cache_dir)
-    model_key = key("model " + fingerprint(model))
+    model_key = key("model " + fingerprint(model) + legacy_kink.cache_tag())
     meta = None if force else cache.lookup(model_key)
     timings = {"check_s": time.perf_counter() - t0}
     hit = meta is not None

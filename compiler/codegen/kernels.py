@@ -24,7 +24,8 @@ from sympy.core.function import AppliedUndef
 from statc.compiler.gaussian import gaussian_atoms
 from .printer import KernelPrinter
 from .quadrature import emit_arg_quadrature, emit_leaf_quadrature
-from statc.compiler.ir.equation_ir import ArgQuadrature, EquationIR, StateBlock, Term
+from statc.compiler.gaussian.kinked import emit_kink_atom
+from statc.compiler.ir.equation_ir import ArgQuadrature, EquationIR, KinkAtom, StateBlock, Term
 from statc.compiler.ir.symbols import Relu, Sgn, Step
 
 _TEMPLATES = Path(__file__).with_name("templates")
@@ -79,6 +80,8 @@ class _Writer:
         self.emit("from numba import njit")
         if closed:
             self.emit(f"from statc.compiler.gaussian.gaussian_atoms import {', '.join(closed)}")
+        if any(isinstance(q, KinkAtom) for q in self.eq.quadratures.values()):
+            self.emit("from statc.compiler.gaussian.orthant import orth1, orth2, orth3, orth4")
         self.emit()
         self.emit(f"PARAMS = {self.eq.params!r}")
         self.emit(f"IR_DIGEST = {self.eq.digest()!r}")
@@ -114,6 +117,8 @@ class _Writer:
         for q in self.eq.quadratures.values():
             if isinstance(q, ArgQuadrature):
                 emit_arg_quadrature(self, q)
+            elif isinstance(q, KinkAtom):
+                emit_kink_atom(self, q)
             else:
                 emit_leaf_quadrature(self, q)
 

@@ -24,7 +24,7 @@ from types import ModuleType
 
 import numpy as np
 
-from statc.compiler.ir.equation_ir import ArgQuadrature, Quadrature
+from statc.compiler.ir.equation_ir import ArgQuadrature, KinkAtom, Quadrature
 from statc.compiler.gaussian.gaussian_moments import matchings
 
 from .printer import KernelPrinter
@@ -202,12 +202,17 @@ class _StandaloneWriter:
         return self.printer.doprint(e)
 
 
-def load_standalone(atoms: list[Quadrature | ArgQuadrature], directory) -> ModuleType:
+def load_standalone(atoms: list[Quadrature | ArgQuadrature | KinkAtom], directory) -> ModuleType:
     """Generate a module holding only ``atoms``, write it to ``directory`` and import it
     (tests and benchmarks of the kernels, outside any model)."""
+    from statc.compiler.gaussian.kinked import emit_kink_atom
     w = _StandaloneWriter()
+    w.lines.append("from statc.compiler.gaussian.orthant import orth1, orth2, orth3, orth4")
     for q in atoms:
-        (emit_arg_quadrature if isinstance(q, ArgQuadrature) else emit_leaf_quadrature)(w, q)
+        if isinstance(q, KinkAtom):
+            emit_kink_atom(w, q)
+        else:
+            (emit_arg_quadrature if isinstance(q, ArgQuadrature) else emit_leaf_quadrature)(w, q)
     name = "statc_atoms_" + "_".join(q.name for q in atoms)[:60]
     path = Path(directory) / f"{name}.py"
     path.write_text("\n".join(w.lines) + "\n")

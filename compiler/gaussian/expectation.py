@@ -35,7 +35,7 @@ import sympy as sp
 
 from statc.dsl import StatcError
 
-from . import gaussian_atoms, gaussian_moments
+from . import gaussian_atoms, gaussian_moments, kinked
 from statc.compiler.ir.equation_ir import ANALYTIC_KINDS, ArgQuadrature, Quadrature, Term
 from .expand import RawTerm
 from statc.compiler.ir.symbols import Relu, Step
@@ -325,7 +325,8 @@ class Expectation:
     def slots_value(self, kinds: tuple[str, ...], C: sp.Matrix) -> sp.Expr | None:
         """E[Π_i f_{kind_i}(z_i)], z ~ N(0, C), in closed form — or None.
 
-        Order of preference: Wick (all linear), a registered closed form, and
+        Order of preference: Wick (all linear), a registered closed form, the
+        exact Stein expansion of relu/step/linear products (:mod:`.kinked`), and
         Gaussian tilting of the ``dg`` factors (Π_D √(2/π) e^{−z_D²/2} reweights
         the Gaussian: the remaining slots see C' = C_RR − C_RD (I + C_DD)^{-1} C_DR,
         with prefactor (2/π)^{|D|/2} det(I + C_DD)^{-1/2}), recursively.
@@ -342,7 +343,7 @@ class Expectation:
             return sp.Function(name)(*args)
         D = [i for i, k in enumerate(kinds) if k == "dg"]
         if not D:
-            return None
+            return kinked.value(kinds, C, self.quadratures)
         R = [i for i, k in enumerate(kinds) if k != "dg"]
         A = sp.eye(len(D)) + C.extract(D, D)
         pref = (2 / sp.pi) ** sp.Rational(len(D), 2) / sp.sqrt(A.det())

@@ -85,6 +85,19 @@ class ArgQuadrature:
         return self.linear == 0 and len(self.funcs[-1]) == 1 and self.funcs[-1][0] in ANALYTIC_KINDS
 
 
+@dataclass(frozen=True)
+class KinkAtom:
+    r"""An exact kinked atom (:mod:`statc.compiler.kinked`):
+
+    .. math:: E\Big[\prod_i u_i^{n_i} \Theta(u_i)^{[\text{kinked}_i]}\Big], \qquad u \sim N(0, C),
+
+    called with the upper triangle of C; ``args`` holds (kinked, n_i) per argument.
+    """
+
+    name: str
+    args: tuple[tuple[bool, int], ...]
+
+
 #: kinds whose expectation over one Gaussian variable is closed (the last argument's)
 ANALYTIC_KINDS = ("g", "step", "relu")
 
@@ -119,7 +132,7 @@ class EquationIR:
     int_params: list[str]
     blocks: list[StateBlock]
     observables: list[Observable]
-    quadratures: dict[str, Quadrature | ArgQuadrature]
+    quadratures: dict[str, Quadrature | ArgQuadrature | KinkAtom]
     mask_arities: set[int]
     vectors: list[VectorInit]
     scalars: list[ScalarInit]
@@ -142,6 +155,9 @@ class EquationIR:
             qq = self.quadratures[q]
             if isinstance(qq, ArgQuadrature):
                 parts.append(f"argquad {q} {qq.funcs} {qq.linear}")
+                continue
+            if isinstance(qq, KinkAtom):
+                parts.append(f"kink {q} {qq.args}")
                 continue
             parts.append(f"quad {q} {qq.dim} {sp.srepr(qq.integrand)} {qq.params} "
                          + (repr((qq.analytic[0], sp.srepr(qq.analytic[1]), sp.srepr(qq.analytic[2])))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .equation_ir import ArgQuadrature, EquationIR, Quadrature, StateBlock
+from .equation_ir import ArgQuadrature, EquationIR, KinkAtom, Quadrature, StateBlock
 
 
 def _rename(e: sp.Expr) -> sp.Expr:
@@ -41,6 +41,14 @@ def _integrand(q: Quadrature | ArgQuadrature) -> str:
     return "*".join(parts) + ", (u, v) ~ N(m, C)"
 
 
+def _kink_integrand(q: KinkAtom) -> str:
+    parts = []
+    for i, (kinked, n) in enumerate(q.args):
+        power = f"u{i}" if n == 1 else (f"u{i}^{n}" if n else "")
+        parts.append("*".join(p for p in (power, f"step(u{i})" if kinked else "") if p))
+    return "*".join(parts)
+
+
 def render_text(eq: EquationIR) -> str:
     lines = [f"# model {eq.model}: online theory, {len(eq.blocks)} state blocks "
              f"(indices are 0-based in sums)"]
@@ -62,10 +70,16 @@ def render_text(eq: EquationIR) -> str:
             for t in terms:
                 sums = "".join(f"sum_{{{j}<{s}}} " for j, s in t.sums)
                 lines.append(f"    + {sums}{sp.sstr(_rename(t.display))}")
-    if eq.quadratures:
+    quads = [q for q in eq.quadratures.values() if not isinstance(q, KinkAtom)]
+    kinks = [q for q in eq.quadratures.values() if isinstance(q, KinkAtom)]
+    if quads:
         lines.append("# atoms without closed form (Gauss–Hermite quadrature):")
-        for q in eq.quadratures.values():
+        for q in quads:
             lines.append(f"#   {q.name}: E[{_integrand(q)}], dimension {q.dim}")
+    if kinks:
+        lines.append("# exact kinked atoms (Stein's lemma down to orthant probabilities):")
+        for q in kinks:
+            lines.append(f"#   {q.name}: E[{_kink_integrand(q)}], u ~ N(0, C)")
     return "\n".join(lines)
 
 

@@ -7,7 +7,7 @@ vector), observables, vectors, scalars and the `statc show` renderings.
 from __future__ import annotations
 
 from statc.dsl.semantics import CheckedModel
-from statc.compiler.ir.equation_ir import EquationIR
+from statc.compiler.ir.equation_ir import EquationIR, KinkAtom
 
 
 def _size(s) -> str | int:
@@ -28,7 +28,8 @@ def describe(cm: CheckedModel, eq: EquationIR) -> dict:
         "vectors": [{"name": v.name, "size": _size(v.size), "role": roles.get(v.name)}
                     for v in eq.vectors],
         "scalars": [{"name": s.name, "size": _size(s.size)} for s in eq.scalars],
-        "quadratures": sorted(eq.quadratures),
+        "quadratures": sorted(n for n, q in eq.quadratures.items() if not isinstance(q, KinkAtom)),
+        "kink_atoms": sorted(n for n, q in eq.quadratures.items() if isinstance(q, KinkAtom)),
         "show_text": render_text(eq), "show_latex": render_latex(eq),
         "ir_digest": eq.digest(),
     }

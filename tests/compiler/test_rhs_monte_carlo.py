@@ -89,7 +89,7 @@ DSL = {
 FLOOR_EXACT = 1e-10
 FLOORS_SIGMOID = {"Q": 1e-6, "R": 1e-6, "v": 1e-6, "eps_g": 1e-6}
 FLOORS_TANH = {"Q": 3e-3, "R": 1e-4, "v": 1e-4, "eps_g": 1e-6}
-FLOORS_RELU = {"Q": 3e-2}
+FLOORS_RELU: dict = {}      # exact atoms (compiler/kinked.py): round-off only
 
 
 @dataclass(frozen=True)
