@@ -168,3 +168,26 @@ def test_interrupted_client_then_rerun_completes(tmp_path, cache_dir):
     r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     _assert_complete(out, 6)
+
+
+def test_optimize_sweep_equals_statc_optimize(tmp_path, cache_dir, capsys):
+    model = ROOT / "models" / "lr_schedule.model"
+    opts = ["--intervals", "4", "--maxiter", "3", "--multistart", "1", "--t-end", "2", "--no-plot"]
+    rows = statc.sweep(model, {"sigma": [0.1]}, "optimize", out=tmp_path / "o", options=opts,
+                       workers=1, cache_dir=cache_dir)
+    assert main(["optimize", str(model), "--set", "sigma=0.1", "--out", str(tmp_path / "d"),
+                 "--cache-dir", str(cache_dir), *opts]) == 0
+    direct = json.loads((tmp_path / "d" / "summary.json").read_text())
+    assert rows[0]["status"] == "ok"
+    assert rows[0]["objective"] == direct["objective"]
+    assert rows[0]["constant_objective"] == direct["best_constant"]["objective"]
+
+
+def test_check_sweep_records_the_verdict(tmp_path, cache_dir):
+    rows = statc.sweep(MODEL, {"eta": [0.5]}, "check", out=tmp_path / "c",
+                       options=["--seeds", "3", "--N", "100", "--t-end", "1", "--test-samples", "200"],
+                       workers=1, cache_dir=cache_dir)
+    report = json.loads((tmp_path / "c" / "points" / rows[0]["key"] / "check.json").read_text())
+    assert rows[0]["status"] == ("ok" if report["passed"] else "check failed")
+    assert rows[0]["passed"] == int(report["passed"]) and rows[0]["worst_z"] == report["worst"]["z"]
+    assert report["N"] == [100] and report["seeds"] == 3
