@@ -115,7 +115,13 @@ def test_failed_point_is_recorded_and_does_not_stop_the_sweep(tmp_path, cache_di
                        out=tmp_path / "f", options=[*OPTS, "--method", "rk4", "--dt", "0"],
                        workers=1, cache_dir=cache_dir)
     assert len(rows) == 2
-    assert all(r["status"] != "ok" and r["error"] for r in rows)
+    assert all(r["status"] == "bad input" and "dt" in r["error"] for r in rows)
+    again = statc.sweep(MODEL, [{"K": 2.0, "eta": 0.5}, {"K": 2.0, "eta": 0.7}], "run",
+                        out=tmp_path / "f", options=[*OPTS, "--method", "rk4", "--dt", "0"],
+                        workers=1, cache_dir=cache_dir, retry_failed=True)
+    assert [r["key"] for r in again] == [r["key"] for r in rows]
+    assert all(a["seconds"] != r["seconds"] for a, r in zip(again, rows))    # run again
+    assert len(list((tmp_path / "f" / "points").iterdir())) == 2
 
 
 def test_worker_killed_mid_sweep_then_rerun_completes(tmp_path, cache_dir):
