@@ -229,6 +229,26 @@ class Algorithm:
     span: Span
     name_span: Span
     updates: tuple[Update, ...] = ()
+    #: static kind (`algorithm erm { ...; penalty lambda / 2 * |w|^2; bias b }`)
+    penalty: "Penalty | None" = None
+    bias: "BiasDecl | None" = None
+
+
+@dataclass(frozen=True)
+class Penalty:
+    """`penalty lambda / 2 * |w|^2`: the regulariser of empirical risk minimisation."""
+
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class BiasDecl:
+    """`bias b`: the student scalar b is an unpenalised learned bias."""
+
+    name: str
+    span: Span
+    name_span: Span
 
 
 @dataclass(frozen=True)
@@ -338,6 +358,15 @@ class RunBlock:
 
 
 @dataclass(frozen=True)
+class DataDecl:
+    """`data n = alpha * N`: a fixed training set of n samples, reused at every step."""
+
+    name: str
+    size: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
 class Model:
     name: str
     params: tuple[ParamDecl, ...]
@@ -354,3 +383,4 @@ class Model:
     schedules: tuple[Schedule, ...] = ()
     source: str = field(default="", compare=False, repr=False)
     control: ControlBlock | None = None
+    data: DataDecl | None = None

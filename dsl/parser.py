@@ -177,6 +177,9 @@ class _ToAst(Transformer):
     def loss_stmt(self, meta, children):
         return ("loss", ast.Loss(children[0], _span(meta)), _span(meta))
 
+    def data_stmt(self, meta, children):
+        return ("data", ast.DataDecl(str(children[0]), children[1], _span(meta)), _span(meta))
+
     def train_opt(self, meta, children):
         return ast.Option(str(children[0]), children[1], _span(meta))
 
@@ -197,13 +200,27 @@ class _ToAst(Transformer):
     def algo_option(self, meta, children):
         return ast.Option(str(children[0]), children[1], _span(meta))
 
+    def penalty_stmt(self, meta, children):
+        return ast.Penalty(children[0], _span(meta))
+
+    def bias_stmt(self, meta, children):
+        return ast.BiasDecl(str(children[0]), _span(meta), _tok_span(children[0]))
+
     def algorithm_block(self, meta, children):
         tok, *stmts = children
+        stmts = [s for s in stmts if s is not None]
+        penalties = [s for s in stmts if isinstance(s, ast.Penalty)]
+        biases = [s for s in stmts if isinstance(s, ast.BiasDecl)]
+        for extra, what in ((penalties[1:], "penalty"), (biases[1:], "bias")):
+            if extra:
+                raise StatcError(f"a second `{what}` statement", extra[0].span,
+                                 hint=f"an algorithm has at most one `{what}`")
         trains = tuple(s for s in stmts if isinstance(s, ast.Train))
         options = tuple(s for s in stmts if isinstance(s, ast.Option))
         updates = tuple(s for s in stmts if isinstance(s, ast.Update))
         return ("algorithm", ast.Algorithm(str(tok), trains, options, _span(meta), _tok_span(tok),
-                                           updates), _span(meta))
+                                           updates, penalties[0] if penalties else None,
+                                           biases[0] if biases else None), _span(meta))
 
     def index_names(self, meta, children):
         return tuple(str(c) for c in children)
@@ -349,7 +366,7 @@ class _ToAst(Transformer):
         return name, [i for i in items if i is not None]
 
 
-_SINGLE_BLOCKS = {"loss": "loss", "algorithm": "algorithm", "run": "run", "control": "control"}
+_SINGLE_BLOCKS = {"loss": "loss", "algorithm": "algorithm", "run": "run", "control": "control", "data": "data"}
 
 
 def _assemble(name: str, items: list, filename: str, source: str) -> ast.Model:
@@ -365,7 +382,7 @@ def _assemble(name: str, items: list, filename: str, source: str) -> ast.Model:
         if kind in _SINGLE_BLOCKS:
             if kind in single:
                 first = single[kind][1]
-                what = "statement" if kind == "loss" else "block"
+                what = "statement" if kind in ("loss", "data") else "block"
                 raise StatcError(f"duplicated `{kind}` {what}", span,
                                  hint=f"the first `{kind}` is at line {first.line}; a model has one")
             single[kind] = (value, span)
@@ -386,7 +403,8 @@ def _assemble(name: str, items: list, filename: str, source: str) -> ast.Model:
         loss=single.get("loss", (None,))[0], algorithm=single.get("algorithm", (None,))[0],
         orders=tuple(orders), observes=tuple(observes), inits=tuple(inits),
         run=single.get("run", (None,))[0], span=whole, filename=filename, source=source,
-        schedules=tuple(schedules), control=single.get("control", (None,))[0])
+        schedules=tuple(schedules), control=single.get("control", (None,))[0],
+        data=single.get("data", (None,))[0])
 
 
 def _describe(terminals: set[str]) -> str:

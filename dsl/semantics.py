@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from . import ast
 from .errors import Span, StatcError, did_you_mean
 from .domain import check_domains
+from .static import STATIC_ALGORITHMS, check_static, is_static
 from .values import LiteralIndex, check_values, defaults
 
 #: Functions of the language: name -> number of arguments.
@@ -36,6 +37,10 @@ BUILTIN_RANDOM = {"noise": "gaussian"}
 #: Algorithm rules known to the compiler (the registry lives in compiler/).
 ALGORITHMS = ("sgd", "feedback_alignment", "custom")
 ALGORITHM_OPTIONS = ("batch",)
+#: On a fixed training set (`data n = alpha * N`, the dmft kind): gradient descent, SGD with
+#: batch fraction `batch` (persistence time `persistence`, Langevin noise `temperature`), Langevin.
+DATA_ALGORITHMS = ("gd", "sgd", "langevin", *STATIC_ALGORITHMS)
+DATA_ALGORITHM_OPTIONS = ("batch", "persistence", "temperature")
 TRAIN_OPTIONS = ("lr", "decay")
 RUN_OPTIONS = ("method", "rtol", "atol", "dt")
 METHODS = ("dopri5", "rk4")
@@ -71,7 +76,7 @@ def _text(e) -> str:
 
 KEYWORDS = ("model", "params", "input", "teacher", "student", "vector", "scalar", "schedule",
             "random", "loss", "algorithm", "train", "order", "observe", "init",
-            "run", "time", "record", "sum", "mean", "given", "in")
+            "run", "time", "record", "sum", "mean", "given", "in", "data")
 
 
 @dataclass(frozen=True)
@@ -204,10 +209,14 @@ class _Checker:
         for inp in m.inputs:
             if inp.value is not None:
                 self.derived_input(inp)
-        if m.loss is None:
+        if m.data is not None:
+            self.data(m.data)
+        static = is_static(m)
+        if m.loss is None and not (static and m.algorithm.name == "bayes_optimal"):
             raise self.err("missing `loss`", end, expected="`loss = ...`",
                            hint="e.g. `loss = (yhat - y)^2 / 2`")
-        self.expr(m.loss.value, scope={}, ctx="loss")
+        if m.loss is not None:
+            self.expr(m.loss.value, scope={}, ctx="loss")
         if m.algorithm is None:
             raise self.err("missing `algorithm` block", end,
                            expected="`algorithm sgd { train w lr eta }`",
@@ -241,8 +250,21 @@ class _Checker:
         values = defaults(m)
         check_values(m, self.literal_indices, values)
         check_domains(m, self.symbols, values)
-        return CheckedModel(m, self.symbols, self.index_sizes, "online",
+        theory = "static" if static else "dmft" if m.data is not None else "online"
+        return CheckedModel(m, self.symbols, self.index_sizes, theory,
                             [p.name for p in m.params], set(self.int_params), self.literal_indices)
+
+    def data(self, d: ast.DataDecl) -> None:
+        """`data n = alpha * N`: n samples proportional to the dimension (α = n/N fixed as N → ∞)."""
+        e = d.size
+        ok = (isinstance(e, ast.BinOp) and e.op == "*"
+              and any(isinstance(s, ast.Name) and s.name == "N" for s in (e.left, e.right)))
+        if not ok:
+            raise self.err("the training-set size must be proportional to N", e.span,
+                           expected=f"`data {d.name} = alpha * N`",
+                           hint="the theory takes n, N → ∞ at fixed alpha = n/N; declare alpha in `params`")
+        ratio = e.right if isinstance(e.left, ast.Name) and e.left.name == "N" else e.left
+        self.expr(ratio, scope={}, ctx="param")
 
     def dist(self, d: ast.Dist, table: dict[str, tuple[str, ...]], what: str) -> None:
         if d.name not in table:
@@ -294,10 +316,28 @@ class _Checker:
                 self.declare(Symbol("output", st.name, st.span, net.role))
 
     def algorithm(self, alg: ast.Algorithm) -> None:
-        if alg.name not in ALGORITHMS:
+        finite = self.m.data is not None
+        if alg.name in STATIC_ALGORITHMS:
+            if not finite:
+                raise self.err(f"`algorithm {alg.name}` needs a finite training set", alg.name_span,
+                               expected="`data n = alpha * N`",
+                               hint=f"`{alg.name}` computes {STATIC_ALGORITHMS[alg.name]} of n = alpha N "
+                                    "samples (the static kind)")
+            check_static(alg, self.symbols, lambda e: self.expr(e, scope={}, ctx="param"))
+            return
+        extra = alg.penalty or alg.bias
+        if extra is not None:
+            raise self.err(f"`{'penalty' if alg.penalty else 'bias'}` belongs to `algorithm erm`", extra.span,
+                           hint="a trajectory algorithm takes its ridge as `train w lr eta decay lambda`")
+        known, options = (DATA_ALGORITHMS, DATA_ALGORITHM_OPTIONS) if finite else (ALGORITHMS, ALGORITHM_OPTIONS)
+        if alg.name not in known:
+            hint = did_you_mean(alg.name, known)
+            if not finite and alg.name in DATA_ALGORITHMS:
+                hint = f"`{alg.name}` reuses a fixed training set: add `data n = alpha * N`"
+            elif finite and alg.name in ALGORITHMS:
+                hint = "on a fixed training set (`data`) the algorithms are gd, sgd and langevin"
             raise self.err(f"unknown algorithm `{alg.name}`", alg.name_span,
-                           expected=", ".join(f"`{a}`" for a in ALGORITHMS),
-                           hint=did_you_mean(alg.name, ALGORITHMS))
+                           expected=", ".join(f"`{a}`" for a in known), hint=hint)
         if not alg.trains and not alg.updates:
             raise self.err("the algorithm trains nothing", alg.span,
                            expected="`train w lr eta` or `update w[k] += ...`")
@@ -336,11 +376,13 @@ class _Checker:
             raise self.err("feedback alignment needs a backward replacement", alg.span,
                            expected="`train w lr eta backward v -> b`")
         for opt in alg.options:
-            if opt.name not in ALGORITHM_OPTIONS:
+            if opt.name not in options:
                 raise self.err(f"unknown algorithm option `{opt.name}`", opt.span,
-                               expected=", ".join(f"`{o} = ...`" for o in ALGORITHM_OPTIONS),
-                               hint=did_you_mean(opt.name, ALGORITHM_OPTIONS) or
-                               "options of a trained object go after it: `train w lr eta decay lam`")
+                               expected=", ".join(f"`{o} = ...`" for o in options),
+                               hint=did_you_mean(opt.name, options) or (
+                                   "on a fixed training set `batch = b` is the batch fraction of SGD"
+                                   if finite else "options of a trained object go after it: "
+                                   "`train w lr eta decay lam`"))
             self.expr(opt.value, scope={}, ctx="param")
 
     def derived_input(self, inp: ast.InputDecl) -> None:

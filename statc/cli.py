@@ -95,6 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
     _run_options(p)
     p.add_argument("--out", default=None, help="output directory (trajectory.csv, summary.json)")
     p.add_argument("--plot", action="store_true", help="also write <observable>.png learning curves")
+    p.add_argument("--samples", type=int, default=None,
+                   help="dmft models: Monte-Carlo samples n_s of the effective process (default 20000)")
+    p.add_argument("--repeats", type=int, default=None,
+                   help="dmft models: independent repeats for the Monte-Carlo standard error (default 4)")
+    p.add_argument("--alpha", default=None, metavar="a:b:n",
+                   help="static models: also solve n values of alpha from a to b (continuation) "
+                        "and write curve.csv")
     p = sub.add_parser("check", help="simulate the model at finite N and compare with the theory")
     _common(p)
     p.add_argument("--N", default="2000", help="system size, or a comma-separated list (finite-size scaling)")
@@ -123,7 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rhs-state", default=None, metavar="CSV",
                    help="with --rhs: the state, from the last row of a trajectory.csv "
                         "(default: a random valid state drawn with --seed)")
-    p.add_argument("--seed", type=int, default=0, help="with --rhs: seed of the state and the Monte Carlo")
+    p.add_argument("--seed", type=int, default=0, help="with --rhs: seed of the state and the Monte Carlo; "
+                   "dmft models: seed of theory and simulation")
+    p.add_argument("--samples", type=int, default=None, help="dmft models: Monte-Carlo samples of the theory")
+    p.add_argument("--repeats", type=int, default=None, help="dmft models: independent theory repeats")
     p = sub.add_parser("optimize", help="optimise the protocol declared in the `control` block")
     _common(p)
     p.add_argument("--out", default=None, help="output directory (control.csv, summary.json, control.png)")
@@ -176,6 +186,18 @@ def cmd_compile(args) -> int:
 def cmd_run(args) -> int:
     compiled, overrides = _compile(args)
     runner = compiled.kind.resolve("runner")
+    if args.alpha is not None and not getattr(runner, "TAKES_ALPHA_GRID", False):
+        raise StatcError("--alpha a:b:n applies to static models (`algorithm erm` / `bayes_optimal`) only")
+    if hasattr(runner, "run_from_args"):             # kinds with their own run options (dmft, static)
+        traj = runner.run_from_args(compiled, overrides, args)
+        print(runner.run_line(compiled, traj))
+        if args.out:
+            runner.write_outputs(Path(args.out), compiled, traj, plot=args.plot)
+            written = getattr(runner, "written", lambda t: "trajectory.csv, kernels.npz and summary.json")
+            print(f"wrote {written(traj)} in {Path(args.out)}")
+        return 0
+    if args.samples is not None or args.repeats is not None:
+        raise StatcError("--samples and --repeats apply to dmft models (a `data` statement) only")
     record = runner.parse_record(args.record) if args.record else None
     traj = runner.run(compiled, overrides, t_end=args.t_end, record=record, method=args.method,
                       rtol=args.rtol, atol=args.atol, dt=args.dt, init_N=args.init_N,
@@ -206,6 +228,8 @@ def cmd_check(args) -> int:
     from statc.runtime.online.solve import RunOptions, record_times
     compiled, overrides = _compile(args)
     runner = compiled.kind.resolve("runner")
+    if hasattr(runner, "check_from_args"):           # kinds with their own check (dmft)
+        return runner.check_from_args(compiled, overrides, args, _sizes(args.N))
     theory_overrides = params_mod.parse_set(args.theory_set, compiled.meta["params"])
     values = params_mod.resolve(compiled.model, compiled.meta, overrides)
     opts = runner.options_from_model(compiled.model, values)

@@ -69,6 +69,27 @@ KINDS: dict[str, TheoryKind] = {
         simulate="statc.runtime.online.simulate:simulate",
         rhs_check="statc.runtime.online.rhs_check:check_rhs",
     ),
+    "dmft": TheoryKind(
+        name="dmft",
+        summary="finite data set reused (GD, SGD, persistent SGD, Langevin): causal DMFT sweep",
+        derive="statc.compiler.dmft.derive:derive",
+        simulator="statc.compiler.dmft.describe:simulator",
+        codegen="statc.compiler.dmft.codegen:generate",
+        describe="statc.compiler.dmft.describe:describe",
+        runner="statc.runtime.dmft.runner",
+        simulate="statc.runtime.dmft.simulate:simulate_seeds",
+    ),
+    "static": TheoryKind(
+        name="static",
+        summary="end point of learning on a finite data set (ERM minimiser, Bayes-optimal): "
+                "replica fixed point",
+        derive="statc.compiler.static.derive:derive",
+        simulator="statc.compiler.static.kind:simulator",
+        codegen="statc.compiler.static.kind:generate",
+        describe="statc.compiler.static.kind:describe",
+        runner="statc.runtime.static.runner",
+        simulate="statc.runtime.static.finite:finite_size",
+    ),
 }
 
 

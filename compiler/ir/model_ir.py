@@ -420,12 +420,13 @@ class _Lower:
                     ir.families[st.name] = Family(st.name, "random", net.role, idx, size,
                                                   st.dist.name, args)
         self.keep_outputs = True
-        ir.loss_outputs = self.expr(m.loss.value, {})
+        # `algorithm bayes_optimal` (static kind) has no loss
+        ir.loss_outputs = self.expr(m.loss.value, {}) if m.loss is not None else sp.S.Zero
         self.keep_outputs = False
         ir.loss = ir.loss_outputs.xreplace(ir.output_values())
         for tr in m.algorithm.trains:
             opts = {o.name: self.expr(o.value, {}) for o in tr.options}
-            ir.trains[tr.target] = Train(tr.target, opts["lr"], opts.get("decay", sp.S.Zero),
+            ir.trains[tr.target] = Train(tr.target, opts.get("lr", sp.S.Zero), opts.get("decay", sp.S.Zero),
                                          tuple((b.source, b.target) for b in tr.backward))
         for opt in m.algorithm.options:
             if opt.name == "batch":

@@ -18,8 +18,6 @@ from types import ModuleType
 import numpy as np
 from scipy.optimize import brentq
 
-from statc.compiler.static.build import load
-
 from .regularisers import REGULARISERS
 
 
@@ -57,7 +55,10 @@ class ERM:
 
     def __init__(self, loss: str | ModuleType, channel, alpha: float, lam: float,
                  regulariser: str = "ridge"):
-        self.mod = load(loss) if isinstance(loss, str) else loss
+        if isinstance(loss, str):                 # a registry loss: built (SymPy) on first use
+            from statc.compiler.static.build import load
+            loss = load(loss)
+        self.mod = loss                          # a model's compiled loss: no SymPy at run time
         if self.mod.LABELS == "binary" and channel.labels != "binary":
             raise ValueError("a binary-label loss needs a channel with labels ±1")
         self.ch, self.alpha, self.lam = channel, float(alpha), float(lam)

@@ -10,7 +10,9 @@ by C):
   penalise the intercept (liblinear would);
 * hinge: ``SVC(kernel="precomputed", C=1/λ)`` on the Gram matrix X Xᵀ/d — an
   unpenalised intercept (LinearSVC penalises it), w = Σ_i (α_i y_i) x_i/√d;
-* square: the ridge normal equations with an unpenalised bias (closed form).
+* square: the ridge normal equations with an unpenalised bias (closed form);
+* any other (a model's own convex loss): scipy's L-BFGS with the gradient from ℓ′
+  (:class:`ModelLoss`).
 
 Observables per data set: the test error on ``n_test`` fresh samples and the
 exact one given (w, b) — for the mixture the test field is y m + b + √(Δq) ξ
@@ -89,6 +91,38 @@ def _fit_square(Xs, y, lam, bias):
 
 TRAINERS: dict[str, Callable] = {"logistic": _fit_logistic, "hinge": _fit_hinge, "square": _fit_square}
 
+
+@dataclass(frozen=True)
+class ModelLoss:
+    """A loss no registry trainer knows (a model's own, convex and smooth): ℓ and ℓ′ as
+    vectorised callables; trained by scipy's L-BFGS on Σ ℓ(y, Xw/√d + b) + λ/2 |w|²
+    (bias unpenalised), gradient tolerance 1e-10."""
+
+    value: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    grad: Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+    def fit(self, Xs, y, lam, bias):
+        from scipy.optimize import minimize
+        n, d = Xs.shape
+
+        def f(theta):
+            w, b = theta[:d], (theta[d] if bias else 0.0)
+            h = Xs @ w + b
+            g = self.grad(y, h)
+            jac = np.concatenate([Xs.T @ g + lam * w, [g.sum()] if bias else []])
+            return float(np.sum(self.value(y, h)) + 0.5 * lam * w @ w), jac
+        res = minimize(f, np.zeros(d + int(bias)), jac=True, method="L-BFGS-B",
+                       options={"maxiter": 20_000, "gtol": 1e-10, "ftol": 1e-15})
+        return res.x[:d], float(res.x[d]) if bias else 0.0
+
+
+def _fit(loss):
+    return TRAINERS[loss] if isinstance(loss, str) else loss.fit
+
+
+def _value(loss):
+    return LOSS_VALUES[loss] if isinstance(loss, str) else loss.value
+
 LOSS_VALUES: dict[str, Callable] = {
     "logistic": lambda y, h: np.logaddexp(0.0, -y * h),
     "hinge": lambda y, h: np.maximum(0.0, 1.0 - y * h),
@@ -113,7 +147,7 @@ class FiniteSize:
         return float(np.std(v, ddof=1) / np.sqrt(len(v)))
 
 
-def train_once(loss: str, ch, alpha: float, lam: float, d: int, seed: int,
+def train_once(loss: "str | ModelLoss", ch, alpha: float, lam: float, d: int, seed: int,
                n_test: int = 20_000) -> dict[str, float]:
     """Train on one data set of n = αd samples and measure the observables."""
     rng = np.random.default_rng(seed)
@@ -121,7 +155,7 @@ def train_once(loss: str, ch, alpha: float, lam: float, d: int, seed: int,
     teacher = rng.standard_normal(d)
     n = int(round(alpha * d))
     X, y = sample(ch, rng, n, d, teacher)
-    w, b = TRAINERS[loss](X / np.sqrt(d), y, lam, bool(ch.learns_bias))
+    w, b = _fit(loss)(X / np.sqrt(d), y, lam, bool(ch.learns_bias))
     h = X @ w / np.sqrt(d) + b
     Xt, yt = sample(ch, rng, n_test, d, teacher)
     ht = Xt @ w / np.sqrt(d) + b
@@ -129,7 +163,7 @@ def train_once(loss: str, ch, alpha: float, lam: float, d: int, seed: int,
     return {"test_error_sampled": float(np.mean(yt * ht <= 0)),
             "test_error": _exact_test_error(ch, m, q, b),
             "train_error": float(np.mean(y * h <= 0)),
-            "train_loss": float(np.mean(LOSS_VALUES[loss](y, h))),
+            "train_loss": float(np.mean(_value(loss)(y, h))),
             "m": m, "q": q, "b": b}
 
 

@@ -10,8 +10,9 @@ and per-cluster errors).
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from types import ModuleType
 from typing import Sequence
 
 import numpy as np
@@ -27,19 +28,34 @@ from .erm import ERM, FixedPoint, FixedPointError
 @dataclass(frozen=True)
 class StaticSpec:
     """What to compute: ``algorithm`` is ``"erm"`` (loss, regulariser, λ) or
-    ``"bayes_optimal"`` (prior); ``channel`` names a registry entry."""
+    ``"bayes_optimal"`` (prior); ``channel`` names a registry entry.  ``loss`` is a
+    registry name or a compiled loss module (a model's own loss); ``learns_bias``
+    False pins the bias of a channel that would learn one at b = 0."""
 
     algorithm: str
     channel: str
     channel_params: dict = field(default_factory=dict)
-    loss: str | None = None
+    loss: str | ModuleType | None = None
     regulariser: str = "ridge"
     lam: float = 0.0
     prior: str = "gaussian"
+    learns_bias: bool | None = None
+
+    def make_channel(self):
+        ch = make_channel(self.channel, **self.channel_params)
+        if self.learns_bias is not None and hasattr(ch, "learns_bias"):
+            ch = replace(ch, learns_bias=bool(self.learns_bias))
+        return ch
 
     def problem(self, alpha: float) -> ERM:
-        return ERM(self.loss, make_channel(self.channel, **self.channel_params), alpha, self.lam,
-                   self.regulariser)
+        return ERM(self.loss, self.make_channel(), alpha, self.lam, self.regulariser)
+
+    def as_dict(self) -> dict:
+        """JSON-ready (a loss module is named by its model)."""
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        if isinstance(self.loss, ModuleType):
+            d["loss"] = f"model loss ({getattr(self.loss, 'PROX_RULE', '?')} prox)"
+        return d
 
 
 def _erm_summary(fp: FixedPoint) -> dict:
@@ -50,9 +66,9 @@ def _erm_summary(fp: FixedPoint) -> dict:
 def solve(spec: StaticSpec, alpha: float, **solve_kw) -> dict:
     """The summary at one α; a fixed point that fails is reported (message and
     residual history), not raised."""
-    base = {"spec": asdict(spec), "alpha": alpha}
+    base = {"spec": spec.as_dict(), "alpha": alpha}
     if spec.algorithm == "bayes_optimal":
-        ch = make_channel(spec.channel, **spec.channel_params)
+        ch = spec.make_channel()
         try:
             pts = bayes_optimal(ch, alpha, prior=spec.prior, **solve_kw)
         except FixedPointError as e:

@@ -1,0 +1,139 @@
+#!/usr/bin/env python
+"""DMFT solver speed: statc's parallel Numba sweep vs a NumPy reference of the same sweep.
+
+Case: the rigorous-DMFT paper's default (DMFT.md §6 V1): square loss, noiseless linear
+teacher, ridge λ = 0.5, α = 3, GD η = 0.1, m0 = 0.2, Q0 = 1.04, T steps. Its exact m(T) (the
+Marchenko–Pastur solution, Gauss–Chebyshev quadrature here) measures the Monte-Carlo error.
+
+The baseline is `statc.runtime.dmft.reference.solve_numpy`: the same causal sweep vectorised
+over samples in NumPy (loss and derivatives as NumPy expressions), run in the same process on
+the same random numbers. Before timing, both are run on a small case and their kernels must
+agree to 1e-5 relative (float32 tangent storage in both).
+
+Measured:
+* one solve at (T, n_s), statc and NumPy (best of --reps), after a warm-up that compiles;
+* the Monte-Carlo error of m(T): seed-to-seed standard deviation over --repeats statc solves,
+  and the deviation of their mean from the exact value;
+* cost growth: statc time vs T at fixed n_s, and vs n_s at fixed T (log-log slopes).
+
+    python benchmarks/bench_dmft.py                       # T = 100, n_s = 1e5 (a few minutes on 2 cores)
+    python benchmarks/bench_dmft.py --quick               # T = 50, n_s = 1e4
+    python benchmarks/bench_dmft.py --numpy-samples 20000 # NumPy at a smaller n_s (time scaled, marked)
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+import scipy
+
+from _common import cpu_name
+from statc.runtime.dmft import DmftProblem, draw_inputs, get_loss, make_algorithm, make_teacher, solve
+from statc.runtime.dmft.reference import solve_numpy
+
+RESULTS = Path(__file__).resolve().parent / "results" / "dmft.json"
+ALPHA, LAM, M0, Q0, ETA = 3.0, 0.5, 0.2, 1.04, 0.1
+SQUARE_NUMPY = (lambda y, h: 0.5 * (h - y) ** 2, lambda y, h: h - y, lambda y, h: np.ones_like(h))
+
+
+def problem(steps: int) -> DmftProblem:
+    return DmftProblem(make_teacher("linear"), get_loss("square"), make_algorithm("gd", ETA),
+                       alpha=ALPHA, eta=ETA, steps=steps, lam=LAM, m0=M0, Q0=Q0)
+
+
+def exact_m(steps: int, nodes: int = 4000) -> float:
+    """m_T = ∫ρ_MP [p_T (m0 − s) + s], p = (1 − η(λ + a))^T, s = a/(λ + a)."""
+    lo, hi = (np.sqrt(ALPHA) - 1) ** 2, (np.sqrt(ALPHA) + 1) ** 2
+    c, r = (hi + lo) / 2, (hi - lo) / 2
+    i = np.arange(1, nodes + 1)
+    a = c + r * np.cos(i * np.pi / (nodes + 1))
+    w = np.pi / (nodes + 1) * np.sin(i * np.pi / (nodes + 1)) ** 2 * r * r / (2 * np.pi * a)
+    s = a / (LAM + a)
+    return float(((1 - ETA * (LAM + a)) ** steps * (M0 - s) + s) @ w)
+
+
+def timed(fn, reps: int) -> float:
+    best = np.inf
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def check_agreement() -> float:
+    p = problem(12)
+    inp = draw_inputs(p, 500, 1)
+    a, b = solve(p, 500, inputs=inp), solve_numpy(p, 500, inputs=inp, losses=SQUARE_NUMPY)
+    worst = 0.0
+    for name in ("gamma", "egg", "R", "C_perp", "m", "A"):
+        x, y = getattr(a.kernels, name), getattr(b.kernels, name)
+        worst = max(worst, float(np.max(np.abs(x - y)) / max(np.max(np.abs(y)), 1e-300)))
+    assert worst < 1e-5, f"statc and NumPy sweeps disagree ({worst:.2e})"
+    return worst
+
+
+def slope(xs, ys) -> float:
+    return float(np.polyfit(np.log(xs), np.log(ys), 1)[0])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--steps", type=int, default=100)
+    ap.add_argument("--samples", type=int, default=100_000)
+    ap.add_argument("--numpy-samples", type=int, default=None, help="n_s for the NumPy baseline (default: --samples)")
+    ap.add_argument("--repeats", type=int, default=3, help="independent statc solves for the MC error")
+    ap.add_argument("--reps", type=int, default=1, help="timing repetitions (best kept)")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--out", default=str(RESULTS))
+    args = ap.parse_args()
+    if args.quick:
+        args.steps, args.samples = 50, 10_000
+    ns_np = args.numpy_samples or args.samples
+    T, ns = args.steps, args.samples
+
+    agree = check_agreement()
+    solve(problem(3), 100, 0)                                   # compile
+    p = problem(T)
+    t_statc = timed(lambda: solve(p, ns, 0), args.reps)
+    inp = draw_inputs(p, ns_np, 0)
+    t_numpy = timed(lambda: solve_numpy(p, ns_np, inputs=inp, losses=SQUARE_NUMPY), args.reps)
+    del inp
+    t_numpy_scaled = t_numpy * ns / ns_np                       # the sweep is linear in n_s (measured below)
+    finals = np.array([solve(p, ns, s).columns["m"][-1] for s in range(1, args.repeats + 1)])
+    m_exact = exact_m(T)
+
+    grow_T = [max(T // 4, 5), max(T // 2, 10), T]
+    n_grow = max(ns // 10, 2000)
+    times_T = [timed(lambda k=k: solve(problem(k), n_grow, 0), 1) for k in grow_T]
+    grow_n = [n_grow // 4, n_grow // 2, n_grow]
+    times_n = [timed(lambda n=n: solve(problem(grow_T[1]), n, 0), 1) for n in grow_n]
+
+    out = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpu": cpu_name(), "threads": numba.get_num_threads(), "python": platform.python_version(),
+                    "numpy": np.__version__, "scipy": scipy.__version__, "numba": numba.__version__},
+        "case": {"alpha": ALPHA, "lambda": LAM, "m0": M0, "Q0": Q0, "eta": ETA, "steps": T, "samples": ns},
+        "agreement_rel": agree,
+        "statc_s": t_statc, "numpy_s": t_numpy, "numpy_samples": ns_np, "numpy_s_at_samples": t_numpy_scaled,
+        "speedup": t_numpy_scaled / t_statc,
+        "m_T": {"exact": m_exact, "statc_repeats": finals.tolist(), "seed_std": float(finals.std(ddof=1)),
+                "mean_minus_exact": float(finals.mean() - m_exact)},
+        "growth_T": {"samples": n_grow, "steps": grow_T, "seconds": times_T, "loglog_slope": slope(grow_T, times_T)},
+        "growth_samples": {"steps": grow_T[1], "samples": grow_n, "seconds": times_n,
+                           "loglog_slope": slope(grow_n, times_n)},
+    }
+    print(json.dumps(out, indent=2))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""The dmft kind's equation object: what the DMFT solver needs from a model.
+
+The causal sweep itself is generic (runtime/dmft); a model contributes the per-sample loss
+ℓ(y, h) with its derivatives ℓ' = ∂_hℓ and ℓ'' = ∂²_hℓ (SymPy), the data model (teacher
+entry and its parameters), the algorithm entry and the scalar parameters — every number as
+a SymPy expression in the model's parameters, so that codegen can emit it without any
+string evaluation at run time.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import sympy as sp
+
+#: the two per-sample variables of the loss: label y and student field h = w·x/√N
+Y, H = sp.Symbol("y", real=True), sp.Symbol("h", real=True)
+
+#: the scalar settings of a DMFT problem, in this order in the generated `dmft_values(P)`
+VALUE_NAMES = ("alpha", "eta", "lam", "m0", "Q0", "t_end", "b", "tau", "T")
+
+
+@dataclass(frozen=True)
+class DmftEquations:
+    """A model lowered for the dmft kind (Equation-IR counterpart of the online kind)."""
+
+    model: str
+    params: tuple[str, ...]
+    teacher: str                                   # registry name in runtime/dmft/teachers.py
+    teacher_args: tuple[tuple[str, sp.Expr], ...]  # its parameters
+    algorithm: str                                 # gd | sgd | persistent | langevin
+    loss: sp.Expr                                  # ℓ(y, h)
+    dloss: sp.Expr                                 # ∂_h ℓ
+    d2loss: sp.Expr                                # ∂²_h ℓ
+    values: tuple[tuple[str, sp.Expr], ...]        # VALUE_NAMES → expressions in the params
+    theory: str = "dmft"
+
+    def canonical(self) -> str:
+        """A canonical text of everything the generated module depends on (cache key)."""
+        lines = [f"dmft {self.model}", "params " + " ".join(self.params),
+                 f"teacher {self.teacher} " + " ".join(f"{k}={sp.srepr(v)}" for k, v in self.teacher_args),
+                 f"algorithm {self.algorithm}", f"loss {sp.srepr(self.loss)}",
+                 f"dloss {sp.srepr(self.dloss)}", f"d2loss {sp.srepr(self.d2loss)}"]
+        lines += [f"value {k} {sp.srepr(v)}" for k, v in self.values]
+        return "\n".join(lines)
+
+    def digest(self) -> str:
+        return hashlib.sha256(self.canonical().encode()).hexdigest()[:16]

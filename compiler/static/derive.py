@@ -1,0 +1,209 @@
+"""Model IR → :class:`StaticEquations`: recognise the data model, build the loss and the penalty.
+
+Supported (STATIC.md §3–6): one student vector w with pre-activation h = w·x/√N (+ a learned
+bias b for the mixture); data either the two-cluster mixture x = c·mu + √Δ z, y = c,
+c ~ rademacher(p = rho) (channel ``mixture``), or Gaussian inputs with y = sign(wt·x)
+(``sign``) or y = wt·x + a·noise (``linear``). The data model is recognised by the dmft
+kind's recognisers (the same language, the same data). The loss is SymPy built from the AST;
+numerically delicate pieces become the static compiler's stable functions
+(log(1 + e^u) → Softplus(u), relu(u) → Max(0, u)), and the loss must be convex. The penalty
+must be ridge, c·|w|² → λ = 2c. Anything else is a located error that says what is supported.
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from statc.dsl import StatcError, ast
+from statc.dsl.semantics import CheckedModel
+
+from ..dmft.derive import _glm, _mixture
+from ..ir.model_ir import ModelIR, _Lower, lower
+from ..ir.symbols import Relu, Sgn
+from .equations import VALUE_NAMES, StaticEquations
+from .losses import LOSSES, H, Y, Loss, Softplus
+
+SUPPORTED_DATA = ("the mixture `x = c * mu + sqrt(Delta) * z` with `random c ~ rademacher(p = rho)` and "
+                  "`y = c`, or `x ~ gaussian` with `y = sign(wt.x)` or `y = wt.x + sigma * noise`")
+#: data-model recogniser result → (channel registry entry, its parameter names)
+CHANNELS = {"gmm": ("mixture", {"rho": "rho", "Delta": "Delta"}),
+            "sign": ("sign", {}), "linear": ("linear", {"sigma2": "noise"})}
+PRIORS = {"gaussian": "gaussian"}
+
+
+def _err(message: str, span, **kw) -> StatcError:
+    return StatcError(message, span, **kw)
+
+
+def _student(cm: CheckedModel, ir: ModelIR) -> tuple[str, object]:
+    """The one student vector (one field)."""
+    net = next(n for n in cm.model.networks if n.role == "student")
+    vecs = [f for f in ir.families.values() if f.kind == "vector" and f.role == "student"]
+    if len(vecs) != 1 or vecs[0].index is not None:
+        raise _err("the static kind needs a student with one field", net.span,
+                   expected="`student { vector w ~ gaussian; yhat = w.x }`",
+                   hint="students with several fields (committees, indexed vectors) are not supported "
+                        "by the static kind")
+    return vecs[0].name, net
+
+
+def _outputs(cm: CheckedModel, net) -> tuple[str, str]:
+    student = [n for n, s in cm.symbols.items() if s.kind == "output" and s.role == "student"]
+    teacher = [n for n, s in cm.symbols.items() if s.kind == "output" and s.role == "teacher"]
+    if len(student) != 1 or len(teacher) != 1:
+        raise _err("the static kind needs one student output and one teacher label", net.span,
+                   expected="`yhat = w.x` in `student` and `y = ...` in `teacher`")
+    return student[0], teacher[0]
+
+
+def _bias(cm: CheckedModel, ir: ModelIR, yhat: str, net) -> tuple[sp.Expr, bool]:
+    """The student output without its bias, and whether a bias is learned."""
+    expr = ir.outputs[yhat]
+    alg = cm.model.algorithm
+    scalars = {f.name: f.base for f in ir.families.values() if f.kind == "scalar" and f.role == "student"}
+    used = [n for n, base in scalars.items() if expr.has(base)]
+    b = alg.bias.name if alg.bias is not None else None
+    for n in used:
+        if n != b:
+            raise _err(f"the student output uses the scalar `{n}`, which is not learned", net.span,
+                       expected=f"`bias {n}` in `algorithm erm`",
+                       hint="the static kind learns one vector and, optionally, a bias")
+    if b is None:
+        return expr, False
+    sym = [s for s in expr.atoms(sp.Indexed, sp.Symbol) if getattr(s, "base", s) == scalars[b]
+           or s == scalars[b]]
+    clean = expr.xreplace({s: 0 for s in sym})
+    if len(sym) != 1 or sp.simplify(expr - clean - sym[0]) != 0:
+        raise _err(f"the bias `{b}` must be added to the field", net.span,
+                   expected=f"`yhat = w.x + {b}`")
+    return clean, True
+
+
+def _stable(loss: sp.Expr) -> sp.Expr:
+    """relu → Max, sign → sign, log(1 + e^u) → Softplus(u) (no overflow in ℓ′, ℓ″)."""
+    loss = loss.replace(lambda e: isinstance(e, Relu), lambda e: sp.Max(0, e.args[0]))
+    loss = loss.replace(lambda e: isinstance(e, Sgn), lambda e: sp.sign(e.args[0]))
+
+    def softplus(e):
+        if isinstance(e, sp.log):
+            a = e.args[0]
+            if a.is_Add and len(a.args) == 2 and sp.S.One in a.args:
+                other = a - 1
+                if isinstance(other, sp.exp):
+                    return Softplus(other.args[0])
+        return None
+    return loss.replace(lambda e: softplus(e) is not None, softplus)
+
+
+def _registry_name(loss: sp.Expr, labels: str) -> str:
+    """The registry loss this one equals (for the finite-size trainer), or ""."""
+    for name, ref in LOSSES.items():
+        if ref.labels == labels or (labels == "binary" and ref.labels == "real"):
+            diff = sp.expand(loss - ref.expr)
+            if labels == "binary":
+                diff = diff.subs(Y ** 2, 1)
+            if diff == 0 or sp.simplify(diff) == 0:
+                return name
+    return ""
+
+
+def _loss(cm: CheckedModel, ir: ModelIR, y: str, yhat: str, labels: str) -> tuple[sp.Expr, str]:
+    m = cm.model
+    loss = ir.loss_outputs.xreplace({ir.output_symbol(y): Y, ir.output_symbol(yhat): H})
+    if loss.free_symbols - {Y, H}:
+        extra = ", ".join(sorted(str(s) for s in loss.free_symbols - {Y, H}))
+        raise _err(f"the loss of a static model may use only `{y}` and `{yhat}` (it uses {extra})",
+                   m.loss.span, expected=f"e.g. `loss = log(1 + exp(-{y} * {yhat}))`",
+                   hint="put the regularisation in the algorithm: `penalty lambda / 2 * |w|^2`")
+    loss = _stable(loss)
+    from .build import NonConvexLoss, load
+    try:
+        load(Loss(m.name, loss, labels))
+    except NonConvexLoss as e:
+        raise _err("the loss is not convex: " + str(e).split(": ", 1)[1].split(";")[0], m.loss.span,
+                   expected="a convex loss, e.g. `(y - yhat)^2 / 2`, `log(1 + exp(-y * yhat))`, "
+                            "`relu(1 - y * yhat)`",
+                   hint="the static kind solves ERM by a replica-symmetric fixed point, exact for "
+                        "convex losses only") from None
+    except ValueError as e:
+        raise _err(f"no proximal operator for this loss: {e}", m.loss.span,
+                   hint="write a smooth convex loss or a hinge `relu(a - y * yhat)`") from None
+    return loss, _registry_name(loss, labels)
+
+
+def _penalty(cm: CheckedModel, lower_expr, w: str) -> sp.Expr:
+    """λ from `penalty c * |w|^2` (ridge, λ = 2c); 0 without a penalty."""
+    pen = cm.model.algorithm.penalty
+    if pen is None:
+        return sp.S.Zero
+    R = sp.Dummy("R", positive=True)
+
+    def build(e):
+        if isinstance(e, ast.Norm):
+            return R
+        if isinstance(e, ast.Neg):
+            return -build(e.operand)
+        if isinstance(e, ast.BinOp):
+            a, b = build(e.left), build(e.right)
+            return {"+": a + b, "-": a - b, "*": a * b, "/": a / b, "^": a ** b}[e.op]
+        return lower_expr(e)
+    expr = sp.expand(build(pen.value))
+    c = sp.simplify(expr / R ** 2)
+    if c.has(R) or c == 0:
+        raise _err("the static kind supports the ridge penalty only", pen.value.span,
+                   expected=f"`penalty lambda / 2 * |{w}|^2`",
+                   hint="the regulariser enters the fixed point through its proximal operator; "
+                        "ridge is the one wired to the language")
+    return 2 * c
+
+
+def derive(cm: CheckedModel) -> StaticEquations:
+    """The static equations of a checked finite-data model (`algorithm erm` / `bayes_optimal`)."""
+    ir = lower(cm)
+    m = cm.model
+    lw = _Lower(cm)
+    lw.ir, lw.derived, lw.keep_outputs = ir, {i.name: i.value for i in m.inputs if i.value is not None}, False
+    lower_expr = lambda e: lw.expr(e, {})      # noqa: E731  (AST → SymPy, no string evaluation)
+    if m.observes:
+        raise _err("a static model reports its fixed point (test_error, train_error, train_loss, m, q, ...); "
+                   "`observe` is not supported for it", m.observes[0].span, expected="no `observe` statement")
+    for what, nodes in (("`order`", m.orders), ("`init`", m.inits), ("`schedule`", m.schedules),
+                        ("`run`", [m.run] if m.run is not None else []),
+                        ("`control`", [m.control] if m.control is not None else [])):
+        if nodes:
+            raise _err(f"{what} does not apply to a static model", nodes[0].span,
+                       hint="a static model computes the end point of learning: no time, schedule or "
+                            "initial state; the fixed point reports m, q, V and b itself")
+    w, net = _student(cm, ir)
+    yhat, y = _outputs(cm, net)
+    field, bias = _bias(cm, ir, yhat, net)
+    found = _mixture(cm, ir, w, field, ir.outputs[y]) or _glm(cm, ir, w, field, ir.outputs[y])
+    teacher_span = next((n.span for n in m.networks if n.role == "teacher"), m.span)
+    if found is None or found[0] not in CHANNELS:
+        what = f"the teacher `{found[0]}`" if found else "this data model"
+        raise _err(f"{what} is not supported by the static kind", teacher_span, expected=SUPPORTED_DATA,
+                   hint="the static kind knows the two-cluster mixture, the sign teacher and the "
+                        "linear teacher (channel registry in runtime/static/channels.py)")
+    kind, args, direction = found
+    channel, names = CHANNELS[kind]
+    if bias and channel != "mixture":
+        raise _err("a learned bias is supported for the mixture only", m.algorithm.bias.span,
+                   hint="a sign or linear teacher has no offset: remove `bias`")
+    fam = ir.families[direction]
+    if fam.dist != "gaussian" or sp.simplify(fam.arg("scale", sp.S.One) - 1) != 0:
+        raise _err(f"the teacher vector `{direction}` must be `vector {direction} ~ gaussian`", teacher_span,
+                   expected=f"`vector {direction} ~ gaussian`",
+                   hint="the fixed point assumes a standard Gaussian teacher (prior of second moment 1)")
+    labels = "real" if channel == "linear" else "binary"
+    alg = m.algorithm
+    loss, loss_name, lam = None, "", sp.S.Zero
+    if alg.name == "erm":
+        loss, loss_name = _loss(cm, ir, y, yhat, labels)
+        lam = _penalty(cm, lower_expr, w)
+    ratio = m.data.size.right if isinstance(m.data.size.left, ast.Name) and m.data.size.left.name == "N" \
+        else m.data.size.left
+    values = {"alpha": lower_expr(ratio), "lam": lam}
+    return StaticEquations(m.name, tuple(cm.param_order), alg.name, channel,
+                           tuple((names[k], sp.sympify(v)) for k, v in args),
+                           tuple((k, sp.sympify(values[k])) for k in VALUE_NAMES),
+                           loss=loss, labels=labels, loss_name=loss_name, prior=PRIORS[fam.dist],
+                           bias=bias)

@@ -1,0 +1,115 @@
+"""The static kind's compile-time columns for the registry (statc/kinds.py).
+
+``codegen``: the generated loss module (ℓ, ℓ′, ℓ″, prox, kinks, node sums — compiler/static/
+codegen.py) plus ``static_values(P)`` and ``channel_values(P)``, the numbers of a run as
+functions of the parameter vector (parameters as ``p_<name>``; no user text in the source).
+``describe``: plain data for the runtime and the saddle-point equations for `statc show`.
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from statc.dsl.semantics import CheckedModel
+
+from ..codegen.printer import KernelPrinter
+from .codegen import generate as generate_loss
+from .equations import VALUE_NAMES, StaticEquations
+from .losses import H, Y, Loss
+
+
+def _values_fn(name: str, doc: str, params: tuple[str, ...], items, pr) -> list[str]:
+    out = ["", "", f"def {name}(P):", f'    """{doc}"""']
+    if params:
+        out.append(f"    ({', '.join(f'p_{p}' for p in params)},) = [float(v) for v in P]")
+    out.append("    return {" + ", ".join(f"{k!r}: float({pr(v)})" for k, v in items) + "}")
+    return out
+
+
+def generate(eq: StaticEquations) -> str:
+    """Python source of the model's kernel module."""
+    pr = KernelPrinter(set(eq.params)).doprint
+    if eq.loss is not None:
+        rule, src = generate_loss(Loss(eq.model, eq.loss, eq.labels))
+        out = [src, f"PROX_RULE = {rule!r}", f"LABELS = {eq.labels!r}"]
+    else:
+        out = [f'"""statc static kernels for model `{eq.model}` (Bayes-optimal; generated, do not edit)."""',
+               "import math", "", "PROX_RULE = None", f"LABELS = {eq.labels!r}"]
+    out += _values_fn("static_values", ", ".join(VALUE_NAMES) + " from the parameter vector P.",
+                      eq.params, eq.values, pr)
+    out += _values_fn("channel_values", "Parameters of the channel (data model).", eq.params,
+                      eq.channel_args, pr)
+    return "\n".join(out) + "\n"
+
+
+_ERM_TEXT = """\
+replica-symmetric fixed point of ERM (STATIC.md §3-4): state (m, q, V) and the bias b
+  prox:   h*(omega; y, V) = argmin_h (h - omega)^2 / (2 V) + l(y, h)   [rule: {rule}]
+          f(omega; y, V) = (h* - omega) / V,   d_omega f = -l''(y, h*) / (1 + V l''(y, h*))
+  channel `{channel}`{cargs}: omega and y from the data model given (m, q, b), V_p = {vp}
+  hats:   qhat = alpha s E[f^2],  Vhat = -alpha s E[d_omega f],  mhat = alpha E[d_mu f]   (s = {scale})
+  {bias}
+  ridge:  V = 1 / (lambda + Vhat),  m = V mhat,  q = V^2 (mhat^2 + qhat)
+  iterate x <- (1 - eta) F(x) + eta x until sum |F(x) - x| / |F(x)| < tol
+observables: test_error = P(y != sign(w.x + b)) on a fresh sample, train_error, train_loss = E[l(y, h*)]"""
+
+_BO_TEXT = """\
+Bayes-optimal state evolution (STATIC.md §6), Nishimori: m = q, V = 1 - q, mhat = qhat = Vhat
+  channel `{channel}`{cargs}:  qhat = alpha E_y,xi[ Z_out(y; sqrt(q) xi, 1 - q) g_out^2 ]{chan_note}
+  prior `{prior}`:  q = qhat / (1 + qhat)
+  uninformed (q = 1e-6) and informed (q = 1 - 1e-6) starts; different limits = hysteresis
+observables: test_error of the Bayes-optimal classifier, q (= m)"""
+
+
+def _show_text(eq: StaticEquations, rule: str) -> str:
+    cargs = ("(" + ", ".join(f"{k} = {sp.sstr(v)}" for k, v in eq.channel_args) + ")") if eq.channel_args else ""
+    head = [f"model {eq.model}: static kind (finite data set, n = alpha N), algorithm `{eq.algorithm}`, "
+            f"channel `{eq.channel}`", f"  alpha = {sp.sstr(dict(eq.values)['alpha'])}"]
+    if eq.algorithm == "bayes_optimal":
+        note = " = alpha / Delta (labels observed)" if eq.channel == "mixture" else ""
+        return "\n".join(head + ["", _BO_TEXT.format(channel=eq.channel, cargs=cargs, chan_note=note,
+                                                      prior=eq.prior)])
+    loss = Loss(eq.model, eq.loss, eq.labels)
+    mixture = eq.channel == "mixture"
+    head += [f"  lambda = {sp.sstr(dict(eq.values)['lam'])} (ridge)", "",
+             "per-sample loss and its h-derivatives (SymPy; h = w.x/sqrt(N) + b):",
+             f"  l(y, h)   = {sp.sstr(eq.loss)}", f"  l'(y, h)  = {sp.sstr(loss.derivative(1))}",
+             f"  l''(y, h) = {sp.sstr(loss.derivative(2))}", ""]
+    bias = ("bias:   sum_y rho_y E[f] = 0 solved for b at every sweep" if eq.bias
+            else "bias:   none (b = 0)")
+    return "\n".join(head + [_ERM_TEXT.format(rule=rule, channel=eq.channel, cargs=cargs,
+                                              vp="Delta V" if mixture else "V",
+                                              scale="Delta" if mixture else "1", bias=bias)])
+
+
+def _show_latex(eq: StaticEquations) -> str:
+    if eq.loss is None:
+        return (r"\hat q = \alpha\,\mathbb{E}\left[Z_{\rm out}\, g_{\rm out}^2\right],\quad "
+                r"q = \frac{\hat q}{1+\hat q}")
+    return "\n".join([r"\ell(y,h) = " + sp.latex(eq.loss),
+                      r"h^*(\omega) = \arg\min_h \frac{(h-\omega)^2}{2V} + \ell(y,h),\quad f = \frac{h^*-\omega}{V}",
+                      r"\hat q = \alpha s\,\mathbb{E}[f^2],\ \hat V = -\alpha s\,\mathbb{E}[\partial_\omega f],\ "
+                      r"\hat m = \alpha\,\mathbb{E}[\partial_\mu f]",
+                      r"V = \frac{1}{\lambda+\hat V},\ m = V\hat m,\ q = V^2(\hat m^2+\hat q)"])
+
+
+def describe(cm: CheckedModel, eq: StaticEquations) -> dict:
+    """Plain-data summary of a static model for the runtime and `statc show`."""
+    rule = ""
+    if eq.loss is not None:
+        from .build import load
+        rule = load(Loss(eq.model, eq.loss, eq.labels)).PROX_RULE
+    observables = (["test_error", "train_error", "train_loss", "m", "q", "V", "b"]
+                   if eq.algorithm == "erm" else ["test_error", "m", "q"])
+    return {
+        "model": eq.model, "theory": "static", "params": list(eq.params), "int_params": sorted(cm.int_params),
+        "blocks": [], "teacher": eq.channel, "channel": eq.channel, "algorithm": eq.algorithm,
+        "loss_name": eq.loss_name, "labels": eq.labels, "regulariser": eq.regulariser, "prior": eq.prior,
+        "bias": eq.bias, "prox_rule": rule, "observables": observables,
+        "show_text": _show_text(eq, rule), "show_latex": _show_latex(eq), "ir_digest": eq.digest(),
+    }
+
+
+def simulator(cm: CheckedModel) -> tuple[str, dict]:
+    """No generated simulator: the finite-size check (runtime/static/finite.py) draws the data
+    from the channel entry and trains with scikit-learn / the normal equations."""
+    return "", {"kind": "static"}

@@ -1,0 +1,106 @@
+"""Training algorithms on a fixed data set (DMFT.md §1), each a small registry entry.
+
+Every algorithm of the gradient family reduces to four numbers: a per-sample selection
+chain s_μ(k) ∈ {0, 1} (probability of being selected at step 0, per-step transition
+probabilities 0→1 and 1→0), a gradient weight B = κ s and a Langevin temperature T:
+
+* GD: s ≡ 1, κ = 1, T = 0.
+* SGD with batch fraction b: s i.i.d. Bernoulli(b) at every step (p01 = b, p10 = 1 − b);
+  κ = 1/b by default (unbiased gradient), κ = 1 on request (raw batch sum).
+* persistent SGD (Mignacco et al. 2020) with persistence time τ: p01 = η/τ,
+  p10 = (1 − b)η/(bτ), s(0) ~ Bernoulli(b); τ = η/b gives p01 = b, p10 = 1 − b, i.e. plain SGD.
+* Langevin: GD plus √(2ηT) ξ per step.
+
+The selection chain is part of the microscopic algorithm, so the DMFT sweep and the
+finite-size simulator both draw it with :func:`sample_selection`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from statc.dsl import StatcError
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    """Selection chain (b0, p01, p10), gradient weight kappa and temperature of one algorithm."""
+
+    name: str
+    b0: float = 1.0
+    p01: float = 1.0
+    p10: float = 0.0
+    kappa: float = 1.0
+    temperature: float = 0.0
+
+    @property
+    def full_batch(self) -> bool:
+        return self.b0 == 1.0 and self.p10 == 0.0
+
+
+def _fraction(b: float) -> float:
+    if not 0.0 < b <= 1.0:
+        raise StatcError(f"the batch fraction b must be in (0, 1], got {b:g}")
+    return float(b)
+
+
+def _kappa(b: float, scaling: str) -> float:
+    table = {"1/b": 1.0 / b, "1": 1.0}
+    if scaling not in table:
+        raise StatcError(f"unknown gradient scaling `{scaling}`", expected="`1/b` or `1`")
+    return table[scaling]
+
+
+def gd(eta: float) -> Algorithm:
+    return Algorithm("gd")
+
+
+def sgd(eta: float, b: float, scaling: str = "1/b") -> Algorithm:
+    b = _fraction(b)
+    return Algorithm("sgd", b0=b, p01=b, p10=1.0 - b, kappa=_kappa(b, scaling))
+
+
+def persistent(eta: float, b: float, tau: float, scaling: str = "1/b") -> Algorithm:
+    b = _fraction(b)
+    p01, p10 = eta / tau, (1.0 - b) * eta / (b * tau)
+    if tau <= 0 or p01 > 1.0 or p10 > 1.0:
+        raise StatcError(f"persistent SGD needs η ≤ τ and (1 − b)η ≤ bτ (η = {eta:g}, b = {b:g}, τ = {tau:g})",
+                         hint="increase the persistence time tau or decrease eta")
+    return Algorithm("persistent", b0=b, p01=p01, p10=p10, kappa=_kappa(b, scaling))
+
+
+def langevin(eta: float, T: float) -> Algorithm:
+    if T < 0:
+        raise StatcError(f"the Langevin temperature T must be ≥ 0, got {T:g}")
+    return Algorithm("langevin", temperature=float(T))
+
+
+ALGORITHMS = {"gd": gd, "sgd": sgd, "persistent": persistent, "langevin": langevin}
+
+
+def make_algorithm(name: str, eta: float, **params) -> Algorithm:
+    """The registry entry `name` for step size `eta` and its parameters (b, tau, T, scaling)."""
+    try:
+        build = ALGORITHMS[name]
+    except KeyError:
+        raise StatcError(f"unknown DMFT algorithm `{name}`", expected=", ".join(ALGORITHMS)) from None
+    return build(eta, **params)
+
+
+def sample_selection(alg: Algorithm, rng: np.random.Generator, n: int, steps: int) -> np.ndarray:
+    """s_μ(k) for μ < n, k < steps as uint8: the two-state chain of `alg`.
+
+    With u ~ U(0, 1): s(k+1) = 1 iff u < P(s(k+1) = 1 | s(k)) = s(1 − p10) + (1 − s)p01.
+    So a chain with p01 = b, p10 = 1 − b draws exactly the i.i.d. Bernoulli(b) of SGD.
+    """
+    s = np.empty((n, steps), dtype=np.uint8)
+    if alg.full_batch:
+        s.fill(1)
+        return s
+    s[:, 0] = rng.random(n) < alg.b0
+    for k in range(1, steps):
+        prev = s[:, k - 1]
+        p_on = np.where(prev == 1, 1.0 - alg.p10, alg.p01)
+        s[:, k] = rng.random(n) < p_on
+    return s

@@ -1,0 +1,104 @@
+"""Finite-size simulation of gradient methods on a fixed training set (independent of the DMFT).
+
+Draws a teacher direction v (|v|² = N), a training set of n = round(αN) samples from the
+data model's microscopic definition (`teacher.draw`), the warm start w_0 = m0 v + w⊥_0
+(|w⊥_0|² = N(Q0 − m0²)), and runs the algorithm's microscopic rule on that set for every step:
+
+    h = X w/√N,  g_μ = κ s_μ(k) ℓ'(y_μ, h_μ),
+    w ← w − η (λ w + Xᵀ g/√N) + √(2ηT) ξ.
+
+Observables per step: m = w·v/N, Q = |w|²/N, training loss (1/n)Σ ℓ, training error
+(1/n)Σ 1{y h < 0}, and the test metric on `n_test` fresh samples of the same model.
+Nothing here uses a DMFT kernel; the only shared pieces are the model (labels, loss
+functions) and the algorithm's selection chain.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from numba import njit
+
+from statc.dsl import NumericalError
+
+from .algorithms import sample_selection
+from .problem import DmftProblem
+
+
+@lru_cache(maxsize=None)
+def _elementwise(fn):
+    """An array version of a Numba scalar function of (y, h)."""
+    @njit(cache=False)
+    def apply(y, h, out):
+        for i in range(h.shape[0]):
+            out[i] = fn(y[i], h[i])
+        return out
+    return apply
+
+
+@dataclass
+class SimEstimate:
+    """Seed-averaged observables and their standard errors (std over seeds / √seeds)."""
+
+    mean: dict[str, np.ndarray]
+    stderr: dict[str, np.ndarray]
+    per_seed: dict[str, np.ndarray]
+
+
+def initial_weights(rng: np.random.Generator, v: np.ndarray, m0: float, Q0: float) -> np.ndarray:
+    N = v.shape[0]
+    u = rng.standard_normal(N)
+    u -= (u @ v) / (v @ v) * v
+    u *= math.sqrt(N * (Q0 - m0 * m0)) / np.linalg.norm(u) if Q0 > m0 * m0 else 0.0
+    return m0 * v + u
+
+
+def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[str, np.ndarray]:
+    """One finite-size run of `problem` at dimension N; columns as in the DMFT trajectory."""
+    p = problem
+    rng = np.random.default_rng(seed)
+    n = int(round(p.alpha * N))
+    v = rng.standard_normal(N)
+    v *= math.sqrt(N) / np.linalg.norm(v)
+    X, y = p.teacher.draw(rng, v, n)
+    Xt, yt = p.teacher.draw(rng, v, n_test)
+    w = initial_weights(rng, v, p.m0, p.Q0)
+    sel = sample_selection(p.algorithm, rng, n, p.steps + 1)
+    ell, d1 = _elementwise(p.loss.value), _elementwise(p.loss.d1)
+    alg = p.algorithm
+    noise = math.sqrt(2.0 * p.eta * alg.temperature)
+    rows = p.steps + 1
+    cols = {name: np.zeros(rows) for name in ("m", "Q", "train_loss", "train_error", "test")}
+    buf = np.empty(n)
+    sqN = math.sqrt(N)
+    for k in range(rows):
+        h = X @ w / sqN
+        cols["m"][k] = w @ v / N
+        cols["Q"][k] = w @ w / N
+        cols["train_loss"][k] = ell(y, h, buf).mean()
+        cols["train_error"][k] = np.mean(y * h < 0)
+        cols["test"][k] = p.teacher.sample_metric(Xt @ w / sqN, yt).mean()
+        if not np.all(np.isfinite(h)):
+            raise NumericalError(f"simulation step {k} (t = {k * p.eta:g}): the weights became non-finite")
+        if k == p.steps:
+            break
+        g = alg.kappa * sel[:, k] * d1(y, h, buf)
+        w = w - p.eta * (p.lam * w + X.T @ g / sqN)
+        if noise:
+            w += noise * rng.standard_normal(N)
+    out = {"t": p.eta * np.arange(rows), "m": cols["m"], "Q": cols["Q"], "train_loss": cols["train_loss"]}
+    if p.teacher.classification:
+        out["train_error"] = cols["train_error"]
+    out[p.teacher.test_metric] = cols["test"]
+    return out
+
+
+def simulate_seeds(problem: DmftProblem, N: int, seeds: int = 6, seed: int = 0, n_test: int = 4000) -> SimEstimate:
+    """`seeds` independent data sets and runs; mean and standard error over seeds."""
+    runs = [simulate(problem, N, s, n_test) for s in np.random.SeedSequence(seed).spawn(seeds)]
+    per_seed = {name: np.stack([r[name] for r in runs]) for name in runs[0]}
+    mean = {k: a.mean(axis=0) for k, a in per_seed.items()}
+    stderr = {k: a.std(axis=0, ddof=1) / math.sqrt(seeds) for k, a in per_seed.items()}
+    return SimEstimate(mean, stderr, per_seed)

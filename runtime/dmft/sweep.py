@@ -1,0 +1,182 @@
+"""The causal one-sweep DMFT solver (DMFT.md §5) for one Monte-Carlo repeat.
+
+Every kernel at step k depends only on steps < k, so one sweep k = 0..K solves the
+self-consistency exactly (no damped global iteration):
+
+1. row k of C⊥ from A, R and E_gg of earlier steps;
+2. row k of its Cholesky factor, extending each sample's Gaussian path ω conditionally;
+3. the sample side (field, force, curvature, tangent) for all n_s samples → Γ(k, ·),
+   E_gg(k, ·), E[τ g(k)], training loss and error (`kernels.sample_step_kernel`);
+4. the weight side: A_{k+1}, R(k+1, ·), m_{k+1}.
+
+Weight-side recursions (per coordinate of w⊥, linear because the regulariser is quadratic):
+  A_{k+1} = (1 − ηλ)A_k − ηαΔ Σ_{j≤k} Γ(k, j) A_j,
+  R(k+1, k) = 1,  R(k+1, j) = (1 − ηλ)R(k, j) − ηαΔ Σ_{l=j+1}^{k} Γ(k, l) R(l, j)  (j < k),
+  m_{k+1} = (1 − ηλ)m_k − ηα E[τ g(k)],
+  C⊥(k, l) = A_k A_l (Q0 − m0²) + η²αΔ Σ_{p<k, q<l} R(k, p)R(l, q)E_gg(p, q)
+             + 2ηT Σ_{p<min(k,l)} R(k, p)R(l, p).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from statc.dsl import NumericalError
+
+from .algorithms import sample_selection
+from .kernels import cholesky_row, reduce_partial, sample_step_kernel, tri_size
+from .problem import DmftProblem
+
+#: pivots below PIVOT_TOL × (largest variance so far) are dropped (semi-definite C⊥)
+PIVOT_TOL = 1e-9
+#: a pivot² below −NEG_TOL × scale is not round-off: C⊥ is not positive semi-definite
+NEG_TOL = 1e-6
+
+
+@dataclass
+class Inputs:
+    """The random numbers of one repeat: per-sample (τ, y), path normals z, selection s."""
+
+    tau: np.ndarray
+    y: np.ndarray
+    z: np.ndarray
+    sel: np.ndarray
+
+
+def draw_inputs(problem: DmftProblem, n_samples: int, seed) -> Inputs:
+    """All random numbers of one repeat, from one NumPy generator seeded by `seed`."""
+    rng = np.random.default_rng(seed)
+    rows = problem.steps + 1
+    tau, y = problem.teacher.effective(rng, n_samples)
+    z = rng.standard_normal((n_samples, rows))
+    sel = sample_selection(problem.algorithm, rng, n_samples, rows)
+    return Inputs(np.ascontiguousarray(tau), np.ascontiguousarray(y), z, sel)
+
+
+@dataclass
+class Kernels:
+    """The deterministic kernels of the sweep, (K+1)-vectors and (K+1)×(K+1) matrices."""
+
+    m: np.ndarray
+    A: np.ndarray
+    R: np.ndarray          # R[k, j], j < k (zero elsewhere)
+    C_perp: np.ndarray     # C⊥[k, l]
+    gamma: np.ndarray      # Γ[k, j], j ≤ k
+    egg: np.ndarray        # E_gg[k, l] (symmetric)
+    etg: np.ndarray        # E[τ g(k)]
+    L: np.ndarray          # Cholesky factor of C⊥ (semi-definite aware)
+
+
+@dataclass
+class DmftRun:
+    """One repeat: per-step observables and the kernels."""
+
+    problem: DmftProblem
+    columns: dict[str, np.ndarray]
+    kernels: Kernels
+    n_samples: int
+    seconds: float = 0.0
+    info: dict = field(default_factory=dict)
+
+
+def new_kernels(rows: int) -> Kernels:
+    z1, z2 = (lambda: np.zeros(rows)), (lambda: np.zeros((rows, rows)))
+    return Kernels(z1(), z1(), z2(), z2(), z2(), z2(), z1(), z2())
+
+
+def covariance_row(p: DmftProblem, K: Kernels, k: int) -> np.ndarray:
+    """C⊥(k, l) for l ≤ k from A, R rows ≤ k and E_gg(< k, < k)."""
+    c0 = p.Q0 - p.m0 ** 2
+    row = c0 * K.A[k] * K.A[: k + 1]
+    if k:
+        Rk = K.R[k, :k]
+        Rl = K.R[: k + 1, :k]
+        row = row + p.eta ** 2 * p.alpha * p.delta * (Rl @ (K.egg[:k, :k] @ Rk))
+        T = p.algorithm.temperature
+        if T:
+            row = row + 2.0 * p.eta * T * (Rl @ Rk)
+    return row
+
+
+def weight_step(p: DmftProblem, K: Kernels, k: int) -> None:
+    """A_{k+1}, R(k+1, ·), m_{k+1} from Γ(k, ·) and E[τ g(k)]."""
+    decay = 1.0 - p.eta * p.lam
+    mem = p.eta * p.alpha * p.delta
+    gk = K.gamma[k, : k + 1]
+    K.A[k + 1] = decay * K.A[k] - mem * (gk @ K.A[: k + 1])
+    if k:
+        K.R[k + 1, :k] = decay * K.R[k, :k] - mem * (gk @ K.R[: k + 1, :k])
+    K.R[k + 1, k] = 1.0
+    K.m[k + 1] = decay * K.m[k] - p.eta * p.alpha * K.etg[k]
+
+
+def extend_cholesky(p: DmftProblem, K: Kernels, k: int) -> None:
+    """Row k of C⊥ and of its factor; a clearly negative pivot is numerical trouble."""
+    row = covariance_row(p, K, k)
+    K.C_perp[k, : k + 1] = row
+    K.C_perp[: k + 1, k] = row
+    rel = cholesky_row(K.C_perp[k], K.L, k, PIVOT_TOL)
+    if not np.isfinite(rel) or rel < -NEG_TOL:
+        raise NumericalError(
+            f"DMFT step {k} (t = {k * p.eta:g}): the correlation kernel C⊥ is not positive "
+            f"semi-definite (relative pivot {rel:.3g})",
+            hint="the kernels diverged or lost precision; try a smaller step size eta")
+
+
+def check_finite(p: DmftProblem, K: Kernels, k: int, scalars: np.ndarray) -> None:
+    if not (np.all(np.isfinite(K.gamma[k, : k + 1])) and np.all(np.isfinite(K.egg[k, : k + 1]))
+            and np.all(np.isfinite(scalars)) and np.isfinite(K.m[k])):
+        raise NumericalError(
+            f"DMFT step {k} (t = {k * p.eta:g}): the kernels became non-finite (the dynamics diverged)",
+            hint="the step size eta may be too large for this loss; try a smaller one")
+
+
+def default_chunks(n_samples: int) -> int:
+    """Chunks of samples for the parallel reduction: a few per thread, ≥ 1 sample each."""
+    from numba import get_num_threads
+    return max(1, min(n_samples, 8 * get_num_threads()))
+
+
+def solve(problem: DmftProblem, n_samples: int, seed=0, inputs: Inputs | None = None) -> DmftRun:
+    """One causal sweep with n_s = `n_samples` Monte-Carlo samples of the effective process."""
+    if n_samples < 2:
+        raise ValueError("the DMFT needs at least 2 Monte-Carlo samples")
+    start = time.perf_counter()
+    p = problem
+    rows = p.steps + 1
+    inp = inputs if inputs is not None else draw_inputs(p, n_samples, seed)
+    K = new_kernels(rows)
+    K.m[0], K.A[0] = p.m0, 1.0
+    g = np.zeros((n_samples, rows))
+    gp = np.zeros((n_samples, rows))
+    D = np.zeros((n_samples, max(tri_size(rows), 1)), dtype=np.float32)
+    partial = np.zeros((default_chunks(n_samples), 2 * rows + 3))
+    step = sample_step_kernel(p.loss)
+    scalars = np.zeros(3)
+    sqrt_delta, eta_delta = np.sqrt(p.delta), p.eta * p.delta
+    train_loss, train_error = np.zeros(rows), np.zeros(rows)
+    for k in range(rows):
+        extend_cholesky(p, K, k)
+        partial[:, : 2 * (k + 1) + 3] = 0.0
+        step(k, K.m[k], sqrt_delta, eta_delta, p.algorithm.kappa, K.L[k, : k + 1].copy(),
+             K.R[k, :k].copy(), inp.tau, inp.y, inp.z, inp.sel, g, gp, D, partial)
+        reduce_partial(partial, k, n_samples, K.gamma, K.egg, scalars)
+        K.etg[k] = scalars[0]
+        train_loss[k], train_error[k] = scalars[1], scalars[2]
+        check_finite(p, K, k, scalars)
+        if k < p.steps:
+            weight_step(p, K, k)
+    return DmftRun(p, observables(p, K, train_loss, train_error), K, n_samples,
+                   seconds=time.perf_counter() - start)
+
+
+def observables(p: DmftProblem, K: Kernels, train_loss: np.ndarray, train_error: np.ndarray) -> dict:
+    """trajectory columns: t, m, Q = m² + C⊥(k, k), train_loss, train_error, test metric."""
+    Q = K.m ** 2 + np.diag(K.C_perp)
+    cols = {"t": p.eta * np.arange(p.steps + 1), "m": K.m.copy(), "Q": Q, "train_loss": train_loss}
+    if p.teacher.classification:
+        cols["train_error"] = train_error
+    cols[p.teacher.test_metric] = np.array([p.teacher.test_error(m, q) for m, q in zip(K.m, Q)])
+    return cols

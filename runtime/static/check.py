@@ -1,0 +1,123 @@
+"""`statc check` for static models: the fixed point against estimators trained on finite data.
+
+finite.py draws n = αN samples from the model's channel (teacher or mixture), trains the same
+estimator with a well-kept solver (scikit-learn / the ridge normal equations; λ mapped exactly,
+C = 1/λ) and measures test_error (exact given m, q, b), train_error, train_loss, m, q and b; the
+theory never enters there. Seeds give a mean and a standard error per N.
+
+**Pass rule** (as for the other kinds): for every compared quantity and N,
+
+    |theory − mean|  ≤  z* · SE  +  κ · max(|theory|, 0.01) / N,
+
+z* the two-sided Student-t quantile (seeds − 1 degrees of freedom: the SE is estimated from
+few seeds) at level 0.01 with a Bonferroni correction over all comparisons, κ = ``--tolerance`` (the O(1/N) finite-size bias of the minimiser's overlaps).
+Fewer than 3 seeds: inconclusive.
+"""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import t as student_t
+
+from statc.dsl import StatcError
+from statc.dsl.errors import NumericalError
+from statc.runtime.results import write_csv, write_json
+
+from .finite import TRAINERS, ModelLoss, train_once
+from .from_model import spec_from_model
+from .solve import solve
+
+LEVEL, MIN_SEEDS = 0.01, 3
+KEYS = ("test_error", "train_error", "train_loss", "m", "q")
+
+
+def measure(loss: str, ch, alpha: float, lam: float, N: int, seeds: int, seed: int, n_test: int) -> dict:
+    """Per observable: mean and standard error over ``seeds`` data sets at dimension N."""
+    runs = [train_once(loss, ch, alpha, lam, N, seed * 1_000_003 + 7919 * N + s, n_test)
+            for s in range(seeds)]
+    return {k: (float(np.mean([r[k] for r in runs])),
+                float(np.std([r[k] for r in runs], ddof=1) / math.sqrt(seeds)) if seeds > 1 else math.inf)
+            for k in runs[0]}
+
+
+def _model_loss(mod) -> ModelLoss:
+    """ℓ and ℓ′ of the model's generated loss module, vectorised over samples."""
+    if getattr(mod, "PROX_RULE", None) == "hinge":
+        raise StatcError("no finite-size trainer for this non-smooth loss",
+                         hint="a hinge with another margin than 1 needs a QP solver; "
+                              "`relu(1 - y * yhat)` is trained by scikit-learn's SVC")
+    return ModelLoss(np.vectorize(mod.loss, otypes=[float]), np.vectorize(mod.dloss, otypes=[float]))
+
+
+def compare(theory: dict, measured: dict[int, dict], keys: tuple[str, ...], tolerance: float,
+            seeds: int) -> dict:
+    n_comp = len(keys) * len(measured)
+    z = float(student_t.ppf(1 - LEVEL / (2 * n_comp), df=max(seeds - 1, 1)))
+    rows = []
+    for N, meas in measured.items():
+        for k in keys:
+            mean, se = meas[k]
+            th = float(theory[k])
+            bound = z * se + tolerance * max(abs(th), 0.01) / N
+            rows.append({"N": N, "name": k, "theory": th, "sim_mean": mean, "se": se, "bound": bound,
+                         "ok": bool(abs(th - mean) <= bound)})
+    return {"rows": rows, "passed": all(r["ok"] for r in rows), "z_crit": z}
+
+
+def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int]) -> int:
+    """`statc check` on a static model; the exit status (0 pass, 1 fail/inconclusive)."""
+    from statc.runtime import params as params_mod
+    theory_overrides = params_mod.parse_set(args.theory_set, compiled.meta["params"])
+    for flag, on in (("--rhs", getattr(args, "rhs", False)), ("--schedule", getattr(args, "schedule", None)),
+                     ("--t-end", getattr(args, "t_end", None))):
+        if on:
+            raise StatcError(f"{flag} does not apply to a static model",
+                             hint="a static check takes --N, --seeds, --test-samples, --tolerance, --theory-set")
+    if args.seeds < 1:
+        raise StatcError("--seeds must be at least 1")
+    meta = compiled.meta
+    if meta["algorithm"] != "erm":
+        raise StatcError("`statc check` trains the estimator on finite data; there is no finite-size "
+                         "trainer for `algorithm bayes_optimal` yet",
+                         hint="check an `algorithm erm` model; the Bayes-optimal curve is tested "
+                              "against its closed forms")
+    loss = meta["loss_name"] if meta["loss_name"] in TRAINERS else _model_loss(compiled.module)
+    t0 = time.perf_counter()
+    spec, alpha, values = spec_from_model(compiled, overrides)
+    tspec, talpha, _ = spec_from_model(compiled, {**overrides, **theory_overrides})
+    theory = solve(tspec, talpha)
+    if not theory["converged"]:
+        raise NumericalError(f"the theory's fixed point did not converge: {theory['error']}")
+    if isinstance(loss, str) and loss in ("logistic", "hinge") and not spec.lam > 0:
+        raise StatcError(f"the {loss} check needs lambda > 0 (scikit-learn's C = 1/lambda)")
+    ch = spec.make_channel()
+    keys = KEYS + (("b",) if ch.learns_bias else ())
+    measured = {N: measure(loss, ch, alpha, spec.lam, N, args.seeds, args.seed, args.test_samples)
+                for N in sizes}
+    result = compare(theory["final"], measured, keys, args.tolerance, args.seeds)
+    conclusive = args.seeds >= MIN_SEEDS
+    trainer = loss if isinstance(loss, str) else "L-BFGS"
+    print(f"{meta['model']}: replica fixed point vs {trainer} ERM trained on n = alpha N samples, "
+          f"alpha = {alpha:g}, N = {sizes}, {args.seeds} seeds ({time.perf_counter() - t0:.1f} s)")
+    for r in result["rows"]:
+        flag = "" if r["ok"] else "   <-- outside"
+        print(f"  N = {r['N']:>6}  {r['name']:<12} theory {r['theory']:.5g}  "
+              f"sim {r['sim_mean']:.5g} ± {r['se']:.2g}  (bound {r['bound']:.2g}){flag}")
+    print(f"pass rule: |theory - sim| <= {result['z_crit']:.2f} SE + {args.tolerance:g} max(|theory|, 0.01)/N")
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        write_csv(out / "check.csv", {k: np.array([r[k] for r in result["rows"]])
+                                      for k in ("N", "theory", "sim_mean", "se", "bound")})
+        write_json(out / "check.json", {"model": meta["model"], "params": values, "N": sizes,
+                                        "seeds": args.seeds, "theory_overrides": theory_overrides,
+                                        "passed": result["passed"], "conclusive": conclusive,
+                                        "rows": result["rows"]})
+    if not conclusive:
+        print(f"INCONCLUSIVE: use --seeds {MIN_SEEDS} or more")
+        return 1
+    print("PASS: theory and simulation agree" if result["passed"] else "FAIL: theory and simulation disagree")
+    return 0 if result["passed"] else 1

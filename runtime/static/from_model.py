@@ -1,0 +1,29 @@
+"""A compiled static model at its parameter values → :class:`StaticSpec` and α (run and check)."""
+from __future__ import annotations
+
+from statc.dsl import StatcError
+from statc.runtime import params as params_mod
+
+from .solve import StaticSpec
+
+
+def spec_from_model(compiled, overrides: dict[str, float] | None = None) -> tuple[StaticSpec, float, dict]:
+    """(spec, α, parameter values) of a compiled static model; the loss is the model's own
+    generated module, the channel's parameters and λ come from its generated functions."""
+    meta, mod = compiled.meta, compiled.module
+    values = params_mod.resolve(compiled.model, meta, overrides or {})
+    P = params_mod.vector(meta, values)
+    v, ch = mod.static_values(P), mod.channel_values(P)
+    if not v["alpha"] > 0:
+        raise StatcError(f"alpha = n/N must be > 0, got {v['alpha']:g}")
+    if v["lam"] < 0:
+        raise StatcError(f"the ridge penalty must be >= 0, got lambda = {v['lam']:g}")
+    if "rho" in ch and not 0 < ch["rho"] < 1:
+        raise StatcError(f"the cluster fraction must lie in (0, 1), got rho = {ch['rho']:g}")
+    if "Delta" in ch and not ch["Delta"] > 0:
+        raise StatcError(f"the cluster variance must be > 0, got Delta = {ch['Delta']:g}")
+    erm = meta["algorithm"] == "erm"
+    spec = StaticSpec(meta["algorithm"], meta["channel"], ch, loss=mod if erm else None,
+                      regulariser=meta["regulariser"], lam=v["lam"], prior=meta["prior"],
+                      learns_bias=bool(meta["bias"]) if meta["channel"] == "mixture" else None)
+    return spec, float(v["alpha"]), values

@@ -1,0 +1,72 @@
+"""`statc run` on the shipped dmft models: outputs, the exact ridge curve through the whole
+pipeline (DSL → SymPy → generated kernels → sweep), numerical trouble as exit 3."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from statc.cli import main
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_ridge_model_through_the_cli_matches_marchenko_pastur(tmp_path, cache_dir, exact_ridge_gd):
+    out = tmp_path / "ridge"
+    rc = main(["run", str(ROOT / "models" / "dmft_ridge.model"), "--samples", "4000", "--repeats", "8",
+               "--seed", "3", "--out", str(out)])
+    assert rc == 0
+    rows = list(csv.reader((out / "trajectory.csv").open()))
+    assert rows[0] == ["t", "m", "Q", "train_loss", "test_loss"]      # regression: no train/test *error*
+    data = np.array(rows[1:], dtype=float)
+    kern = np.load(out / "kernels.npz")
+    m_exact, Q_exact, _ = exact_ridge_gd(3.0, 0.5, 0.2, 1.04, 0.1, 49)
+    assert data.shape == (50, 5) and np.allclose(data[:, 0], 0.1 * np.arange(50))
+    # every step within 3 Monte-Carlo standard errors (8 independent repeats; Student t_7 tail 2%)
+    assert np.all(np.abs(data[1:, 1] - m_exact[1:]) < 3 * kern["m_stderr"][1:])
+    assert np.all(np.abs(data[1:, 2] - Q_exact[1:]) < 3 * kern["Q_stderr"][1:])
+    for name in ("C_perp", "R", "Gamma", "E_gg", "A", "C"):
+        assert kern[name].shape[-1] == 50
+    assert np.allclose(np.diag(kern["C"]), data[:, 2], rtol=1e-10)    # C(k, k) = Q_k
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["theory"] == "dmft" and summary["samples"] == 4000 and summary["repeats"] == 8
+    assert summary["final_stderr"]["m"] > 0
+
+
+def test_divergence_is_numerical_trouble_with_step(tmp_path, cache_dir, capsys):
+    rc = main(["run", str(ROOT / "models" / "phase_retrieval.model"), "--set", "eta=0.3", "--samples", "500",
+               "--repeats", "2", "--t-end", "6"])
+    err = capsys.readouterr().err
+    assert rc == 3
+    assert "DMFT step" in err and "non-finite" in err and "Traceback" not in err
+
+
+def test_online_options_are_refused_for_dmft_models(cache_dir, capsys):
+    rc = main(["run", str(ROOT / "models" / "dmft_ridge.model"), "--method", "rk4"])
+    assert rc == 2 and "--method does not apply to a dmft model" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("theory_set, expected", [([], 0), (["--theory-set", "eta=0.2"], 1)])
+def test_check_passes_and_can_fail(tmp_path, cache_dir, capsys, theory_set, expected):
+    """`statc check` on the ridge model passes; η = 0.2 instead of 0.1 on the theory side only
+    (same number of steps) fails: m differs by ≈ 0.1 at the first checked step, far beyond the
+    allowance z*·SE + scale/√N ≈ 0.04 at N = 1500."""
+    rc = main(["check", str(ROOT / "models" / "dmft_ridge.model"), "--N", "1500", "--seeds", "4",
+               "--samples", "3000", "--repeats", "3", "--test-samples", "1000", "--t-end", "2",
+               "--out", str(tmp_path / "c")] + theory_set)
+    out = capsys.readouterr().out
+    assert rc == expected, out
+    summary = json.loads((tmp_path / "c" / "check.json").read_text())
+    assert summary["passed"] is (expected == 0) and summary["conclusive"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model, samples", [("dmft_ridge", 10000), ("dmft_gmm", 10000), ("phase_retrieval", 5000)])
+def test_check_shipped_models_at_N_2000(tmp_path, cache_dir, capsys, model, samples):
+    """Acceptance: `statc check` passes on the shipped dmft models at N = 2000 with 6 seeds."""
+    rc = main(["check", str(ROOT / "models" / f"{model}.model"), "--N", "2000", "--seeds", "6",
+               "--samples", str(samples), "--repeats", "4", "--test-samples", "2000"])
+    assert rc == 0, capsys.readouterr().out
