@@ -39,7 +39,10 @@ class _ThreadStream(io.TextIOBase):
             self.fallback.flush()
 
     def isatty(self) -> bool:
-        return False
+        return getattr(self.local, "buf", None) is None and self.fallback.isatty()
+
+    def fileno(self) -> int:
+        return self.fallback.fileno()
 
 
 _lock = threading.Lock()
@@ -74,7 +77,7 @@ def run_point(command: str, model_name: str, model_text: str, params: dict[str, 
         error = None
         try:
             code = cli._main(argv)
-        except Exception:          # a bug or an unexpected failure: recorded, the sweep goes on
+        except (Exception, SystemExit):   # a bug or an unexpected failure: recorded, the sweep goes on
             code, error = -1, traceback.format_exc()
         finally:
             stdout, stderr = out_s.local.buf.getvalue(), err_s.local.buf.getvalue()
