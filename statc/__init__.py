@@ -6,6 +6,8 @@ Python API (for notebooks)::
     m = statc.load("models/saad_solla.model")
     traj = m.run(K=3, eta=0.3)          # dict-like: traj["t"], traj["eps_g"], traj["Q[1,2]"]
     m.equations                          # renders as LaTeX in Jupyter
+    rows = statc.sweep("models/saad_solla.model", {"eta": [0.5, 1.0]}, command="run",
+                       options=["--t-end", "50"])   # list of dicts, one per point (= results.csv)
 """
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ def _find_root_subpackages() -> None:
 _find_root_subpackages()
 
 from .api import Equations, Model, load  # noqa: E402
+from statc.runtime.sweep import sweep  # noqa: E402
 
-__all__ = ["load", "Model", "Equations"]
+__all__ = ["load", "Model", "Equations", "sweep"]
 __version__ = "0.1.0"
