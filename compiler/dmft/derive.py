@@ -13,7 +13,7 @@ import sympy as sp
 from statc.dsl import StatcError, ast
 from statc.dsl.semantics import CheckedModel
 
-from ..ir.model_ir import ModelIR, lower
+from ..ir.model_ir import ModelIR, expression_lowerer, lower
 from ..ir.symbols import Sgn
 from .equations import H, VALUE_NAMES, Y, DmftEquations
 
@@ -141,10 +141,7 @@ def derive(cm: CheckedModel) -> DmftEquations:
     """The dmft equations of a checked finite-data model."""
     ir = lower(cm)
     m = cm.model
-    from ..ir.model_ir import _Lower
-    lw = _Lower(cm)
-    lw.ir, lw.derived, lw.keep_outputs = ir, {i.name: i.value for i in m.inputs if i.value is not None}, False
-    lower_expr = lambda e: lw.expr(e, {})      # noqa: E731  (AST → SymPy, no string evaluation)
+    lower_expr = expression_lowerer(cm, ir)
     if m.observes:
         raise _err("a dmft model reports m, Q, train_loss, train_error and test_error; `observe` is not "
                    "supported for it yet", m.observes[0].span, expected="no `observe` statement")

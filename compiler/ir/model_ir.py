@@ -470,3 +470,13 @@ def _infer_size(index: str, body, cm: CheckedModel):
 def lower(cm: CheckedModel) -> ModelIR:
     """Lower a checked model to the SymPy Model IR."""
     return _Lower(cm).run()
+
+
+def expression_lowerer(cm: CheckedModel, ir: ModelIR):
+    """``f(ast_expr) -> sympy.Expr`` in the scope of a lowered model: fields,
+    overlaps and parameters as in :func:`lower`, outputs expanded (the finite-data
+    kinds read the loss and labels through it; no string is ever evaluated)."""
+    lw = _Lower(cm)
+    lw.ir, lw.derived, lw.keep_outputs = ir, {i.name: i.value for i in cm.model.inputs
+                                              if i.value is not None}, False
+    return lambda e: lw.expr(e, {})

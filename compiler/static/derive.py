@@ -17,7 +17,7 @@ from statc.dsl import StatcError, ast
 from statc.dsl.semantics import CheckedModel
 
 from ..dmft.derive import _glm, _mixture
-from ..ir.model_ir import ModelIR, _Lower, lower
+from ..ir.model_ir import ModelIR, expression_lowerer, lower
 from ..ir.symbols import Relu, Sgn
 from .equations import VALUE_NAMES, StaticEquations
 from .losses import LOSSES, H, Y, Loss, Softplus
@@ -160,9 +160,7 @@ def derive(cm: CheckedModel) -> StaticEquations:
     """The static equations of a checked finite-data model (`algorithm erm` / `bayes_optimal`)."""
     ir = lower(cm)
     m = cm.model
-    lw = _Lower(cm)
-    lw.ir, lw.derived, lw.keep_outputs = ir, {i.name: i.value for i in m.inputs if i.value is not None}, False
-    lower_expr = lambda e: lw.expr(e, {})      # noqa: E731  (AST → SymPy, no string evaluation)
+    lower_expr = expression_lowerer(cm, ir)
     if m.observes:
         raise _err("a static model reports its fixed point (test_error, train_error, train_loss, m, q, ...); "
                    "`observe` is not supported for it", m.observes[0].span, expected="no `observe` statement")
