@@ -99,3 +99,10 @@ def kind(name: str) -> TheoryKind:
         return KINDS[name]
     except KeyError:
         raise KeyError(f"unknown theory kind {name!r}; known: {', '.join(sorted(KINDS))}") from None
+
+
+def theory_of(path) -> str:
+    """The theory kind a `.model` file selects (parse + semantic checks, no SymPy)."""
+    from statc.dsl import parse_file
+    from statc.dsl.semantics import check
+    return check(parse_file(path)).theory
