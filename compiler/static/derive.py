@@ -7,7 +7,8 @@ c ~ rademacher(p = rho) (channel ``mixture``), or Gaussian inputs with y = sign(
 kind's recognisers (the same language, the same data). The loss is SymPy built from the AST;
 numerically delicate pieces become the static compiler's stable functions
 (log(1 + e^u) → Softplus(u), relu(u) → Max(0, u)), and the loss must be convex. The penalty
-must be ridge, c·|w|² → λ = 2c. Anything else is a located error that says what is supported.
+is c₂·|w|² + c₁·norm1(w) → r(w) = λ₁|w|₁ + λ₂/2 |w|² with λ₂ = 2c₂, λ₁ = c₁ (ridge, LASSO or
+elastic net). Anything else is a located error that says what is supported.
 """
 from __future__ import annotations
 
@@ -130,16 +131,25 @@ def _loss(cm: CheckedModel, ir: ModelIR, y: str, yhat: str, labels: str) -> tupl
     return loss, _registry_name(loss, labels)
 
 
-def _penalty(cm: CheckedModel, lower_expr, w: str) -> sp.Expr:
-    """λ from `penalty c * |w|^2` (ridge, λ = 2c); 0 without a penalty."""
+#: the penalty's terms → regulariser registry entry (runtime/static/regularisers.py)
+REGULARISERS = {(True, False): "ridge", (False, True): "lasso", (True, True): "elastic_net",
+                (False, False): "ridge"}
+PENALTY_EXAMPLE = "`penalty lambda / 2 * |{w}|^2`, `penalty lambda * norm1({w})` or both added"
+
+
+def _penalty(cm: CheckedModel, lower_expr, w: str) -> tuple[sp.Expr, sp.Expr, str]:
+    """(λ₂, λ₁, regulariser) from `penalty c2 * |w|^2 + c1 * norm1(w)`: r(w) = λ₁|w|₁ + λ₂/2 |w|²,
+    λ₂ = 2·c2 (ridge), λ₁ = c1 (LASSO), both: elastic net; no penalty: λ₂ = λ₁ = 0."""
     pen = cm.model.algorithm.penalty
     if pen is None:
-        return sp.S.Zero
-    R = sp.Dummy("R", positive=True)
+        return sp.S.Zero, sp.S.Zero, "ridge"
+    R, R1 = sp.Dummy("R", positive=True), sp.Dummy("R1", positive=True)
 
     def build(e):
         if isinstance(e, ast.Norm):
             return R
+        if isinstance(e, ast.Call) and e.func == "norm1":
+            return R1
         if isinstance(e, ast.Neg):
             return -build(e.operand)
         if isinstance(e, ast.BinOp):
@@ -147,13 +157,16 @@ def _penalty(cm: CheckedModel, lower_expr, w: str) -> sp.Expr:
             return {"+": a + b, "-": a - b, "*": a * b, "/": a / b, "^": a ** b}[e.op]
         return lower_expr(e)
     expr = sp.expand(build(pen.value))
-    c = sp.simplify(expr / R ** 2)
-    if c.has(R) or c == 0:
-        raise _err("the static kind supports the ridge penalty only", pen.value.span,
-                   expected=f"`penalty lambda / 2 * |{w}|^2`",
-                   hint="the regulariser enters the fixed point through its proximal operator; "
-                        "ridge is the one wired to the language")
-    return 2 * c
+    c2 = sp.simplify(expr.coeff(R, 2))
+    c1 = sp.simplify(expr.coeff(R1, 1))
+    rest = sp.simplify(expr - c2 * R ** 2 - c1 * R1)
+    if rest != 0 or c2.has(R, R1) or c1.has(R, R1) or (c1 == 0 and c2 == 0):
+        raise _err("the static kind supports ridge, L1 and elastic-net penalties only", pen.value.span,
+                   expected=PENALTY_EXAMPLE.format(w=w),
+                   hint=f"`|{w}|^2` is the squared Euclidean norm, `norm1({w})` the L1 norm sum_i |{w}_i|; "
+                        "the regulariser enters the fixed point through its proximal operator "
+                        "(linear shrinkage, soft threshold)")
+    return 2 * c2, c1, REGULARISERS[(c2 != 0, c1 != 0)]
 
 
 def derive(cm: CheckedModel) -> StaticEquations:
@@ -193,15 +206,15 @@ def derive(cm: CheckedModel) -> StaticEquations:
                    hint="the fixed point assumes a standard Gaussian teacher (prior of second moment 1)")
     labels = "real" if channel == "linear" else "binary"
     alg = m.algorithm
-    loss, loss_name, lam = None, "", sp.S.Zero
+    loss, loss_name, lam, lam1, reg = None, "", sp.S.Zero, sp.S.Zero, "ridge"
     if alg.name == "erm":
         loss, loss_name = _loss(cm, ir, y, yhat, labels)
-        lam = _penalty(cm, lower_expr, w)
+        lam, lam1, reg = _penalty(cm, lower_expr, w)
     ratio = m.data.size.right if isinstance(m.data.size.left, ast.Name) and m.data.size.left.name == "N" \
         else m.data.size.left
-    values = {"alpha": lower_expr(ratio), "lam": lam}
+    values = {"alpha": lower_expr(ratio), "lam": lam, "lam1": lam1}
     return StaticEquations(m.name, tuple(cm.param_order), alg.name, channel,
                            tuple((names[k], sp.sympify(v)) for k, v in args),
                            tuple((k, sp.sympify(values[k])) for k in VALUE_NAMES),
-                           loss=loss, labels=labels, loss_name=loss_name, prior=PRIORS[fam.dist],
+                           loss=loss, labels=labels, loss_name=loss_name, regulariser=reg, prior=PRIORS[fam.dist],
                            bias=bias)

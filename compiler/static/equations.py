@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 #: the scalar settings in the generated ``static_values(P)``, in this order
-VALUE_NAMES = ("alpha", "lam")
+VALUE_NAMES = ("alpha", "lam", "lam1")
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class StaticEquations:
     loss: sp.Expr | None = None                    # ℓ(y, h) (erm)
     labels: str = "binary"                         # binary | real
     loss_name: str = ""                            # the registry loss it equals ("" if none)
-    regulariser: str = "ridge"
+    regulariser: str = "ridge"                     # ridge | lasso | elastic_net (lam: L2, lam1: L1)
     prior: str = "gaussian"
     bias: bool = False
     theory: str = "static"

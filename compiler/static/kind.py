@@ -48,9 +48,22 @@ replica-symmetric fixed point of ERM (STATIC.md §3-4): state (m, q, V) and the 
   channel `{channel}`{cargs}: omega and y from the data model given (m, q, b), V_p = {vp}
   hats:   qhat = alpha s E[f^2],  Vhat = -alpha s E[d_omega f],  mhat = alpha E[d_mu f]   (s = {scale})
   {bias}
-  ridge:  V = 1 / (lambda + Vhat),  m = V mhat,  q = V^2 (mhat^2 + qhat)
+  {prior}
   iterate x <- (1 - eta) F(x) + eta x until sum |F(x) - x| / |F(x)| < tol
-observables: test_error = P(y != sign(w.x + b)) on a fresh sample, train_error, train_loss = E[l(y, h*)]"""
+observables: test_error = P(y != sign(w.x + b)) on a fresh sample, train_error, train_loss = E[l(y, h*)],
+  free_energy = alpha train_loss + E[r(eta)] (the minimal objective per coordinate)"""
+
+#: the regulariser side printed by `statc show` (r(w) = lambda1 |w| + lambda/2 w^2 per coordinate)
+_PRIOR_TEXT = {
+    "ridge": "ridge:  V = 1 / (lambda + Vhat),  m = V mhat,  q = V^2 (mhat^2 + qhat)",
+    "lasso": ("lasso:  eta(b) = sign(b) (|b| - lambda1)_+ / Vhat,  b = mhat w* + sqrt(qhat) xi ~ N(0, s2),"
+              " s2 = mhat^2 + qhat, t = lambda1 / sqrt(s2)\n"
+              "          V = 2 Q(t) / Vhat,  m = mhat V,  q = 2 s2 ((1 + t^2) Q(t) - t phi(t)) / Vhat^2"),
+    "elastic_net": ("elastic net:  eta(b) = sign(b) (|b| - lambda1)_+ / (Vhat + lambda),  b ~ N(0, s2),"
+                    " s2 = mhat^2 + qhat, t = lambda1 / sqrt(s2)\n"
+                    "          V = 2 Q(t) / (Vhat + lambda),  m = mhat V,"
+                    "  q = 2 s2 ((1 + t^2) Q(t) - t phi(t)) / (Vhat + lambda)^2"),
+}
 
 _BO_TEXT = """\
 Bayes-optimal state evolution (STATIC.md §6), Nishimori: m = q, V = 1 - q, mhat = qhat = Vhat
@@ -70,7 +83,9 @@ def _show_text(eq: StaticEquations, rule: str) -> str:
                                                       prior=eq.prior)])
     loss = Loss(eq.model, eq.loss, eq.labels)
     mixture = eq.channel == "mixture"
-    head += [f"  lambda = {sp.sstr(dict(eq.values)['lam'])} (ridge)", "",
+    vals = dict(eq.values)
+    head += [f"  lambda = {sp.sstr(vals['lam'])} (L2: lambda/2 |w|^2),  lambda1 = {sp.sstr(vals['lam1'])} "
+             f"(L1: lambda1 |w|_1);  regulariser `{eq.regulariser}`", "",
              "per-sample loss and its h-derivatives (SymPy; h = w.x/sqrt(N) + b):",
              f"  l(y, h)   = {sp.sstr(eq.loss)}", f"  l'(y, h)  = {sp.sstr(loss.derivative(1))}",
              f"  l''(y, h) = {sp.sstr(loss.derivative(2))}", ""]
@@ -78,7 +93,8 @@ def _show_text(eq: StaticEquations, rule: str) -> str:
             else "bias:   none (b = 0)")
     return "\n".join(head + [_ERM_TEXT.format(rule=rule, channel=eq.channel, cargs=cargs,
                                               vp="Delta V" if mixture else "V",
-                                              scale="Delta" if mixture else "1", bias=bias)])
+                                              scale="Delta" if mixture else "1", bias=bias,
+                                              prior=_PRIOR_TEXT[eq.regulariser])])
 
 
 def _show_latex(eq: StaticEquations) -> str:
@@ -89,7 +105,13 @@ def _show_latex(eq: StaticEquations) -> str:
                       r"h^*(\omega) = \arg\min_h \frac{(h-\omega)^2}{2V} + \ell(y,h),\quad f = \frac{h^*-\omega}{V}",
                       r"\hat q = \alpha s\,\mathbb{E}[f^2],\ \hat V = -\alpha s\,\mathbb{E}[\partial_\omega f],\ "
                       r"\hat m = \alpha\,\mathbb{E}[\partial_\mu f]",
-                      r"V = \frac{1}{\lambda+\hat V},\ m = V\hat m,\ q = V^2(\hat m^2+\hat q)"])
+                      _LATEX_PRIOR[eq.regulariser]])
+
+
+_SOFT = (r"t = \frac{\lambda_1}{\sqrt{\hat m^2+\hat q}},\ V = \frac{2Q(t)}{\hat V + \lambda},\ m = V\hat m,\ "
+         r"q = \frac{2(\hat m^2+\hat q)[(1+t^2)Q(t) - t\varphi(t)]}{(\hat V+\lambda)^2}")
+_LATEX_PRIOR = {"ridge": r"V = \frac{1}{\lambda+\hat V},\ m = V\hat m,\ q = V^2(\hat m^2+\hat q)",
+                "lasso": _SOFT.replace(r" + \lambda", "").replace(r"+\lambda)", ")"), "elastic_net": _SOFT}
 
 
 def describe(cm: CheckedModel, eq: StaticEquations) -> dict:
@@ -98,7 +120,7 @@ def describe(cm: CheckedModel, eq: StaticEquations) -> dict:
     if eq.loss is not None:
         from .build import load
         rule = load(Loss(eq.model, eq.loss, eq.labels)).PROX_RULE
-    observables = (["test_error", "train_error", "train_loss", "m", "q", "V", "b"]
+    observables = (["test_error", "train_error", "train_loss", "free_energy", "m", "q", "V", "b"]
                    if eq.algorithm == "erm" else ["test_error", "m", "q"])
     return {
         "model": eq.model, "theory": "static", "params": list(eq.params), "int_params": sorted(cm.int_params),

@@ -2,7 +2,8 @@
 
 finite.py draws n = αN samples from the model's channel (teacher or mixture), trains the same
 estimator with a well-kept solver (scikit-learn / the ridge normal equations; λ mapped exactly,
-C = 1/λ) and measures test_error (exact given m, q, b), train_error, train_loss, m, q and b; the
+C = 1/λ; ElasticNet / saga for an L1 part) and measures test_error (exact given m, q, b), train_error,
+train_loss, free_energy (the minimised objective per coordinate), m, q and b; the
 theory never enters there. Seeds give a mean and a standard error per N.
 
 **Pass rule** (as for the other kinds): for every compared quantity and N,
@@ -26,17 +27,18 @@ from statc.dsl import StatcError
 from statc.dsl.errors import NumericalError
 from statc.runtime.results import write_csv, write_json
 
-from .finite import TRAINERS, ModelLoss, train_once
+from .finite import L1_TRAINERS, TRAINERS, ModelLoss, train_once
 from .from_model import spec_from_model
 from .solve import solve
 
 LEVEL, MIN_SEEDS = 0.01, 3
-KEYS = ("test_error", "train_error", "train_loss", "m", "q")
+KEYS = ("test_error", "train_error", "train_loss", "free_energy", "m", "q")
 
 
-def measure(loss: str, ch, alpha: float, lam: float, N: int, seeds: int, seed: int, n_test: int) -> dict:
+def measure(loss: str, ch, alpha: float, lam: float, N: int, seeds: int, seed: int, n_test: int,
+            lam1: float = 0.0) -> dict:
     """Per observable: mean and standard error over ``seeds`` data sets at dimension N."""
-    runs = [train_once(loss, ch, alpha, lam, N, seed * 1_000_003 + 7919 * N + s, n_test)
+    runs = [train_once(loss, ch, alpha, lam, N, seed * 1_000_003 + 7919 * N + s, n_test, lam1)
             for s in range(seeds)]
     return {k: (float(np.mean([r[k] for r in runs])),
                 float(np.std([r[k] for r in runs], ddof=1) / math.sqrt(seeds)) if seeds > 1 else math.inf)
@@ -91,11 +93,15 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
     theory = solve(tspec, talpha)
     if not theory["converged"]:
         raise NumericalError(f"the theory's fixed point did not converge: {theory['error']}")
-    if isinstance(loss, str) and loss in ("logistic", "hinge") and not spec.lam > 0:
+    if isinstance(loss, str) and loss in ("logistic", "hinge") and not spec.lam + spec.lam1 > 0:
         raise StatcError(f"the {loss} check needs lambda > 0 (scikit-learn's C = 1/lambda)")
+    if spec.lam1 > 0 and not (isinstance(loss, str) and loss in L1_TRAINERS):
+        raise StatcError("no finite-size trainer for this loss with an L1 penalty",
+                         hint=f"L1 / elastic-net models are trained by scikit-learn for the "
+                              f"{' and '.join(L1_TRAINERS)} losses")
     ch = spec.make_channel()
-    keys = KEYS + (("b",) if ch.learns_bias else ())
-    measured = {N: measure(loss, ch, alpha, spec.lam, N, args.seeds, args.seed, args.test_samples)
+    keys = tuple(k for k in KEYS if k in theory["final"]) + (("b",) if ch.learns_bias else ())
+    measured = {N: measure(loss, ch, alpha, spec.lam, N, args.seeds, args.seed, args.test_samples, spec.lam1)
                 for N in sizes}
     result = compare(theory["final"], measured, keys, args.tolerance, args.seeds)
     conclusive = args.seeds >= MIN_SEEDS

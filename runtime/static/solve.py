@@ -28,7 +28,8 @@ from .erm import ERM, FixedPoint, FixedPointError
 @dataclass(frozen=True)
 class StaticSpec:
     """What to compute: ``algorithm`` is ``"erm"`` (loss, regulariser, λ) or
-    ``"bayes_optimal"`` (prior); ``channel`` names a registry entry.  ``loss`` is a
+    ``"bayes_optimal"`` (prior); ``channel`` names a registry entry; the penalty is
+    ``lam1``·|w|₁ + ``lam``/2·|w|² (``regulariser`` ridge, lasso or elastic_net).  ``loss`` is a
     registry name or a compiled loss module (a model's own loss); ``learns_bias``
     False pins the bias of a channel that would learn one at b = 0."""
 
@@ -38,6 +39,7 @@ class StaticSpec:
     loss: str | ModuleType | None = None
     regulariser: str = "ridge"
     lam: float = 0.0
+    lam1: float = 0.0
     prior: str = "gaussian"
     learns_bias: bool | None = None
 
@@ -48,7 +50,7 @@ class StaticSpec:
         return ch
 
     def problem(self, alpha: float) -> ERM:
-        return ERM(self.loss, self.make_channel(), alpha, self.lam, self.regulariser)
+        return ERM(self.loss, self.make_channel(), alpha, self.lam, self.regulariser, self.lam1)
 
     def as_dict(self) -> dict:
         """JSON-ready (a loss module is named by its model)."""

@@ -21,7 +21,8 @@ def derived(name: str):
 
 
 @pytest.mark.parametrize("name", ["gmm_square", "gmm_logistic", "gmm_hinge", "gmm_bayes",
-                                  "perceptron_ridge", "perceptron_logistic", "perceptron_bayes"])
+                                  "perceptron_ridge", "perceptron_logistic", "perceptron_bayes",
+                                  "lasso", "elastic_net"])
 def test_erm_and_bayes_optimal_select_the_static_kind(name):
     assert check(parse_file(ROOT / "models" / f"{name}.model")).theory == "static"
 
@@ -41,7 +42,20 @@ def test_models_are_recognised(model, channel, loss, bias):
     assert (eq.algorithm, eq.channel, eq.loss_name, eq.bias) == ("erm", channel, loss, bias)
     values = dict(eq.values)
     assert values["lam"] == sp.Symbol("lambda", real=True)      # lambda/2 |w|^2 -> ridge lambda
+    assert values["lam1"] == 0 and eq.regulariser == "ridge"
     assert values["alpha"] == sp.Symbol("alpha", real=True)
+
+
+@pytest.mark.parametrize("model, reg, lam, lam1", [
+    ("lasso", "lasso", "0", "lambda1"), ("elastic_net", "elastic_net", "lambda2", "lambda1"),
+])
+def test_l1_and_elastic_net_penalties_are_recognised(model, reg, lam, lam1):
+    """`lambda1 * norm1(w) + lambda2 / 2 * |w|^2` → r(w) = λ₁|w|₁ + λ₂/2 |w|², λ₂ = 2·(λ2/2)."""
+    eq = derived(model)
+    values = dict(eq.values)
+    assert (eq.regulariser, eq.channel, eq.loss_name) == (reg, "linear", "square")
+    assert str(values["lam"]) == lam and str(values["lam1"]) == lam1
+    assert dict(eq.channel_args)["noise"] == sp.Symbol("sigma", real=True) ** 2
 
 
 def test_logistic_loss_is_stable_and_equals_the_written_one():

@@ -15,6 +15,7 @@ from statc.cli import main
 ROOT = Path(__file__).resolve().parents[3]
 MODELS = ROOT / "models"
 ERM = ["gmm_square", "gmm_logistic", "gmm_hinge", "perceptron_ridge", "perceptron_logistic"]
+REGRESSION = ["lasso", "elastic_net"]
 BAYES = ["gmm_bayes", "perceptron_bayes"]
 
 
@@ -37,6 +38,27 @@ def test_erm_models_run_and_write_the_contract_keys(cache_dir, tmp_path, name):
         assert math.isfinite(f[key])
     assert 0.0 < f["test_error"] < 0.5 and 0.0 <= f["train_error"] <= f["test_error"]
     assert f["m"] ** 2 <= f["q"]                        # Cauchy-Schwarz: m²/q ≤ |teacher|² = 1
+
+
+@pytest.mark.parametrize("name", REGRESSION)
+def test_l1_models_run_and_write_the_contract_keys(cache_dir, tmp_path, name):
+    f = _run(tmp_path, name)["final"]
+    for key in ("test_error", "train_loss", "free_energy", "m", "q"):
+        assert math.isfinite(f[key])
+    assert f["m"] ** 2 <= f["q"] and f["free_energy"] > 0.5 * f["train_loss"]   # α = ½, r ≥ 0
+
+
+@pytest.mark.parametrize("name, wrong", [("lasso", "lambda1=1.5"), ("elastic_net", "lambda1=1")])
+def test_check_l1_models_against_scikit_learn_elastic_net(cache_dir, capsys, name, wrong):
+    """scikit-learn's ElasticNet / Lasso (alpha = (λ₁ + λ₂)/n, l1_ratio = λ₁/(λ₁ + λ₂)) at
+    N = 200, 400 agrees with the soft-threshold fixed point, objective (free_energy) included;
+    a theory at another λ₁ FAILs."""
+    base = ["check", str(MODELS / f"{name}.model"), "--N", "200,400", "--seeds", "4", "--test-samples", "500"]
+    assert main(base) == 0
+    out = capsys.readouterr().out
+    assert "PASS" in out and "free_energy" in out
+    assert main(base + ["--theory-set", wrong]) == 1
+    assert "FAIL" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("name", BAYES)
