@@ -3,7 +3,8 @@
 Supported (STATIC.md §3–6): one student vector w with pre-activation h = w·x/√N (+ a learned
 bias b for the mixture); data either the two-cluster mixture x = c·mu + √Δ z, y = c,
 c ~ rademacher(p = rho) (channel ``mixture``), or Gaussian inputs with y = sign(wt·x)
-(``sign``) or y = wt·x + a·noise (``linear``). The data model is recognised by the dmft
+(``sign``), y = sign(wt·x + a·noise) (the probit channel: ``sign`` with noise a²) or
+y = wt·x + a·noise (``linear``). The data model is recognised by the dmft
 kind's recognisers (the same language, the same data). The loss is SymPy built from the AST;
 numerically delicate pieces become the static compiler's stable functions
 (log(1 + e^u) → Softplus(u), relu(u) → Max(0, u)), and the loss must be convex. The penalty
@@ -24,15 +25,39 @@ from .equations import VALUE_NAMES, StaticEquations
 from .losses import LOSSES, H, Y, Loss, Softplus
 
 SUPPORTED_DATA = ("the mixture `x = c * mu + sqrt(Delta) * z` with `random c ~ rademacher(p = rho)` and "
-                  "`y = c`, or `x ~ gaussian` with `y = sign(wt.x)` or `y = wt.x + sigma * noise`")
+                  "`y = c`, or `x ~ gaussian` with `y = sign(wt.x)`, `y = sign(wt.x + sigma * noise)` "
+                  "(probit) or `y = wt.x + sigma * noise`")
 #: data-model recogniser result → (channel registry entry, its parameter names)
 CHANNELS = {"gmm": ("mixture", {"rho": "rho", "Delta": "Delta"}),
-            "sign": ("sign", {}), "linear": ("linear", {"sigma2": "noise"})}
+            "sign": ("sign", {}), "probit": ("sign", {"sigma2": "noise"}),
+            "linear": ("linear", {"sigma2": "noise"})}
 PRIORS = {"gaussian": "gaussian"}
 
 
 def _err(message: str, span, **kw) -> StatcError:
     return StatcError(message, span, **kw)
+
+
+def _probit(cm: CheckedModel, ir: ModelIR, w: str, yhat_expr, y_expr):
+    """x ~ N(0, I), yhat = w·x, y = sign(wt·x + a·noise): the probit channel
+    P(y | z) = Φ(y z/|a|) with noise variance σ² = a² (the sign teacher at a = 0)."""
+    if len(ir.inputs) != 1 or not isinstance(y_expr, Sgn) or "noise" not in ir.families:
+        return None
+    x = next(iter(ir.inputs))
+    if ir.inputs[x].var != 1 or sp.simplify(yhat_expr - ir.field_base(w, x)[0]) != 0:
+        return None
+    teachers = [f for f in ir.families.values() if f.kind == "vector" and f.role == "teacher"]
+    if len(teachers) != 1:
+        return None
+    wt = teachers[0].name
+    tau, eps = sp.Symbol("tau", real=True), sp.Symbol("eps", real=True)
+    arg = y_expr.args[0].xreplace({ir.field_base(wt, x)[0]: tau, ir.families["noise"].base[0]: eps})
+    if arg.free_symbols - {tau, eps} - {ir.param(p) for p in ir.params}:
+        return None
+    a = sp.diff(arg, eps)
+    if sp.simplify(arg - tau - a * eps) != 0 or a.has(tau, eps):
+        return None
+    return "probit", (("sigma2", a ** 2),), wt
 
 
 def _student(cm: CheckedModel, ir: ModelIR) -> tuple[str, object]:
@@ -187,13 +212,14 @@ def derive(cm: CheckedModel) -> StaticEquations:
     w, net = _student(cm, ir)
     yhat, y = _outputs(cm, net)
     field, bias = _bias(cm, ir, yhat, net)
-    found = _mixture(cm, ir, w, field, ir.outputs[y]) or _glm(cm, ir, w, field, ir.outputs[y])
+    found = (_mixture(cm, ir, w, field, ir.outputs[y]) or _glm(cm, ir, w, field, ir.outputs[y])
+             or _probit(cm, ir, w, field, ir.outputs[y]))
     teacher_span = next((n.span for n in m.networks if n.role == "teacher"), m.span)
     if found is None or found[0] not in CHANNELS:
         what = f"the teacher `{found[0]}`" if found else "this data model"
         raise _err(f"{what} is not supported by the static kind", teacher_span, expected=SUPPORTED_DATA,
-                   hint="the static kind knows the two-cluster mixture, the sign teacher and the "
-                        "linear teacher (channel registry in runtime/static/channels.py)")
+                   hint="the static kind knows the two-cluster mixture, the sign and probit (noisy sign) "
+                        "teachers and the linear teacher (channel registry in runtime/static/channels.py)")
     kind, args, direction = found
     channel, names = CHANNELS[kind]
     if bias and channel != "mixture":

@@ -195,8 +195,10 @@ class BinaryTeacher:
         return float(np.sum(w * tot))
 
     def bo_test_error(self, q: float) -> float:
-        """The BO label is sign(ω): test error arccos(√q)/π against the clean sign teacher."""
-        return float(np.arccos(np.sqrt(min(q, 1.0))) / np.pi)
+        """The BO label is sign(ω) (the posterior predictive Φ(ω/√(ρ − q + σ²)) > ½): the test
+        error on a fresh noisy label y = sign(z + σε) is arccos(corr(ω, z + σε))/π with
+        corr = q/√(q(ρ + σ²)) (m = q); at σ = 0 arccos(√q)/π."""
+        return float(np.arccos(np.sqrt(min(q, 1.0) / (self.teacher_norm + self.noise))) / np.pi)
 
 
 # ------------------------------------------------------- linear teacher ---

@@ -22,7 +22,7 @@ def derived(name: str):
 
 @pytest.mark.parametrize("name", ["gmm_square", "gmm_logistic", "gmm_hinge", "gmm_bayes",
                                   "perceptron_ridge", "perceptron_logistic", "perceptron_bayes",
-                                  "lasso", "elastic_net"])
+                                  "lasso", "elastic_net", "probit_logistic", "probit_bayes"])
 def test_erm_and_bayes_optimal_select_the_static_kind(name):
     assert check(parse_file(ROOT / "models" / f"{name}.model")).theory == "static"
 
@@ -56,6 +56,13 @@ def test_l1_and_elastic_net_penalties_are_recognised(model, reg, lam, lam1):
     assert (eq.regulariser, eq.channel, eq.loss_name) == (reg, "linear", "square")
     assert str(values["lam"]) == lam and str(values["lam1"]) == lam1
     assert dict(eq.channel_args)["noise"] == sp.Symbol("sigma", real=True) ** 2
+
+
+@pytest.mark.parametrize("model", ["probit_logistic", "probit_bayes"])
+def test_probit_teacher_is_the_sign_channel_with_the_declared_noise(model):
+    """`y = sign(wt.x + sigma * noise)` → channel `sign` with noise variance sigma² (probit)."""
+    eq = derived(model)
+    assert eq.channel == "sign" and dict(eq.channel_args) == {"noise": sp.Symbol("sigma", real=True) ** 2}
 
 
 def test_logistic_loss_is_stable_and_equals_the_written_one():

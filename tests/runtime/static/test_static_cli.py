@@ -14,9 +14,9 @@ from statc.cli import main
 
 ROOT = Path(__file__).resolve().parents[3]
 MODELS = ROOT / "models"
-ERM = ["gmm_square", "gmm_logistic", "gmm_hinge", "perceptron_ridge", "perceptron_logistic"]
+ERM = ["gmm_square", "gmm_logistic", "gmm_hinge", "perceptron_ridge", "perceptron_logistic", "probit_logistic"]
 REGRESSION = ["lasso", "elastic_net"]
-BAYES = ["gmm_bayes", "perceptron_bayes"]
+BAYES = ["gmm_bayes", "perceptron_bayes", "probit_bayes"]
 
 
 def _Q(x: float) -> float:
@@ -77,6 +77,18 @@ def test_square_loss_at_large_lambda_is_bayes_optimal(cache_dir, tmp_path, alpha
     assert s["final"]["test_error"] == pytest.approx(expected, rel=1e-6)
     b = _run(tmp_path, "gmm_bayes", "--set", f"alpha={alpha}", "--set", f"Delta={Delta}")
     assert b["final"]["test_error"] == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize("probit, sign", [("probit_logistic", "perceptron_logistic"),
+                                          ("probit_bayes", "perceptron_bayes")])
+def test_probit_teacher_at_zero_noise_is_the_sign_teacher(cache_dir, tmp_path, probit, sign):
+    """`y = sign(wt.x + sigma * noise)` at sigma = 0 is `y = sign(wt.x)`: same fixed point."""
+    a = _run(tmp_path, probit, "--set", "sigma=0")["final"]
+    b = _run(tmp_path, sign)["final"]
+    for key in ("test_error", "m", "q"):
+        assert a[key] == pytest.approx(b[key], rel=1e-12)
+    noisy = _run(tmp_path, probit)["final"]
+    assert noisy["test_error"] > b["test_error"]           # noise makes it harder
 
 
 def test_perceptron_bayes_alpha_eps_tends_to_0_4417(cache_dir, tmp_path):
@@ -148,7 +160,7 @@ def test_check_square_loss_passes_and_fails_when_the_theory_changes_lambda(cache
 @pytest.mark.parametrize("name, sets", [
     ("gmm_logistic", ()), ("gmm_logistic", ("--set", "alpha=1", "--set", "rho=0.3")),
     ("gmm_hinge", ()), ("gmm_hinge", ("--set", "alpha=3", "--set", "rho=0.3")),
-    ("perceptron_logistic", ()),
+    ("perceptron_logistic", ()), ("probit_logistic", ()),
     # a loss no registry trainer knows: scipy L-BFGS with the generated ℓ′
     ("tests/fixtures/static/gmm_scaled_logistic.model", ()),
 ])
