@@ -27,10 +27,14 @@ _XI, _W = hermite_rule(120)
 
 @dataclass(frozen=True)
 class Prior:
-    """A prior of second moment 1: q = ``overlap``(q̂) and Ψ_w(q̂) = ⟨log Z_w⟩."""
+    """A prior of second moment 1: q = ``overlap``(q̂), Ψ_w(q̂) = ⟨log Z_w⟩, and for AMP the
+    posterior mean and variance of w under the prior tilted by exp(γw − Aw²/2), ``denoise``(γ, A)."""
 
     overlap: Callable[[float], float]
     psi: Callable[[float], float]
+    denoise: Callable[[np.ndarray, float], tuple[np.ndarray, np.ndarray]]
+    #: draws teacher rows: sample(rng, d)
+    sample: Callable[[np.random.Generator, int], np.ndarray]
 
 
 def _logcosh(x: np.ndarray) -> np.ndarray:
@@ -40,10 +44,15 @@ def _logcosh(x: np.ndarray) -> np.ndarray:
 
 PRIORS: dict[str, Prior] = {
     # Z_w = exp(b²/(2(1+Â)))/√(1+Â), ⟨b²⟩ = q̂² + q̂
-    "gaussian": Prior(lambda qh: qh / (1.0 + qh), lambda qh: 0.5 * qh - 0.5 * np.log1p(qh)),
-    # Z_w = e^{−Â/2} cosh b, w* = +1 by symmetry
+    # f_w = γ/(1 + A), variance 1/(1 + A)
+    "gaussian": Prior(lambda qh: qh / (1.0 + qh), lambda qh: 0.5 * qh - 0.5 * np.log1p(qh),
+                      lambda g, A: (g / (1.0 + A), np.full_like(g, 1.0 / (1.0 + A))),
+                      lambda rng, d: rng.standard_normal(d)),
+    # Z_w = e^{−Â/2} cosh b, w* = +1 by symmetry; f_w = tanh γ, variance 1 − tanh² γ
     "rademacher": Prior(lambda qh: float(np.sum(_W * np.tanh(qh + np.sqrt(qh) * _XI))),
-                        lambda qh: float(-0.5 * qh + np.sum(_W * _logcosh(qh + np.sqrt(qh) * _XI)))),
+                        lambda qh: float(-0.5 * qh + np.sum(_W * _logcosh(qh + np.sqrt(qh) * _XI))),
+                        lambda g, A: (np.tanh(g), 1.0 - np.tanh(g) ** 2),
+                        lambda rng, d: np.where(rng.random(d) < 0.5, 1.0, -1.0)),
 }
 
 

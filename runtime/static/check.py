@@ -27,12 +27,14 @@ from statc.dsl import StatcError
 from statc.dsl.errors import NumericalError
 from statc.runtime.results import write_csv, write_json
 
+from .amp import bo_train_once
 from .finite import L1_TRAINERS, TRAINERS, ModelLoss, train_once
 from .from_model import spec_from_model
 from .solve import solve
 
 LEVEL, MIN_SEEDS = 0.01, 3
 KEYS = ("test_error", "train_error", "train_loss", "free_energy", "m", "q")
+BO_KEYS = ("test_error", "m", "q")
 
 
 def measure(loss: str, ch, alpha: float, lam: float, N: int, seeds: int, seed: int, n_test: int,
@@ -81,18 +83,22 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
     if args.seeds < 1:
         raise StatcError("--seeds must be at least 1")
     meta = compiled.meta
-    if meta["algorithm"] != "erm":
-        raise StatcError("`statc check` trains the estimator on finite data; there is no finite-size "
-                         "trainer for `algorithm bayes_optimal` yet",
-                         hint="check an `algorithm erm` model; the Bayes-optimal curve is tested "
-                              "against its closed forms")
-    loss = meta["loss_name"] if meta["loss_name"] in TRAINERS else _model_loss(compiled.module)
     t0 = time.perf_counter()
     spec, alpha, values = spec_from_model(compiled, overrides)
     tspec, talpha, _ = spec_from_model(compiled, {**overrides, **theory_overrides})
     theory = solve(tspec, talpha)
     if not theory["converged"]:
         raise NumericalError(f"the theory's fixed point did not converge: {theory['error']}")
+    if meta["algorithm"] == "bayes_optimal":
+        # AMP from an uninformed start reaches the uninformed SE fixed point (STATIC.md §9)
+        reference = dict(theory["starts"]["uninformed"], m=theory["starts"]["uninformed"]["q"])
+        ch = spec.make_channel()
+        measured = {N: measure_bo(ch, spec.prior, alpha, N, args.seeds, args.seed) for N in sizes}
+        trainer = "the exact posterior mean" if meta["channel"] == "mixture" else "GAMP"
+        return _report(meta, values, sizes, args, theory_overrides, alpha, t0, trainer,
+                       compare(reference, measured, BO_KEYS, args.tolerance, args.seeds),
+                       "Bayes-optimal state evolution (uninformed start)")
+    loss = meta["loss_name"] if meta["loss_name"] in TRAINERS else _model_loss(compiled.module)
     if isinstance(loss, str) and loss in ("logistic", "hinge") and not spec.lam + spec.lam1 > 0:
         raise StatcError(f"the {loss} check needs lambda > 0 (scikit-learn's C = 1/lambda)")
     if spec.lam1 > 0 and not (isinstance(loss, str) and loss in L1_TRAINERS):
@@ -104,9 +110,26 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
     measured = {N: measure(loss, ch, alpha, spec.lam, N, args.seeds, args.seed, args.test_samples, spec.lam1)
                 for N in sizes}
     result = compare(theory["final"], measured, keys, args.tolerance, args.seeds)
+    trainer = (loss if isinstance(loss, str) else "L-BFGS") + " ERM"
+    return _report(meta, values, sizes, args, theory_overrides, alpha, t0, trainer, result, "replica fixed point")
+
+
+def measure_bo(ch, prior: str, alpha: float, N: int, seeds: int, seed: int) -> dict:
+    """Per observable: mean and standard error of the Bayes-optimal estimate (GAMP / exact
+    posterior, amp.py) over ``seeds`` data sets at dimension N."""
+    runs = [bo_train_once(ch, prior, alpha, N, seed * 1_000_003 + 7919 * N + s) for s in range(seeds)]
+    if not all(r["converged"] for r in runs):
+        raise NumericalError(f"GAMP did not converge at N = {N} on {sum(not r['converged'] for r in runs)} "
+                             f"of {seeds} data sets", hint="a hard phase or a too small N; try a larger N")
+    return {k: (float(np.mean([r[k] for r in runs])),
+                float(np.std([r[k] for r in runs], ddof=1) / math.sqrt(seeds)) if seeds > 1 else math.inf)
+            for k in runs[0]}
+
+
+def _report(meta, values, sizes, args, theory_overrides, alpha, t0, trainer: str, result: dict,
+            theory_name: str) -> int:
     conclusive = args.seeds >= MIN_SEEDS
-    trainer = loss if isinstance(loss, str) else "L-BFGS"
-    print(f"{meta['model']}: replica fixed point vs {trainer} ERM trained on n = alpha N samples, "
+    print(f"{meta['model']}: {theory_name} vs {trainer} on n = alpha N samples, "
           f"alpha = {alpha:g}, N = {sizes}, {args.seeds} seeds ({time.perf_counter() - t0:.1f} s)")
     for r in result["rows"]:
         flag = "" if r["ok"] else "   <-- outside"

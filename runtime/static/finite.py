@@ -63,7 +63,7 @@ SAMPLERS: dict[type, Callable] = {Mixture: _sample_mixture, BinaryTeacher: _samp
                                   LinearTeacher: _sample_linear}
 
 
-def _exact_test_error(ch, m: float, q: float, b: float, rho: float) -> float:
+def exact_test_error(ch, m: float, q: float, b: float, rho: float) -> float:
     """The test error of a trained (w, b) given its overlaps with the actual teacher (ρ = |w*|²/d):
     mixture: the per-cluster Gaussian tails; sign/probit teacher: P(sign ω ≠ sign(z + σε)) with
     corr(ω, z + σε) = m/√(q(ρ + σ²)), i.e. arccos(corr)/π; linear: E(z − ω)² = ρ − 2m + q."""
@@ -214,7 +214,7 @@ def train_once(loss: "str | ModelLoss", ch, alpha: float, lam: float, d: int, se
     ht = Xt @ w / np.sqrt(d) + b
     m, q, rho = float(w @ teacher / d), float(w @ w / d), float(teacher @ teacher / d)
     losses = _value(loss)(y, h)
-    out = {"test_error": _exact_test_error(ch, m, q, b, rho),
+    out = {"test_error": exact_test_error(ch, m, q, b, rho),
            "train_loss": float(np.mean(losses)),
            "free_energy": float((np.sum(losses) + lam1 * np.abs(w).sum() + 0.5 * lam * w @ w) / d),
            "m": m, "q": q, "b": b}

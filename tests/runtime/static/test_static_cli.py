@@ -169,9 +169,27 @@ def test_check_logistic_and_hinge_pass_and_fail_when_the_theory_changes_lambda(c
     _check_passes_then_fails(capsys, name, *sets)
 
 
-def test_check_refuses_bayes_optimal(cache_dir, capsys):
-    assert main(["check", str(MODELS / "gmm_bayes.model"), "--N", "200", "--seeds", "3"]) == 2
-    assert "no finite-size trainer" in capsys.readouterr().err
+@pytest.mark.parametrize("name, sizes, wrong", [
+    ("gmm_bayes", "500,1000", "Delta=1.3"),          # exact posterior of the means, ρ = 0.3
+    ("probit_bayes", "600", "sigma=0.8"),             # GAMP, probit channel
+])
+def test_check_bayes_optimal_against_the_finite_size_estimator(cache_dir, capsys, name, sizes, wrong):
+    """The Bayes-optimal estimator at finite N (amp.py: GAMP from the channel's g_out and the
+    prior's denoiser; the mixture's exact posterior) agrees with state evolution, and a theory
+    at another parameter FAILs."""
+    base = ["check", str(MODELS / f"{name}.model"), "--N", sizes, "--seeds", "4", "--set", "rho=0.3"] \
+        if name == "gmm_bayes" else ["check", str(MODELS / f"{name}.model"), "--N", sizes, "--seeds", "4"]
+    assert main(base) == 0
+    assert "PASS" in capsys.readouterr().out
+    assert main(base + ["--theory-set", wrong]) == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_check_perceptron_bayes_gamp_at_1000_and_2000(cache_dir, capsys):
+    """STATIC.md §9: state evolution against GAMP's overlaps at N = 1000, 2000 (8 seeds)."""
+    assert main(["check", str(MODELS / "perceptron_bayes.model"), "--N", "1000,2000", "--seeds", "8"]) == 0
+    assert "PASS" in capsys.readouterr().out
 
 
 def test_cached_static_run_does_no_sympy_work(cache_dir):
