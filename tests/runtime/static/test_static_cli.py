@@ -45,7 +45,7 @@ def test_l1_models_run_and_write_the_contract_keys(cache_dir, tmp_path, name):
     f = _run(tmp_path, name)["final"]
     for key in ("test_error", "train_loss", "free_energy", "m", "q"):
         assert math.isfinite(f[key])
-    assert f["m"] ** 2 <= f["q"] and f["free_energy"] > 0.5 * f["train_loss"]   # α = ½, r ≥ 0
+    assert f["m"] ** 2 <= f["q"] and f["free_energy"] > 0.5 * f["train_loss"]   # α ≥ ½, r ≥ 0
 
 
 @pytest.mark.parametrize("name, wrong", [("lasso", "lambda1=1.5"), ("elastic_net", "lambda1=1")])
