@@ -246,16 +246,22 @@ def compare(measured: FiniteSize, theory: dict[str, float], keys=("test_error", 
     return out
 
 
-def extrapolate(runs: list[FiniteSize], key: str) -> tuple[float, float]:
-    """The d → ∞ value a and its standard error from a weighted least-squares fit
-    of mean(d) = a + c/d over the dimensions measured (finite-size scaling)."""
-    x = np.array([1.0 / r.d for r in runs])
-    y = np.array([r.mean(key) for r in runs])
-    w = 1.0 / np.array([max(r.stderr(key), 1e-300) for r in runs]) ** 2
+def fit_inverse_n(Ns, means, ses) -> tuple[float, float]:
+    """Weighted least squares of mean(N) = a + c/N (weights 1/SE²): the N → ∞ value a and its
+    standard error.  Two sizes determine the line exactly (a = (N₂ȳ₂ − N₁ȳ₁)/(N₂ − N₁))."""
+    x = 1.0 / np.asarray(Ns, dtype=float)
+    y = np.asarray(means, dtype=float)
+    w = 1.0 / np.maximum(np.asarray(ses, dtype=float), 1e-12) ** 2
     A = np.stack([np.ones_like(x), x], axis=1)
     cov = np.linalg.inv(A.T @ (w[:, None] * A))
     a, _ = cov @ A.T @ (w * y)
     return float(a), float(np.sqrt(cov[0, 0]))
+
+
+def extrapolate(runs: list[FiniteSize], key: str) -> tuple[float, float]:
+    """The d → ∞ value a and its standard error from a weighted least-squares fit
+    of mean(d) = a + c/d over the dimensions measured (finite-size scaling)."""
+    return fit_inverse_n([r.d for r in runs], [r.mean(key) for r in runs], [r.stderr(key) for r in runs])
 
 
 def compare_scaling(runs: list[FiniteSize], theory: dict[str, float],

@@ -57,6 +57,7 @@ def test_check_l1_models_against_scikit_learn_elastic_net(cache_dir, capsys, nam
     assert main(base) == 0
     out = capsys.readouterr().out
     assert "PASS" in out and "free_energy" in out
+    assert out.count("N =    inf") == 5          # the a + c/N extrapolation of each observable
     assert main(base + ["--theory-set", wrong]) == 1
     assert "FAIL" in capsys.readouterr().out
 
