@@ -24,7 +24,7 @@ from scipy.stats import norm
 from statc.runtime.static.bayes import bayes_optimal
 from statc.runtime.static.channels import channel
 from statc.runtime.static.erm import ERM
-from statc.runtime.static.thresholds import bisect, lambda_path, separable
+from statc.runtime.static.thresholds import bisect, interpolates, lambda_path, separable
 
 
 def test_bayes_optimal_perceptron_asymptote(cache_dir):
@@ -152,3 +152,17 @@ def test_bayes_optimal_probit_reaches_the_fisher_rate(cache_dir):
     bo = bayes_optimal(channel("sign", noise=s2), 1e4)["uninformed"]
     assert 1e4 * (1 - bo.q) == pytest.approx(1 / info, rel=2e-3)
     assert bo.test_error == pytest.approx(np.arccos(1 / np.sqrt(1 + s2)) / np.pi, abs=5e-5)
+
+
+def test_ridge_interpolates_below_alpha_one_only(cache_dir):
+    """Square loss, λ → 0: the training set is fitted exactly iff n < d (linear algebra)."""
+    ch = channel("linear", noise=0.25)
+    assert interpolates(ch, 0.8, max_iter=20000) and not interpolates(ch, 1.2, max_iter=20000)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["linear", "sign"])
+def test_interpolation_threshold_by_bisection_is_one(name, cache_dir):
+    ch = channel(name, noise=0.25) if name == "linear" else channel(name)
+    a = bisect(lambda x: interpolates(ch, x, max_iter=50000), 0.5, 1.5, tol=0.02)
+    assert abs(a - 1.0) < 0.02
