@@ -65,9 +65,15 @@ _PRIOR_TEXT = {
                     "  q = 2 s2 ((1 + t^2) Q(t) - t phi(t)) / (Vhat + lambda)^2"),
 }
 
+#: the channel's partition function printed by `statc show` (noise: the declared noise variance)
+_ZOUT = {"sign": "Phi(y w / sqrt(V + noise))  (probit; the sign teacher at noise = 0)",
+         "linear": "N(y; w, V + noise)",
+         "mixture": "the Gaussian channel of the means, x = y mu / sqrt(N) + sqrt(Delta) z"}
+
 _BO_TEXT = """\
 Bayes-optimal state evolution (STATIC.md §6), Nishimori: m = q, V = 1 - q, mhat = qhat = Vhat
   channel `{channel}`{cargs}:  qhat = alpha E_y,xi[ Z_out(y; sqrt(q) xi, 1 - q) g_out^2 ]{chan_note}
+  Z_out(y; w, V) = {zout},  g_out = d_w log Z_out
   prior `{prior}`:  q = qhat / (1 + qhat)
   uninformed (q = 1e-6) and informed (q = 1 - 1e-6) starts; different limits = hysteresis
 observables: test_error of the Bayes-optimal classifier, q (= m)"""
@@ -80,7 +86,7 @@ def _show_text(eq: StaticEquations, rule: str) -> str:
     if eq.algorithm == "bayes_optimal":
         note = " = alpha / Delta (labels observed)" if eq.channel == "mixture" else ""
         return "\n".join(head + ["", _BO_TEXT.format(channel=eq.channel, cargs=cargs, chan_note=note,
-                                                      prior=eq.prior)])
+                                                      prior=eq.prior, zout=_ZOUT[eq.channel])])
     loss = Loss(eq.model, eq.loss, eq.labels)
     mixture = eq.channel == "mixture"
     vals = dict(eq.values)
