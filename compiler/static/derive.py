@@ -60,6 +60,25 @@ def _probit(cm: CheckedModel, ir: ModelIR, w: str, yhat_expr, y_expr):
     return "probit", (("sigma2", a ** 2),), wt
 
 
+def _teacher_prior(fam, direction: str, span, alg) -> sp.Expr:
+    """The teacher vector's prior: standard Gaussian (density 1) or `sparse(p = eps)`, the
+    Bernoulli–Gaussian prior 0 w.p. 1 − eps, N(0, 1/eps) w.p. eps (second moment 1, so the
+    channel side is unchanged); its density eps enters the regulariser's average."""
+    if fam.dist == "gaussian" and sp.simplify(fam.arg("scale", sp.S.One) - 1) == 0:
+        return sp.S.One
+    if fam.dist == "sparse" and alg.name == "erm" and fam.arg("p", None) is not None:
+        return fam.arg("p", None)
+    if fam.dist == "sparse" and alg.name == "erm":
+        raise _err(f"the sparse teacher `{direction}` needs its density", span,
+                   expected=f"`vector {direction} ~ sparse(p = eps)`",
+                   hint="p is the fraction of non-zero teacher coordinates")
+    raise _err(f"the teacher vector `{direction}` must be `vector {direction} ~ gaussian`"
+               + (" or `sparse(p = ...)`" if alg.name == "erm" else ""), span,
+               expected=f"`vector {direction} ~ gaussian`",
+               hint="the fixed point assumes a teacher prior of second moment 1: the standard Gaussian "
+                    "(Bayes-optimal and ERM) or the Bernoulli-Gaussian `sparse(p = eps)` (ERM only)")
+
+
 def _student(cm: CheckedModel, ir: ModelIR) -> tuple[str, object]:
     """The one student vector (one field)."""
     net = next(n for n in cm.model.networks if n.role == "student")
@@ -226,10 +245,7 @@ def derive(cm: CheckedModel) -> StaticEquations:
         raise _err("a learned bias is supported for the mixture only", m.algorithm.bias.span,
                    hint="a sign or linear teacher has no offset: remove `bias`")
     fam = ir.families[direction]
-    if fam.dist != "gaussian" or sp.simplify(fam.arg("scale", sp.S.One) - 1) != 0:
-        raise _err(f"the teacher vector `{direction}` must be `vector {direction} ~ gaussian`", teacher_span,
-                   expected=f"`vector {direction} ~ gaussian`",
-                   hint="the fixed point assumes a standard Gaussian teacher (prior of second moment 1)")
+    teacher_p = _teacher_prior(fam, direction, teacher_span, m.algorithm)
     labels = "real" if channel == "linear" else "binary"
     alg = m.algorithm
     loss, loss_name, lam, lam1, reg = None, "", sp.S.Zero, sp.S.Zero, "ridge"
@@ -238,9 +254,9 @@ def derive(cm: CheckedModel) -> StaticEquations:
         lam, lam1, reg = _penalty(cm, lower_expr, w)
     ratio = m.data.size.right if isinstance(m.data.size.left, ast.Name) and m.data.size.left.name == "N" \
         else m.data.size.left
-    values = {"alpha": lower_expr(ratio), "lam": lam, "lam1": lam1}
+    values = {"alpha": lower_expr(ratio), "lam": lam, "lam1": lam1, "teacher_p": teacher_p}
     return StaticEquations(m.name, tuple(cm.param_order), alg.name, channel,
                            tuple((names[k], sp.sympify(v)) for k, v in args),
                            tuple((k, sp.sympify(values[k])) for k in VALUE_NAMES),
-                           loss=loss, labels=labels, loss_name=loss_name, regulariser=reg, prior=PRIORS[fam.dist],
-                           bias=bias)
+                           loss=loss, labels=labels, loss_name=loss_name, regulariser=reg, prior=PRIORS.get(fam.dist, ""),
+                           teacher=fam.dist, bias=bias)

@@ -132,6 +132,7 @@ def describe(cm: CheckedModel, eq: StaticEquations) -> dict:
         "model": eq.model, "theory": "static", "params": list(eq.params), "int_params": sorted(cm.int_params),
         "blocks": [], "teacher": eq.channel, "channel": eq.channel, "algorithm": eq.algorithm,
         "loss_name": eq.loss_name, "labels": eq.labels, "regulariser": eq.regulariser, "prior": eq.prior,
+        "teacher_prior": eq.teacher,
         "bias": eq.bias, "prox_rule": rule, "observables": observables,
         "show_text": _show_text(eq, rule), "show_latex": _show_latex(eq), "ir_digest": eq.digest(),
     }

@@ -41,9 +41,10 @@ BO_KEYS = ("test_error", "m", "q")
 
 
 def measure(loss: str, ch, alpha: float, lam: float, N: int, seeds: int, seed: int, n_test: int,
-            lam1: float = 0.0) -> dict:
+            lam1: float = 0.0, teacher_prior: str = "gaussian", teacher_p: float = 1.0) -> dict:
     """Per observable: mean and standard error over ``seeds`` data sets at dimension N."""
-    runs = [train_once(loss, ch, alpha, lam, N, seed * 1_000_003 + 7919 * N + s, n_test, lam1)
+    runs = [train_once(loss, ch, alpha, lam, N, seed * 1_000_003 + 7919 * N + s, n_test, lam1,
+                       teacher_prior, teacher_p)
             for s in range(seeds)]
     return {k: (float(np.mean([r[k] for r in runs])),
                 float(np.std([r[k] for r in runs], ddof=1) / math.sqrt(seeds)) if seeds > 1 else math.inf)
@@ -121,7 +122,8 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
                               f"{' and '.join(L1_TRAINERS)} losses")
     ch = spec.make_channel()
     keys = tuple(k for k in KEYS if k in theory["final"]) + (("b",) if ch.learns_bias else ())
-    measured = {N: measure(loss, ch, alpha, spec.lam, N, args.seeds, args.seed, args.test_samples, spec.lam1)
+    measured = {N: measure(loss, ch, alpha, spec.lam, N, args.seeds, args.seed, args.test_samples, spec.lam1,
+                           spec.teacher, spec.teacher_p)
                 for N in sizes}
     result = compare(theory["final"], measured, keys, args.tolerance, args.seeds)
     trainer = (loss if isinstance(loss, str) else "L-BFGS") + " ERM"

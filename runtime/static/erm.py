@@ -25,7 +25,7 @@ from types import ModuleType
 import numpy as np
 from scipy.optimize import brentq
 
-from .regularisers import Penalty, regulariser as regulariser_entry
+from .regularisers import TEACHER_PRIORS, Penalty, regulariser as regulariser_entry
 
 
 class FixedPointError(RuntimeError):
@@ -62,7 +62,8 @@ class ERM:
     (``lam`` = λ, the ridge part; ``lam1`` = λ₁) and its regulariser registry entry."""
 
     def __init__(self, loss: str | ModuleType, channel, alpha: float, lam: float,
-                 regulariser: str = "ridge", lam1: float = 0.0):
+                 regulariser: str = "ridge", lam1: float = 0.0, teacher: str = "gaussian",
+                 teacher_p: float = 1.0):
         if isinstance(loss, str):                 # a registry loss: built (SymPy) on first use
             from statc.compiler.static.build import load
             loss = load(loss)
@@ -72,6 +73,8 @@ class ERM:
         self.ch, self.alpha, self.lam = channel, float(alpha), float(lam)
         self.penalty = Penalty(l2=float(lam), l1=float(lam1))
         self.reg = regulariser_entry(regulariser)
+        #: the teacher prior as Gaussian components (weight, variance) of second moment ρ
+        self.teacher = TEACHER_PRIORS[teacher](float(teacher_p), channel.teacher_norm)
         if regulariser == "ridge" and self.penalty.l1 != 0.0:
             raise ValueError("the ridge regulariser has no L1 part; use 'lasso' or 'elastic_net'")
         self._buf, self._out = np.empty(8), np.empty(7)
@@ -118,7 +121,7 @@ class ERM:
         s = self.sums(m, q, V, b)
         a, sc = self.alpha, self.ch.scale
         qhat, Vhat, mhat = a * sc * s[0], -a * sc * s[1], a * s[2]
-        m1, q1, V1 = self.reg.overlaps(mhat, qhat, Vhat, self.penalty, self.ch.teacher_norm)
+        m1, q1, V1 = self.reg.overlaps(mhat, qhat, Vhat, self.penalty, self.teacher)
         return (m1, q1, V1, b), (mhat, qhat, Vhat), s
 
     def solve(self, init=(0.3, 0.5, 1.0, 0.0), damping: float = 0.5, tol: float = 1e-10,
@@ -145,7 +148,7 @@ class ERM:
                               "try a larger damping (closer to 1) or continuation in α", history)
 
     def _result(self, m, q, V, b, hats, s, it, res, history) -> FixedPoint:
-        penalty = self.reg.value(*hats, self.penalty, self.ch.teacher_norm)
+        penalty = self.reg.value(*hats, self.penalty, self.teacher)
         obs = {"test_error": self.ch.test_error(m, q, b), "train_loss": float(s[4]),
                "free_energy": self.alpha * float(s[4]) + penalty,
                "m": m, "q": q, "V": V, "b": b, "mhat": hats[0], "qhat": hats[1], "Vhat": hats[2]}

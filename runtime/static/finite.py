@@ -59,6 +59,12 @@ def _sample_linear(ch: LinearTeacher, rng, n: int, d: int, teacher: np.ndarray):
     return X, X @ teacher / np.sqrt(d) + np.sqrt(ch.noise) * rng.standard_normal(n)
 
 
+#: teacher priors (second moment 1): name → draw(rng, d, p)
+TEACHERS: dict[str, Callable] = {
+    "gaussian": lambda rng, d, p: rng.standard_normal(d),
+    "sparse": lambda rng, d, p: np.where(rng.random(d) < p, rng.standard_normal(d) / np.sqrt(p), 0.0),
+}
+
 SAMPLERS: dict[type, Callable] = {Mixture: _sample_mixture, BinaryTeacher: _sample_teacher,
                                   LinearTeacher: _sample_linear}
 
@@ -200,12 +206,14 @@ class FiniteSize:
 
 
 def train_once(loss: "str | ModelLoss", ch, alpha: float, lam: float, d: int, seed: int,
-               n_test: int = 20_000, lam1: float = 0.0) -> dict[str, float]:
-    """Train on one data set of n = αd samples (penalty λ₁|w|₁ + λ/2 |w|²) and measure the
-    observables; ``free_energy`` is the minimised objective per input coordinate."""
+               n_test: int = 20_000, lam1: float = 0.0, teacher_prior: str = "gaussian",
+               teacher_p: float = 1.0) -> dict[str, float]:
+    """Train on one data set of n = αd samples (penalty λ₁|w|₁ + λ/2 |w|², teacher drawn from
+    ``TEACHERS[teacher_prior]``) and measure the observables; ``free_energy`` is the minimised
+    objective per input coordinate."""
     rng = np.random.default_rng(seed)
     sample = SAMPLERS[type(ch)]
-    teacher = rng.standard_normal(d)
+    teacher = TEACHERS[teacher_prior](rng, d, teacher_p)
     n = int(round(alpha * d))
     X, y = sample(ch, rng, n, d, teacher)
     w, b = _fit(loss, lam1)(X / np.sqrt(d), y, lam, bool(ch.learns_bias))
@@ -227,9 +235,11 @@ def train_once(loss: "str | ModelLoss", ch, alpha: float, lam: float, d: int, se
 
 
 def finite_size(loss: str, ch, alpha: float, lam: float, d: int, seeds: int = 8,
-                n_test: int = 20_000, lam1: float = 0.0) -> FiniteSize:
+                n_test: int = 20_000, lam1: float = 0.0, teacher_prior: str = "gaussian",
+                teacher_p: float = 1.0) -> FiniteSize:
     """``seeds`` independent data sets at dimension d."""
-    runs = [train_once(loss, ch, alpha, lam, d, seed, n_test, lam1) for seed in range(seeds)]
+    runs = [train_once(loss, ch, alpha, lam, d, seed, n_test, lam1, teacher_prior, teacher_p)
+            for seed in range(seeds)]
     return FiniteSize(d, {k: np.array([r[k] for r in runs]) for k in runs[0]})
 
 

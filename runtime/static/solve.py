@@ -40,6 +40,8 @@ class StaticSpec:
     regulariser: str = "ridge"
     lam: float = 0.0
     lam1: float = 0.0
+    teacher: str = "gaussian"
+    teacher_p: float = 1.0
     prior: str = "gaussian"
     learns_bias: bool | None = None
 
@@ -50,7 +52,8 @@ class StaticSpec:
         return ch
 
     def problem(self, alpha: float) -> ERM:
-        return ERM(self.loss, self.make_channel(), alpha, self.lam, self.regulariser, self.lam1)
+        return ERM(self.loss, self.make_channel(), alpha, self.lam, self.regulariser, self.lam1,
+                   self.teacher, self.teacher_p)
 
     def as_dict(self) -> dict:
         """JSON-ready (a loss module is named by its model)."""

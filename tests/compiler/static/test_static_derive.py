@@ -22,7 +22,8 @@ def derived(name: str):
 
 @pytest.mark.parametrize("name", ["gmm_square", "gmm_logistic", "gmm_hinge", "gmm_bayes",
                                   "perceptron_ridge", "perceptron_logistic", "perceptron_bayes",
-                                  "lasso", "elastic_net", "probit_logistic", "probit_bayes", "linear_ridge"])
+                                  "lasso", "elastic_net", "probit_logistic", "probit_bayes", "linear_ridge",
+                                  "lasso_sparse"])
 def test_erm_and_bayes_optimal_select_the_static_kind(name):
     assert check(parse_file(ROOT / "models" / f"{name}.model")).theory == "static"
 
@@ -63,6 +64,12 @@ def test_probit_teacher_is_the_sign_channel_with_the_declared_noise(model):
     """`y = sign(wt.x + sigma * noise)` → channel `sign` with noise variance sigma² (probit)."""
     eq = derived(model)
     assert eq.channel == "sign" and dict(eq.channel_args) == {"noise": sp.Symbol("sigma", real=True) ** 2}
+
+
+def test_sparse_teacher_prior_is_recognised():
+    eq = derived("lasso_sparse")
+    assert eq.teacher == "sparse" and dict(eq.values)["teacher_p"] == sp.Symbol("eps", real=True)
+    assert dict(derived("lasso").values)["teacher_p"] == 1 and derived("lasso").teacher == "gaussian"
 
 
 def test_logistic_loss_is_stable_and_equals_the_written_one():

@@ -15,7 +15,7 @@ from statc.cli import main
 ROOT = Path(__file__).resolve().parents[3]
 MODELS = ROOT / "models"
 ERM = ["gmm_square", "gmm_logistic", "gmm_hinge", "perceptron_ridge", "perceptron_logistic", "probit_logistic"]
-REGRESSION = ["lasso", "elastic_net", "linear_ridge"]
+REGRESSION = ["lasso", "elastic_net", "linear_ridge", "lasso_sparse"]
 BAYES = ["gmm_bayes", "perceptron_bayes", "probit_bayes"]
 
 

@@ -80,3 +80,62 @@ def test_elastic_net_tends_to_ridge_as_the_l1_part_vanishes(alpha, lam2, noise, 
         en = ERM("square", ch, alpha, lam2, "elastic_net", lam1).solve(tol=1e-12).observables
         for key in ("test_error", "m", "q", "free_energy"):
             assert en[key] == pytest.approx(ridge[key], abs=30 * lam1), key
+
+
+# ------------------------------------------------- sparse teacher (compressed sensing) ---
+
+def test_soft_threshold_average_over_a_sparse_teacher_by_monte_carlo():
+    """The regulariser side for w* = 0 w.p. 1 − ε, N(0, 1/ε) w.p. ε against sampling."""
+    from statc.runtime.static.regularisers import TEACHER_PRIORS, Penalty, regulariser
+    rng = np.random.default_rng(2)
+    mhat, qhat, Vhat, lam1, lam2, eps = 0.9, 0.3, 1.1, 0.4, 0.2, 0.15
+    n = 2_000_000
+    ws = np.where(rng.random(n) < eps, rng.standard_normal(n) / np.sqrt(eps), 0.0)
+    b = mhat * ws + np.sqrt(qhat) * rng.standard_normal(n)
+    eta = np.sign(b) * np.maximum(np.abs(b) - lam1, 0.0) / (Vhat + lam2)
+    mc = {"m": eta * ws, "q": eta * eta, "V": (np.abs(b) > lam1) / (Vhat + lam2),
+          "r": lam1 * np.abs(eta) + 0.5 * lam2 * eta * eta}
+    reg, pen, teacher = regulariser("elastic_net"), Penalty(l2=lam2, l1=lam1), TEACHER_PRIORS["sparse"](eps, 1.0)
+    m, q, V = reg.overlaps(mhat, qhat, Vhat, pen, teacher)
+    for key, val in (("m", m), ("q", q), ("V", V), ("r", reg.value(mhat, qhat, Vhat, pen, teacher))):
+        se = mc[key].std() / np.sqrt(n)
+        assert abs(mc[key].mean() - val) < 5 * se, key
+
+
+def donoho_tanner(eps: float) -> float:
+    """The noiseless L1-recovery phase transition α_c(ε) as the minimax MSE of soft thresholding,
+    M(ε) = min_τ ε(1 + τ²) + 2(1 − ε)[(1 + τ²)Q(τ) − τφ(τ)] (Donoho, Maleki & Montanari, PNAS
+    2009; it reproduces Donoho–Tanner's weak threshold, e.g. ρ = ε/α_c = 0.3857 at α_c = ½)."""
+    from scipy.optimize import minimize_scalar
+    from scipy.stats import norm
+    f = lambda t: eps * (1 + t * t) + 2 * (1 - eps) * ((1 + t * t) * norm.sf(t) - t * norm.pdf(t))
+    return float(minimize_scalar(f, bounds=(0.0, 10.0), method="bounded", options={"xatol": 1e-12}).fun)
+
+
+def _noiseless_lasso_path(alpha: float, eps: float, lambdas=(1e-1, 1e-2, 1e-3, 1e-4)) -> list[float]:
+    ch, state, errors = channel("linear", noise=0.0), (0.3, 0.5, 1.0, 0.0), []
+    for lam1 in lambdas:
+        fp = ERM("square", ch, alpha, 0.0, "lasso", lam1, "sparse", eps).solve(init=state, max_iter=50000)
+        state = fp.state()
+        errors.append(fp.observables["test_error"])
+    return errors
+
+
+@pytest.mark.parametrize("side", [-1, 1])
+def test_noiseless_lasso_recovers_exactly_above_the_donoho_tanner_line(side, cache_dir):
+    """λ₁ → 0 without noise (basis pursuit), ε = 0.2: above α_c the error vanishes like λ₁²,
+    below it stays at a positive plateau."""
+    eps = 0.2
+    errors = _noiseless_lasso_path(donoho_tanner(eps) + side * 0.03, eps)
+    if side > 0:
+        assert errors[-1] < 1e-5 and errors[-1] < 0.02 * errors[-2]
+    else:
+        assert errors[-1] > 1e-2 and abs(errors[-1] / errors[-2] - 1) < 0.01
+
+
+@pytest.mark.slow
+def test_donoho_tanner_threshold_by_bisection(cache_dir):
+    from statc.runtime.static.thresholds import bisect
+    eps = 0.1
+    recovers = lambda a: _noiseless_lasso_path(a, eps)[-1] < 1e-4
+    assert bisect(recovers, 0.2, 0.5, tol=2e-3) == pytest.approx(donoho_tanner(eps), abs=3e-3)
