@@ -165,6 +165,8 @@ def test_check_square_loss_passes_and_fails_when_the_theory_changes_lambda(cache
     ("perceptron_logistic", ()), ("probit_logistic", ()),
     # a loss no registry trainer knows: scipy L-BFGS with the generated ℓ′
     ("tests/fixtures/static/gmm_scaled_logistic.model", ()),
+    # elastic net with a learned bias: scikit-learn's saga (C = 1/(λ₁ + λ), l1_ratio = λ₁/(λ₁ + λ))
+    ("tests/fixtures/static/gmm_logistic_elastic_net.model", ()),
 ])
 def test_check_logistic_and_hinge_pass_and_fail_when_the_theory_changes_lambda(cache_dir, capsys, name, sets):
     """scikit-learn's LogisticRegression / SVC (C = 1/λ) at two settings, imbalance included."""
