@@ -296,7 +296,7 @@ class _Checker:
                         raise self.err("a `sparse` vector is supported for the teacher of a static model only",
                                        st.dist.span, expected=f"`vector {st.name} ~ gaussian`",
                                        hint="`vector wt ~ sparse(p = eps)` (Bernoulli-Gaussian: 0 w.p. 1 - eps, "
-                                            "N(0, 1/eps) w.p. eps) is a teacher prior of `algorithm erm`")
+                                            "N(0, 1/eps) w.p. eps) is a teacher prior of the static kind")
             elif isinstance(st, ast.ScalarDecl):
                 idx, size = self.index_decl(st.index)
                 self.declare(Symbol("scalar", st.name, st.span, net.role, idx, size, idx is not None))

@@ -31,7 +31,7 @@ SUPPORTED_DATA = ("the mixture `x = c * mu + sqrt(Delta) * z` with `random c ~ r
 CHANNELS = {"gmm": ("mixture", {"rho": "rho", "Delta": "Delta"}),
             "sign": ("sign", {}), "probit": ("sign", {"sigma2": "noise"}),
             "linear": ("linear", {"sigma2": "noise"})}
-PRIORS = {"gaussian": "gaussian"}
+PRIORS = {"gaussian": "gaussian", "sparse": "sparse"}
 
 
 def _err(message: str, span, **kw) -> StatcError:
@@ -63,20 +63,20 @@ def _probit(cm: CheckedModel, ir: ModelIR, w: str, yhat_expr, y_expr):
 def _teacher_prior(fam, direction: str, span, alg) -> sp.Expr:
     """The teacher vector's prior: standard Gaussian (density 1) or `sparse(p = eps)`, the
     Bernoulli–Gaussian prior 0 w.p. 1 − eps, N(0, 1/eps) w.p. eps (second moment 1, so the
-    channel side is unchanged); its density eps enters the regulariser's average."""
+    channel side is unchanged); its density eps enters the regulariser's average (ERM) and the
+    prior's denoiser (Bayes-optimal)."""
     if fam.dist == "gaussian" and sp.simplify(fam.arg("scale", sp.S.One) - 1) == 0:
         return sp.S.One
-    if fam.dist == "sparse" and alg.name == "erm" and fam.arg("p", None) is not None:
+    if fam.dist == "sparse" and fam.arg("p", None) is not None:
         return fam.arg("p", None)
-    if fam.dist == "sparse" and alg.name == "erm":
+    if fam.dist == "sparse":
         raise _err(f"the sparse teacher `{direction}` needs its density", span,
                    expected=f"`vector {direction} ~ sparse(p = eps)`",
                    hint="p is the fraction of non-zero teacher coordinates")
-    raise _err(f"the teacher vector `{direction}` must be `vector {direction} ~ gaussian`"
-               + (" or `sparse(p = ...)`" if alg.name == "erm" else ""), span,
-               expected=f"`vector {direction} ~ gaussian`",
+    raise _err(f"the teacher vector `{direction}` must be `vector {direction} ~ gaussian` or "
+               "`sparse(p = ...)`", span, expected=f"`vector {direction} ~ gaussian`",
                hint="the fixed point assumes a teacher prior of second moment 1: the standard Gaussian "
-                    "(Bayes-optimal and ERM) or the Bernoulli-Gaussian `sparse(p = eps)` (ERM only)")
+                    "or the Bernoulli-Gaussian `sparse(p = eps)`")
 
 
 def _student(cm: CheckedModel, ir: ModelIR) -> tuple[str, object]:

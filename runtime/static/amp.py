@@ -27,7 +27,7 @@ from typing import Callable
 
 import numpy as np
 
-from .bayes import PRIORS, Prior
+from .bayes import Prior, prior_entry
 from .channels import BinaryTeacher, LinearTeacher, Mixture
 from .finite import SAMPLERS, exact_test_error
 
@@ -80,12 +80,13 @@ ESTIMATORS: dict[type, Callable] = {BinaryTeacher: _glm_estimate, LinearTeacher:
                                     Mixture: _mixture_estimate}
 
 
-def bo_train_once(ch, prior: str, alpha: float, d: int, seed: int, **amp_kw) -> dict[str, float]:
+def bo_train_once(ch, prior: "str | Prior", alpha: float, d: int, seed: int, prior_p: float = 1.0,
+                  **amp_kw) -> dict[str, float]:
     """One data set of n = αd samples (teacher drawn from the prior), the Bayes-optimal
     estimate, and its observables: test_error (exact given the overlaps with the actual
     teacher), m, q."""
     rng = np.random.default_rng(seed)
-    p = PRIORS[prior]
+    p = prior_entry(prior, prior_p)
     teacher = p.sample(rng, d)
     X, y = SAMPLERS[type(ch)](ch, rng, int(round(alpha * d)), d, teacher)
     w, b, info = ESTIMATORS[type(ch)](X, y, ch, p, **amp_kw)

@@ -108,7 +108,8 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
         # AMP from an uninformed start reaches the uninformed SE fixed point (STATIC.md §9)
         reference = dict(theory["starts"]["uninformed"], m=theory["starts"]["uninformed"]["q"])
         ch = spec.make_channel()
-        measured = {N: measure_bo(ch, spec.prior, alpha, N, args.seeds, args.seed) for N in sizes}
+        measured = {N: measure_bo(ch, spec.prior, alpha, N, args.seeds, args.seed, spec.teacher_p)
+                    for N in sizes}
         trainer = "the exact posterior mean" if meta["channel"] == "mixture" else "GAMP"
         return _report(meta, values, sizes, args, theory_overrides, alpha, t0, trainer,
                        compare(reference, measured, BO_KEYS, args.tolerance, args.seeds),
@@ -130,10 +131,10 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
     return _report(meta, values, sizes, args, theory_overrides, alpha, t0, trainer, result, "replica fixed point")
 
 
-def measure_bo(ch, prior: str, alpha: float, N: int, seeds: int, seed: int) -> dict:
+def measure_bo(ch, prior: str, alpha: float, N: int, seeds: int, seed: int, prior_p: float = 1.0) -> dict:
     """Per observable: mean and standard error of the Bayes-optimal estimate (GAMP / exact
     posterior, amp.py) over ``seeds`` data sets at dimension N."""
-    runs = [bo_train_once(ch, prior, alpha, N, seed * 1_000_003 + 7919 * N + s) for s in range(seeds)]
+    runs = [bo_train_once(ch, prior, alpha, N, seed * 1_000_003 + 7919 * N + s, prior_p) for s in range(seeds)]
     if not all(r["converged"] for r in runs):
         raise NumericalError(f"GAMP did not converge at N = {N} on {sum(not r['converged'] for r in runs)} "
                              f"of {seeds} data sets", hint="a hard phase or a too small N; try a larger N")

@@ -75,7 +75,7 @@ def solve(spec: StaticSpec, alpha: float, **solve_kw) -> dict:
     if spec.algorithm == "bayes_optimal":
         ch = spec.make_channel()
         try:
-            pts = bayes_optimal(ch, alpha, prior=spec.prior, **solve_kw)
+            pts = bayes_optimal(ch, alpha, prior=spec.prior, prior_p=spec.teacher_p, **solve_kw)
         except FixedPointError as e:
             return base | {"converged": False, "error": str(e), "history": e.history}
         # ``final``: the branch of larger free entropy (the equilibrium); the

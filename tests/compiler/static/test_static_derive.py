@@ -23,7 +23,7 @@ def derived(name: str):
 @pytest.mark.parametrize("name", ["gmm_square", "gmm_logistic", "gmm_hinge", "gmm_bayes",
                                   "perceptron_ridge", "perceptron_logistic", "perceptron_bayes",
                                   "lasso", "elastic_net", "probit_logistic", "probit_bayes", "linear_ridge",
-                                  "lasso_sparse"])
+                                  "lasso_sparse", "sparse_bayes"])
 def test_erm_and_bayes_optimal_select_the_static_kind(name):
     assert check(parse_file(ROOT / "models" / f"{name}.model")).theory == "static"
 

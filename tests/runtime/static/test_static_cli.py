@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[3]
 MODELS = ROOT / "models"
 ERM = ["gmm_square", "gmm_logistic", "gmm_hinge", "perceptron_ridge", "perceptron_logistic"]
 REGRESSION = ["lasso", "elastic_net", "linear_ridge", "lasso_sparse"]
-BAYES = ["gmm_bayes", "perceptron_bayes", "probit_bayes"]
+BAYES = ["gmm_bayes", "perceptron_bayes", "probit_bayes", "sparse_bayes"]
 
 
 def _Q(x: float) -> float:
@@ -176,6 +176,7 @@ def test_check_logistic_and_hinge_pass_and_fail_when_the_theory_changes_lambda(c
 @pytest.mark.parametrize("name, sizes, wrong", [
     ("gmm_bayes", "500,1000", "Delta=1.3"),          # exact posterior of the means, ρ = 0.3
     ("probit_bayes", "600", "sigma=0.8"),             # GAMP, probit channel
+    ("sparse_bayes", "500,1000", "sigma=0.2"),        # GAMP, Bernoulli-Gaussian prior
 ])
 def test_check_bayes_optimal_against_the_finite_size_estimator(cache_dir, capsys, name, sizes, wrong):
     """The Bayes-optimal estimator at finite N (amp.py: GAMP from the channel's g_out and the
