@@ -5,7 +5,8 @@
 models/lasso_sparse.model and models/sparse_bayes.model: y = wt.x + σ noise, wt Bernoulli–Gaussian
 with density ε = 0.1, σ = 0.05.  Test error |w − w*|²/N against α = n/N: the LASSO at λ₁ = 0.003,
 0.03, 0.3 (lines: the soft-threshold fixed point by α-continuation; points: scikit-learn `Lasso`
-at N = 400, mean ± s.e.) and the Bayes-optimal error (state evolution; dashed), with the
+at N = 400, mean ± s.e.) and the Bayes-optimal error (state evolution, the branch of larger free
+entropy; dashed), with the
 Donoho–Tanner line α_c(ε) of noiseless L1 recovery (minimax MSE of soft thresholding) and the
 information-theoretic α = ε of noiseless Bayes-optimal recovery (dotted).
 """

@@ -70,11 +70,17 @@ _ZOUT = {"sign": "Phi(y w / sqrt(V + noise))  (probit; the sign teacher at noise
          "linear": "N(y; w, V + noise)",
          "mixture": "the Gaussian channel of the means, x = y mu / sqrt(N) + sqrt(Delta) z"}
 
+#: the prior side of the Bayes-optimal SE printed by `statc show`
+_PRIOR_BO = {"gaussian": "q = qhat / (1 + qhat)",
+             "sparse": ("q = E[f_w(gamma, qhat)^2], gamma = qhat w* + sqrt(qhat) xi, w* = 0 w.p. 1 - eps, "
+                        "N(0, 1/eps) w.p. eps;\n    f_w = pi gamma v / (1 + qhat v), v = 1/eps, pi the posterior "
+                        "weight of the non-zero component")}
+
 _BO_TEXT = """\
 Bayes-optimal state evolution (STATIC.md §6), Nishimori: m = q, V = 1 - q, mhat = qhat = Vhat
   channel `{channel}`{cargs}:  qhat = alpha E_y,xi[ Z_out(y; sqrt(q) xi, 1 - q) g_out^2 ]{chan_note}
   Z_out(y; w, V) = {zout},  g_out = d_w log Z_out
-  prior `{prior}`:  q = qhat / (1 + qhat)
+  prior `{prior}`:  {prior_text}
   uninformed (q = 1e-6) and informed (q = 1 - 1e-6) starts; different limits = hysteresis
 observables: test_error of the Bayes-optimal classifier, q (= m)"""
 
@@ -86,12 +92,18 @@ def _show_text(eq: StaticEquations, rule: str) -> str:
     if eq.algorithm == "bayes_optimal":
         note = " = alpha / Delta (labels observed)" if eq.channel == "mixture" else ""
         return "\n".join(head + ["", _BO_TEXT.format(channel=eq.channel, cargs=cargs, chan_note=note,
-                                                      prior=eq.prior, zout=_ZOUT[eq.channel])])
+                                                      prior=eq.prior, zout=_ZOUT[eq.channel],
+                                                      prior_text=_PRIOR_BO[eq.prior])])
     loss = Loss(eq.model, eq.loss, eq.labels)
     mixture = eq.channel == "mixture"
     vals = dict(eq.values)
     head += [f"  lambda = {sp.sstr(vals['lam'])} (L2: lambda/2 |w|^2),  lambda1 = {sp.sstr(vals['lam1'])} "
-             f"(L1: lambda1 |w|_1);  regulariser `{eq.regulariser}`", "",
+             f"(L1: lambda1 |w|_1);  regulariser `{eq.regulariser}`"]
+    if eq.teacher == "sparse":
+        head.append(f"  teacher prior `sparse` (density {sp.sstr(vals['teacher_p'])}): w* = 0 w.p. 1 - eps, "
+                    "N(0, 1/eps) w.p. eps; the regulariser's averages below are sums over the two components "
+                    "(s2 = mhat^2 var + qhat, m = mhat var V per component)")
+    head += ["",
              "per-sample loss and its h-derivatives (SymPy; h = w.x/sqrt(N) + b):",
              f"  l(y, h)   = {sp.sstr(eq.loss)}", f"  l'(y, h)  = {sp.sstr(loss.derivative(1))}",
              f"  l''(y, h) = {sp.sstr(loss.derivative(2))}", ""]
