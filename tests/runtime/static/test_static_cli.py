@@ -80,8 +80,9 @@ def test_square_loss_at_large_lambda_is_bayes_optimal(cache_dir, tmp_path, alpha
     assert b["final"]["test_error"] == pytest.approx(expected, rel=1e-9)
 
 
-@pytest.mark.parametrize("probit, sign", [("probit_logistic", "perceptron_logistic"),
-                                          ("probit_bayes", "perceptron_bayes")])
+@pytest.mark.parametrize("probit, sign", [
+    pytest.param("probit_logistic", "perceptron_logistic", marks=pytest.mark.slow),   # 10 s of compile
+    ("probit_bayes", "perceptron_bayes")])
 def test_probit_teacher_at_zero_noise_is_the_sign_teacher(cache_dir, tmp_path, probit, sign):
     """`y = sign(wt.x + sigma * noise)` at sigma = 0 is `y = sign(wt.x)`: same fixed point."""
     a = _run(tmp_path, probit, "--set", "sigma=0")["final"]
