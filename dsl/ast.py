@@ -78,6 +78,8 @@ class SumExpr:
     body: "Expr"
     span: Span
     index_span: Span
+    #: "sum", or "argmax": the index k at which the body is largest (a class label)
+    op: str = "sum"
 
 
 @dataclass(frozen=True)

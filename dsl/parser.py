@@ -115,6 +115,10 @@ class _ToAst(Transformer):
         (tok, rng), body = children
         return ast.SumExpr(str(tok), rng, body, _span(meta), _tok_span(tok))
 
+    def argmax_call(self, meta, children):
+        (tok, rng), body = children
+        return ast.SumExpr(str(tok), rng, body, _span(meta), _tok_span(tok), op="argmax")
+
     def given_item(self, meta, children):
         return str(children[0]), children[1], _span(meta)
 

@@ -317,7 +317,10 @@ class _Checker:
                     raise vec_err
                 self.declare(Symbol("voutput", st.name, st.span, net.role))
             else:
+                # argmax(k, ...) is a class label: allowed only as a whole output
+                self._label_node = st.value
                 self.expr(st.value, scope={}, ctx="output")
+                self._label_node = None
                 self.declare(Symbol("output", st.name, st.span, net.role))
 
     def algorithm(self, alg: ast.Algorithm) -> None:
@@ -830,6 +833,10 @@ class _Checker:
                 raise self.err("write the vector first and the input second", e.span,
                                expected=f"`w.{a.name}`")
             return
+        if isinstance(e, ast.SumExpr) and e.op == "argmax" and e is not getattr(self, "_label_node", None):
+            raise self.err("`argmax(k, ...)` is a class label: it can only be a whole output", e.span,
+                           expected="`y = argmax(k, wt[k].x)` in `teacher`",
+                           hint="the K-class perceptron (static kind) labels data by the largest teacher field")
         if isinstance(e, ast.SumExpr):
             if ctx in ("param", "train"):
                 raise self.err("sums cannot be used here", e.span)

@@ -21,7 +21,7 @@ import sympy as sp
 from statc.dsl import ast
 from statc.dsl.semantics import BUILTIN_RANDOM, CheckedModel
 
-from .symbols import DIM, FUNCTIONS, NORM, Mean
+from .symbols import DIM, FUNCTIONS, NORM, Argmax, Mean
 
 
 @dataclass(frozen=True)
@@ -242,6 +242,8 @@ class _Lower:
             inner[e.index] = j
             body = self.expr(e.body, inner)
             size = self.sum_size(e)
+            if e.op == "argmax":
+                return Argmax(body, j, size)
             return sp.Sum(body, (j, 0, size - 1))
         if isinstance(e, ast.MeanExpr):
             subs = {ir.param(n): self.expr(v, {}) for n, v, _ in e.given}

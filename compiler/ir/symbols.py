@@ -46,6 +46,16 @@ class Relu(sp.Function):
         return tex if exp is None else r"%s^{%s}" % (tex, exp)
 
 
+class Argmax(sp.Function):
+    """argmax(k, body): Argmax(body, k, K) — the index k ∈ {0, …, K−1} at which body is
+    largest (a class label; only teachers use it: the static kind's argmax channel)."""
+
+    nargs = 3
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+
 class Sgn(sp.Function):
     """sign(z); derivative taken as 0 a.e. (only teachers use it in practice)."""
 

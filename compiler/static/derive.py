@@ -23,6 +23,7 @@ from ..ir.model_ir import ModelIR, expression_lowerer, lower
 from ..ir.symbols import Relu, Sgn
 from .equations import VALUE_NAMES, StaticEquations
 from .losses import LOSSES, H, Y, Loss, Softplus
+from .multiclass import derive_multiclass, teacher_argmax
 
 SUPPORTED_DATA = ("the mixture `x = c * mu + sqrt(Delta) * z` with `random c ~ rademacher(p = rho)` and "
                   "`y = c`, or `x ~ gaussian` with `y = sign(wt.x)`, `y = sign(wt.x + sigma * noise)` "
@@ -228,6 +229,11 @@ def derive(cm: CheckedModel) -> StaticEquations:
             raise _err(f"{what} does not apply to a static model", nodes[0].span,
                        hint="a static model computes the end point of learning: no time, schedule or "
                             "initial state; the fixed point reports m, q, V and b itself")
+    ratio = m.data.size.right if isinstance(m.data.size.left, ast.Name) and m.data.size.left.name == "N" \
+        else m.data.size.left
+    label = teacher_argmax(cm, ir)
+    if label is not None:
+        return derive_multiclass(cm, ir, label, lower_expr(ratio))
     w, net = _student(cm, ir)
     yhat, y = _outputs(cm, net)
     field, bias = _bias(cm, ir, yhat, net)

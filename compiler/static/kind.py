@@ -85,10 +85,22 @@ Bayes-optimal state evolution (STATIC.md §6), Nishimori: m = q, V = 1 - q, mhat
 observables: test_error of the Bayes-optimal classifier, q (= m)"""
 
 
+_ARGMAX_TEXT = """\
+K-class teacher-student perceptron, Bayes-optimal state evolution (STATIC.md 5-6), K x K overlaps:
+  y = argmax_k z_k, z = W* x / sqrt(N), teacher rows N(0, I_K); Nishimori: m = q, V = I - q
+  channel:  qhat = alpha sum_k E_omega[ Z_k g_k g_k^T ],  omega ~ N(0, q),  g_k = grad log Z_k
+            Z_k(mu) = int Dt prod_{j != k} Phi((mu_k - mu_j)/s + t),  s^2 = tr(P V P)/(K - 1)  (max trick)
+  prior `gaussian`:  q = qhat (I + qhat)^(-1)
+  start q = 1e-6 P (P = I - 11^T/K);  anisotropy |PVP - s^2 P|/s^2 reported
+observables: test_error = P(argmax omega != argmax z) (orthant probability), q (K x K), qbar = tr(PqP)/(K-1)"""
+
+
 def _show_text(eq: StaticEquations, rule: str) -> str:
     cargs = ("(" + ", ".join(f"{k} = {sp.sstr(v)}" for k, v in eq.channel_args) + ")") if eq.channel_args else ""
     head = [f"model {eq.model}: static kind (finite data set, n = alpha N), algorithm `{eq.algorithm}`, "
             f"channel `{eq.channel}`", f"  alpha = {sp.sstr(dict(eq.values)['alpha'])}"]
+    if eq.channel == "argmax":
+        return "\n".join(head + ["", _ARGMAX_TEXT])
     if eq.algorithm == "bayes_optimal":
         note = " = alpha / Delta (labels observed)" if eq.channel == "mixture" else ""
         return "\n".join(head + ["", _BO_TEXT.format(channel=eq.channel, cargs=cargs, chan_note=note,
@@ -116,6 +128,9 @@ def _show_text(eq: StaticEquations, rule: str) -> str:
 
 
 def _show_latex(eq: StaticEquations) -> str:
+    if eq.channel == "argmax":
+        return (r"\hat q = \alpha \sum_k \mathbb{E}_\omega\left[Z_k\, g_k g_k^\top\right],\quad "
+                r"q = \hat q\,(I + \hat q)^{-1}")
     if eq.loss is None:
         return (r"\hat q = \alpha\,\mathbb{E}\left[Z_{\rm out}\, g_{\rm out}^2\right],\quad "
                 r"q = \frac{\hat q}{1+\hat q}")

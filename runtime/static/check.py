@@ -98,6 +98,10 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
     if args.seeds < 1:
         raise StatcError("--seeds must be at least 1")
     meta = compiled.meta
+    if meta["channel"] == "argmax":
+        raise StatcError("`statc check` is not available for the K-class perceptron yet",
+                         hint="the finite-size estimator (K-class GAMP) is not implemented; "
+                              "`statc run` solves the state evolution")
     t0 = time.perf_counter()
     spec, alpha, values = spec_from_model(compiled, overrides)
     tspec, talpha, _ = spec_from_model(compiled, {**overrides, **theory_overrides})

@@ -26,6 +26,8 @@ def spec_from_model(compiled, overrides: dict[str, float] | None = None) -> tupl
         raise StatcError(f"the cluster fraction must lie in (0, 1), got rho = {ch['rho']:g}")
     if "Delta" in ch and not ch["Delta"] > 0:
         raise StatcError(f"the cluster variance must be > 0, got Delta = {ch['Delta']:g}")
+    if "K" in ch and not (float(ch["K"]).is_integer() and ch["K"] >= 2):
+        raise StatcError(f"the number of classes must be an integer >= 2, got K = {ch['K']:g}")
     erm = meta["algorithm"] == "erm"
     spec = StaticSpec(meta["algorithm"], meta["channel"], ch, loss=mod if erm else None,
                       regulariser=meta["regulariser"], lam=v["lam"], lam1=v["lam1"],

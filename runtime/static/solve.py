@@ -23,6 +23,7 @@ from .bayes import bayes_optimal, equilibrium
 from .channels import channel as make_channel
 from .continuation import alpha_curve
 from .erm import ERM, FixedPoint, FixedPointError
+from .multiclass import bayes_optimal_k
 
 
 @dataclass(frozen=True)
@@ -68,10 +69,26 @@ def _erm_summary(fp: FixedPoint) -> dict:
             "final": fp.observables}
 
 
+def _multiclass_summary(spec: StaticSpec, alpha: float, **solve_kw) -> dict:
+    """The K-class Bayes-optimal fixed point (runtime/static/multiclass.py): ``final`` holds
+    test_error, qbar = tr(PqP)/(K − 1) (= m̄, Nishimori), the K×K q and q̂, the anisotropy."""
+    K = int(spec.channel_params["K"])
+    try:
+        p = bayes_optimal_k(K, alpha, prior=spec.prior, **solve_kw)
+    except FixedPointError as e:
+        return {"converged": False, "error": str(e), "history": e.history}
+    return {"converged": True, "iterations": p.iterations, "residual": p.residual,
+            "final": {"test_error": p.test_error, "q": p.qbar, "m": p.qbar, "qhat": float(np.trace(p.qhat)) / (K - 1),
+                      "anisotropy": p.anisotropy},
+            "matrices": {"q": p.q.tolist(), "qhat": p.qhat.tolist()}}
+
+
 def solve(spec: StaticSpec, alpha: float, **solve_kw) -> dict:
     """The summary at one α; a fixed point that fails is reported (message and
     residual history), not raised."""
     base = {"spec": spec.as_dict(), "alpha": alpha}
+    if spec.channel == "argmax":
+        return base | _multiclass_summary(spec, alpha, **solve_kw)
     if spec.algorithm == "bayes_optimal":
         ch = spec.make_channel()
         try:
