@@ -26,7 +26,8 @@ import numpy as np
 from statc.dsl import NumericalError
 
 from .algorithms import sample_selection
-from .kernels import cholesky_row, reduce_partial, sample_step_kernel, tri_size
+from .kernels import cholesky_row, reduce_partial, sample_step_kernel
+from .memory import batch_count, tri_size
 from .problem import DmftProblem
 
 #: pivots below PIVOT_TOL × (largest variance so far) are dropped (semi-definite C⊥)
@@ -37,7 +38,8 @@ NEG_TOL = 1e-6
 
 @dataclass
 class Inputs:
-    """The random numbers of one repeat: per-sample (τ, y), path normals z, selection s."""
+    """The random numbers of one repeat: per-sample (τ, y), path normals z[l, μ] and
+    selection s[k, μ] (steps × samples: the sample index is the fast axis)."""
 
     tau: np.ndarray
     y: np.ndarray
@@ -50,8 +52,8 @@ def draw_inputs(problem: DmftProblem, n_samples: int, seed) -> Inputs:
     rng = np.random.default_rng(seed)
     rows = problem.steps + 1
     tau, y = problem.teacher.effective(rng, n_samples)
-    z = rng.standard_normal((n_samples, rows))
-    sel = sample_selection(problem.algorithm, rng, n_samples, rows)
+    z = np.ascontiguousarray(rng.standard_normal((n_samples, rows)).T)
+    sel = np.ascontiguousarray(sample_selection(problem.algorithm, rng, n_samples, rows).T)
     return Inputs(np.ascontiguousarray(tau), np.ascontiguousarray(y), z, sel)
 
 
@@ -133,26 +135,68 @@ def check_finite(p: DmftProblem, K: Kernels, k: int, scalars: np.ndarray) -> Non
             hint="the step size eta may be too large for this loss; try a smaller one")
 
 
-def default_chunks(n_samples: int) -> int:
-    """Chunks of samples for the parallel reduction: a few per thread, ≥ 1 sample each."""
+#: the k × C float64 tangent accumulator of one chunk is kept under this many bytes (L2)
+ACCUMULATOR_BYTES = 1 << 17
+
+
+def chunk_size(rows: int) -> int:
+    """Samples per chunk C: a multiple of 8 in [16, 512] with a (rows × C) float64
+    accumulator of at most ACCUMULATOR_BYTES."""
+    return int(max(16, min(512, ACCUMULATOR_BYTES // (8 * rows) // 8 * 8)))
+
+
+def default_blocks(n_chunks: int) -> int:
+    """Blocks of chunks for the parallel loop: a few per thread, ≥ 1 chunk each."""
     from numba import get_num_threads
-    return max(1, min(n_samples, 8 * get_num_threads()))
+    return max(1, min(n_chunks, 8 * get_num_threads()))
 
 
-def solve(problem: DmftProblem, n_samples: int, seed=0, inputs: Inputs | None = None) -> DmftRun:
-    """One causal sweep with n_s = `n_samples` Monte-Carlo samples of the effective process."""
+def solve(problem: DmftProblem, n_samples: int, seed=0, inputs: Inputs | None = None,
+          max_bytes: int | None = None) -> DmftRun:
+    """The DMFT with n_s = `n_samples` Monte-Carlo samples of the effective process: one causal
+    sweep, or, when its memory (`memory.sweep_bytes`) exceeds the budget, independent sweeps
+    over equal batches of the samples, averaged (`memory.py`)."""
     if n_samples < 2:
         raise ValueError("the DMFT needs at least 2 Monte-Carlo samples")
+    rows = problem.steps + 1
+    batches = 1 if inputs is not None else batch_count(rows, n_samples, chunk_size(rows), max_bytes)
+    if batches == 1:
+        return sweep(problem, n_samples, seed, inputs)
+    start = time.perf_counter()
+    sizes = [n_samples * (i + 1) // batches - n_samples * i // batches for i in range(batches)]
+    parent = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    runs = [sweep(problem, size, s) for size, s in zip(sizes, parent.spawn(batches))]
+    return combine(runs, seconds=time.perf_counter() - start)
+
+
+def combine(runs: list[DmftRun], seconds: float) -> DmftRun:
+    """Sample-size-weighted mean of the kernels and observables of independent sweeps (the
+    Cholesky factor is the first sweep's)."""
+    n = sum(r.n_samples for r in runs)
+    w = [r.n_samples / n for r in runs]
+    mean = lambda arrays: sum(wi * a for wi, a in zip(w, arrays))            # noqa: E731
+    K = Kernels(**{f: mean([getattr(r.kernels, f) for r in runs]) for f in ("m", "A", "R", "C_perp", "gamma",
+                                                                             "egg", "etg")},
+                L=runs[0].kernels.L)
+    cols = {name: mean([r.columns[name] for r in runs]) for name in runs[0].columns}
+    return DmftRun(runs[0].problem, cols, K, n, seconds=seconds,
+                   info={"batches": len(runs), "batch_samples": [r.n_samples for r in runs]})
+
+
+def sweep(problem: DmftProblem, n_samples: int, seed=0, inputs: Inputs | None = None) -> DmftRun:
+    """One causal sweep with n_s = `n_samples` Monte-Carlo samples of the effective process."""
     start = time.perf_counter()
     p = problem
     rows = p.steps + 1
     inp = inputs if inputs is not None else draw_inputs(p, n_samples, seed)
     K = new_kernels(rows)
     K.m[0], K.A[0] = p.m0, 1.0
-    g = np.zeros((n_samples, rows))
-    gp = np.zeros((n_samples, rows))
-    D = np.zeros((n_samples, max(tri_size(rows), 1)), dtype=np.float32)
-    partial = np.zeros((default_chunks(n_samples), 2 * rows + 3))
+    g = np.zeros((rows, n_samples))
+    gp = np.zeros((rows, n_samples))
+    C = chunk_size(rows)
+    n_chunks = -(-n_samples // C)
+    G = np.empty((n_chunks, max(tri_size(rows + 1), 1), C), dtype=np.float32)
+    partial = np.zeros((default_blocks(n_chunks), 2 * rows + 3))
     step = sample_step_kernel(p.loss)
     scalars = np.zeros(3)
     sqrt_delta, eta_delta = np.sqrt(p.delta), p.eta * p.delta
@@ -161,7 +205,7 @@ def solve(problem: DmftProblem, n_samples: int, seed=0, inputs: Inputs | None = 
         extend_cholesky(p, K, k)
         partial[:, : 2 * (k + 1) + 3] = 0.0
         step(k, K.m[k], sqrt_delta, eta_delta, p.algorithm.kappa, K.L[k, : k + 1].copy(),
-             K.R[k, :k].copy(), inp.tau, inp.y, inp.z, inp.sel, g, gp, D, partial)
+             K.R[k, :k].copy(), inp.tau, inp.y, inp.z, inp.sel, g, gp, G, partial)
         reduce_partial(partial, k, n_samples, K.gamma, K.egg, scalars)
         K.etg[k] = scalars[0]
         train_loss[k], train_error[k] = scalars[1], scalars[2]
@@ -169,7 +213,7 @@ def solve(problem: DmftProblem, n_samples: int, seed=0, inputs: Inputs | None = 
         if k < p.steps:
             weight_step(p, K, k)
     return DmftRun(p, observables(p, K, train_loss, train_error), K, n_samples,
-                   seconds=time.perf_counter() - start)
+                   seconds=time.perf_counter() - start, info={"batches": 1, "batch_samples": [n_samples]})
 
 
 def observables(p: DmftProblem, K: Kernels, train_loss: np.ndarray, train_error: np.ndarray) -> dict:
