@@ -846,6 +846,14 @@ class _Checker:
             if ctx != "observe":
                 raise self.err("`mean(...)` can only be used in `observe`", e.span,
                                hint="the loss and outputs are averaged by the theory itself")
+            if e.over is not None:
+                if e.over != "train":
+                    raise self.err(f"unknown sample set `{e.over}`", e.over_span, expected="`over train` "
+                                   "(the training set); without `over` the mean is over a fresh sample")
+                if self.m.data is None:
+                    raise self.err("`over train` needs a training set", e.over_span,
+                                   hint="add `data n = alpha * N` (a finite-data model); online models "
+                                        "see a fresh sample at every step")
             for name, value, span in e.given:
                 sym = self.symbols.get(name)
                 if sym is None or sym.kind != "param":

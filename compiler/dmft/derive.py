@@ -16,6 +16,7 @@ from statc.dsl.semantics import CheckedModel
 from ..ir.model_ir import ModelIR, expression_lowerer, lower
 from ..ir.symbols import Sgn
 from .equations import H, VALUE_NAMES, Y, DmftEquations
+from .observe import observables
 
 SUPPORTED = ("a generalised linear student `vector w; yhat = w.x` trained on a fixed data set: "
              "the mixture `x = c * mu + sqrt(Delta) * z` with `y = c`, or `x ~ gaussian` with "
@@ -142,9 +143,6 @@ def derive(cm: CheckedModel) -> DmftEquations:
     ir = lower(cm)
     m = cm.model
     lower_expr = expression_lowerer(cm, ir)
-    if m.observes:
-        raise _err("a dmft model reports m, Q, train_loss, train_error and test_error; `observe` is not "
-                   "supported for it yet", m.observes[0].span, expected="no `observe` statement")
     w = _student(cm, ir)
     yhat, y = _outputs(cm, ir, w)
     found = _mixture(cm, ir, w, ir.outputs[yhat], ir.outputs[y]) or _glm(cm, ir, w, ir.outputs[yhat], ir.outputs[y])
@@ -167,5 +165,6 @@ def derive(cm: CheckedModel) -> DmftEquations:
         else m.data.size.left
     t_end = lower_expr(m.run.t1) if m.run is not None and m.run.t1 is not None else sp.Integer(10)
     values = dict(alpha=lower_expr(ratio), eta=train.lr, lam=train.decay, m0=m0, Q0=Q0, t_end=t_end, **alg)
+    observe = observables(cm, ir, w, direction, y, yhat)
     return DmftEquations(m.name, tuple(cm.param_order), teacher, tuple(teacher_args), alg_name, loss, d1, d2,
-                         tuple((k, sp.sympify(values[k])) for k in VALUE_NAMES))
+                         tuple((k, sp.sympify(values[k])) for k in VALUE_NAMES), observe)

@@ -8,6 +8,7 @@ from statc.runtime import params as params_mod
 
 from .algorithms import Algorithm, gd, langevin, persistent, sgd
 from .losses import Loss
+from .observe import from_module
 from .problem import DmftProblem
 from .teachers import make_teacher
 
@@ -46,4 +47,4 @@ def problem_from_model(compiled, overrides: dict[str, float] | None = None,
     steps = int(round(v["t_end"] / v["eta"]))
     alg = ALGORITHM_BUILDERS[meta["algorithm"]](v)
     return DmftProblem(teacher, loss, alg, alpha=v["alpha"], eta=v["eta"], steps=steps, lam=v["lam"],
-                       m0=v["m0"], Q0=v["Q0"]), values
+                       m0=v["m0"], Q0=v["Q0"], observe=from_module(mod, P)), values

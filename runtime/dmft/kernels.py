@@ -84,8 +84,9 @@ def cholesky_row(C_row, L, k, tol):
 
 @njit(cache=True)
 def reduce_partial(partial, k, n, gamma, egg, scalars):
-    """Sample means of the chunk sums of step k into Γ[k, :k+1], E_gg (both triangles), scalars."""
-    width = 2 * (k + 1) + 3
+    """Sample means of the block sums of step k into Γ[k, :k+1], E_gg (both triangles) and
+    `scalars` (E[τ g], training loss, training error, then the model's training averages)."""
+    width = 2 * (k + 1) + scalars.shape[0]
     tot = np.zeros(width)
     for c in range(partial.shape[0]):
         for i in range(width):
@@ -94,5 +95,5 @@ def reduce_partial(partial, k, n, gamma, egg, scalars):
         gamma[k, j] = tot[j] / n
         egg[k, j] = tot[k + 1 + j] / n
         egg[j, k] = egg[k, j]
-    for i in range(3):
+    for i in range(scalars.shape[0]):
         scalars[i] = tot[2 * (k + 1) + i] / n

@@ -8,7 +8,9 @@ data model's microscopic definition (`teacher.draw`), the warm start w_0 = m0 v 
     w ← w − η (λ w + Xᵀ g/√N) + √(2ηT) ξ.
 
 Observables per step: m = w·v/N, Q = |w|²/N, training loss (1/n)Σ ℓ, training error
-(1/n)Σ 1{y h < 0}, and the test metric on `n_test` fresh samples of the same model.
+(1/n)Σ 1{y h < 0}, the test metric on `n_test` fresh samples of the same model, and the
+model's `observe` statements (training averages over the n samples, fresh averages over the
+test samples, through the model's own formulas: observe.py).
 Nothing here uses a DMFT kernel; the only shared pieces are the model (labels, loss
 functions) and the algorithm's selection chain.
 """
@@ -16,26 +18,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
-from numba import njit
 
 from statc.dsl import NumericalError
 
 from .algorithms import sample_selection
+from .observe import elementwise
 from .problem import DmftProblem
-
-
-@lru_cache(maxsize=None)
-def _elementwise(fn):
-    """An array version of a Numba scalar function of (y, h)."""
-    @njit(cache=False)
-    def apply(y, h, out):
-        for i in range(h.shape[0]):
-            out[i] = fn(y[i], h[i])
-        return out
-    return apply
 
 
 @dataclass
@@ -66,20 +56,27 @@ def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[s
     Xt, yt = p.teacher.draw(rng, v, n_test)
     w = initial_weights(rng, v, p.m0, p.Q0)
     sel = sample_selection(p.algorithm, rng, n, p.steps + 1)
-    ell, d1 = _elementwise(p.loss.value), _elementwise(p.loss.d1)
+    ell, d1 = elementwise(p.loss.value), elementwise(p.loss.d1)
     alg = p.algorithm
     noise = math.sqrt(2.0 * p.eta * alg.temperature)
     rows = p.steps + 1
     cols = {name: np.zeros(rows) for name in ("m", "Q", "train_loss", "train_error", "test")}
     buf = np.empty(n)
     sqN = math.sqrt(N)
+    obs = p.observe
+    train_means = np.zeros((rows, len(obs.train_fns)))
+    test_means = np.zeros((rows, len(obs.test_fns)))
     for k in range(rows):
         h = X @ w / sqN
         cols["m"][k] = w @ v / N
         cols["Q"][k] = w @ w / N
         cols["train_loss"][k] = ell(y, h, buf).mean()
         cols["train_error"][k] = np.mean(y * h < 0)
-        cols["test"][k] = p.teacher.sample_metric(Xt @ w / sqN, yt).mean()
+        ht = Xt @ w / sqN
+        cols["test"][k] = p.teacher.sample_metric(ht, yt).mean()
+        if obs.names:
+            train_means[k] = obs.sample_means(obs.train_fns, y, h)
+            test_means[k] = obs.sample_means(obs.test_fns, yt, ht)
         if not np.all(np.isfinite(h)):
             raise NumericalError(f"simulation step {k} (t = {k * p.eta:g}): the weights became non-finite")
         if k == p.steps:
@@ -92,6 +89,7 @@ def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[s
     if p.teacher.classification:
         out["train_error"] = cols["train_error"]
     out[p.teacher.test_metric] = cols["test"]
+    out.update(obs.columns(cols["m"], cols["Q"], train_means, test_means))
     return out
 
 

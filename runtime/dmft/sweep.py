@@ -28,6 +28,7 @@ from statc.dsl import NumericalError
 from .algorithms import sample_selection
 from .kernels import cholesky_row, reduce_partial, sample_step_kernel
 from .memory import batch_count, tri_size
+from .observe import fresh_means, fresh_seed
 from .problem import DmftProblem
 
 #: pivots below PIVOT_TOL × (largest variance so far) are dropped (semi-definite C⊥)
@@ -196,31 +197,39 @@ def sweep(problem: DmftProblem, n_samples: int, seed=0, inputs: Inputs | None = 
     C = chunk_size(rows)
     n_chunks = -(-n_samples // C)
     G = np.empty((n_chunks, max(tri_size(rows + 1), 1), C), dtype=np.float32)
-    partial = np.zeros((default_blocks(n_chunks), 2 * rows + 3))
+    n_extra = 3 + p.observe.n_train
+    partial = np.zeros((default_blocks(n_chunks), 2 * rows + n_extra))
     step = sample_step_kernel(p.loss)
-    scalars = np.zeros(3)
+    scalars = np.zeros(n_extra)
+    train_means = np.zeros((rows, p.observe.n_train))
     sqrt_delta, eta_delta = np.sqrt(p.delta), p.eta * p.delta
     train_loss, train_error = np.zeros(rows), np.zeros(rows)
     for k in range(rows):
         extend_cholesky(p, K, k)
-        partial[:, : 2 * (k + 1) + 3] = 0.0
+        partial[:, : 2 * (k + 1) + n_extra] = 0.0
         step(k, K.m[k], sqrt_delta, eta_delta, p.algorithm.kappa, K.L[k, : k + 1].copy(),
              K.R[k, :k].copy(), inp.tau, inp.y, inp.z, inp.sel, g, gp, G, partial)
         reduce_partial(partial, k, n_samples, K.gamma, K.egg, scalars)
         K.etg[k] = scalars[0]
         train_loss[k], train_error[k] = scalars[1], scalars[2]
+        train_means[k] = scalars[3:]
         check_finite(p, K, k, scalars)
         if k < p.steps:
             weight_step(p, K, k)
-    return DmftRun(p, observables(p, K, train_loss, train_error), K, n_samples,
+    test_means = fresh_means(p, K.m, np.diag(K.C_perp), n_samples, fresh_seed(seed))
+    return DmftRun(p, observables(p, K, train_loss, train_error, train_means, test_means), K, n_samples,
                    seconds=time.perf_counter() - start, info={"batches": 1, "batch_samples": [n_samples]})
 
 
-def observables(p: DmftProblem, K: Kernels, train_loss: np.ndarray, train_error: np.ndarray) -> dict:
-    """trajectory columns: t, m, Q = m² + C⊥(k, k), train_loss, train_error, test metric."""
+def observables(p: DmftProblem, K: Kernels, train_loss: np.ndarray, train_error: np.ndarray,
+                train_means: np.ndarray | None = None, test_means: np.ndarray | None = None) -> dict:
+    """trajectory columns: t, m, Q = m² + C⊥(k, k), train_loss, train_error, test metric, and
+    the model's observables from m, Q and their training / fresh-sample averages."""
     Q = K.m ** 2 + np.diag(K.C_perp)
     cols = {"t": p.eta * np.arange(p.steps + 1), "m": K.m.copy(), "Q": Q, "train_loss": train_loss}
     if p.teacher.classification:
         cols["train_error"] = train_error
     cols[p.teacher.test_metric] = np.array([p.teacher.test_error(m, q) for m, q in zip(K.m, Q)])
+    if p.observe.names and train_means is not None:
+        cols.update(p.observe.columns(K.m, Q, train_means, test_means))
     return cols
