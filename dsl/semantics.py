@@ -38,9 +38,10 @@ BUILTIN_RANDOM = {"noise": "gaussian"}
 ALGORITHMS = ("sgd", "feedback_alignment", "custom")
 ALGORITHM_OPTIONS = ("batch",)
 #: On a fixed training set (`data n = alpha * N`, the dmft kind): gradient descent, SGD with
-#: batch fraction `batch` (persistence time `persistence`, Langevin noise `temperature`), Langevin.
+#: batch fraction `batch` (persistence time `persistence`, Langevin noise `temperature`), Langevin;
+#: heavy-ball `momentum` on any of them.
 DATA_ALGORITHMS = ("gd", "sgd", "langevin", *STATIC_ALGORITHMS)
-DATA_ALGORITHM_OPTIONS = ("batch", "persistence", "temperature")
+DATA_ALGORITHM_OPTIONS = ("batch", "persistence", "temperature", "momentum")
 TRAIN_OPTIONS = ("lr", "decay")
 RUN_OPTIONS = ("method", "rtol", "atol", "dt")
 METHODS = ("dopri5", "rk4")

@@ -112,13 +112,17 @@ def _algorithm(cm: CheckedModel, ir: ModelIR, lower_expr) -> tuple[str, dict]:
     b = _option(alg, "batch", ir, lower_expr, sp.S.One)
     tau = _option(alg, "persistence", ir, lower_expr, sp.S.Zero)
     T = _option(alg, "temperature", ir, lower_expr, sp.S.Zero)
+    beta = _option(alg, "momentum", ir, lower_expr, sp.S.Zero)
     name = alg.name
     if name == "sgd" and any(o.name == "persistence" for o in alg.options):
         name = "persistent"        # plain SGD at run time when the persistence time is 0
-    if alg.name == "gd" and alg.options:
-        raise _err(f"`{alg.options[0].name}` is not an option of `algorithm gd`", alg.options[0].span,
-                   expected="`algorithm sgd { train w lr eta; batch = b; persistence = tau; temperature = T }`")
-    return name, {"b": b, "tau": tau, "T": T}
+    bad = next((o for o in alg.options if o.name != "momentum"), None) if alg.name == "gd" else None
+    if bad is not None:
+        raise _err(f"`{bad.name}` is not an option of `algorithm gd`", bad.span,
+                   expected="`algorithm gd { train w lr eta; momentum = beta }` or "
+                            "`algorithm sgd { train w lr eta; batch = b; persistence = tau; temperature = T; "
+                            "momentum = beta }`")
+    return name, {"b": b, "tau": tau, "T": T, "beta": beta}
 
 
 def _initial(cm: CheckedModel, w: str, direction: str, ir: ModelIR, lower_expr) -> tuple[sp.Expr, sp.Expr]:

@@ -6,7 +6,7 @@ from dataclasses import replace
 from statc.dsl import StatcError
 from statc.runtime import params as params_mod
 
-from .algorithms import Algorithm, gd, langevin, persistent, sgd
+from .algorithms import Algorithm, gd, langevin, persistent, sgd, with_momentum
 from .losses import Loss
 from .observe import from_module
 from .problem import DmftProblem
@@ -45,6 +45,6 @@ def problem_from_model(compiled, overrides: dict[str, float] | None = None,
     if v["eta"] <= 0:
         raise StatcError(f"the learning rate must be > 0, got {v['eta']:g}")
     steps = int(round(v["t_end"] / v["eta"]))
-    alg = ALGORITHM_BUILDERS[meta["algorithm"]](v)
+    alg = with_momentum(ALGORITHM_BUILDERS[meta["algorithm"]](v), v.get("beta", 0.0))
     return DmftProblem(teacher, loss, alg, alpha=v["alpha"], eta=v["eta"], steps=steps, lam=v["lam"],
                        m0=v["m0"], Q0=v["Q0"], observe=from_module(mod, P)), values

@@ -5,9 +5,9 @@ data model's microscopic definition (`teacher.draw`), the warm start w_0 = m0 v 
 (|w⊥_0|² = N(Q0 − m0²)), and runs the algorithm's microscopic rule on that set for every step:
 
     h = X w/√N,  g_μ = κ s_μ(k) ℓ'(y_μ, h_μ),
-    w ← w − η (λ w + Xᵀ g/√N) + √(2ηT) ξ.
+    w ← w − η (λ w + Xᵀ g/√N) + β (w − w_prev) + √(2ηT) ξ   (heavy ball β; w_{−1} = w_0).
 
-Observables per step: m = w·v/N, Q = |w|²/N, training loss (1/n)Σ ℓ, training error
+Observables per step: m = w·v/N (|w·v|/N for sign-symmetric data: phase retrieval), Q = |w|²/N, training loss (1/n)Σ ℓ, training error
 (1/n)Σ 1{y h < 0}, the test metric on `n_test` fresh samples of the same model, and the
 model's `observe` statements (training averages over the n samples, fresh averages over the
 test samples, through the model's own formulas: observe.py).
@@ -55,6 +55,7 @@ def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[s
     X, y = p.teacher.draw(rng, v, n)
     Xt, yt = p.teacher.draw(rng, v, n_test)
     w = initial_weights(rng, v, p.m0, p.Q0)
+    w_prev = w                                     # heavy ball: w_{−1} = w_0
     sel = sample_selection(p.algorithm, rng, n, p.steps + 1)
     ell, d1 = elementwise(p.loss.value), elementwise(p.loss.d1)
     alg = p.algorithm
@@ -64,11 +65,12 @@ def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[s
     buf = np.empty(n)
     sqN = math.sqrt(N)
     obs = p.observe
+    symmetric = getattr(p.teacher, "sign_symmetric", False)
     train_means = np.zeros((rows, len(obs.train_fns)))
     test_means = np.zeros((rows, len(obs.test_fns)))
     for k in range(rows):
         h = X @ w / sqN
-        cols["m"][k] = w @ v / N
+        cols["m"][k] = abs(w @ v) / N if symmetric else w @ v / N
         cols["Q"][k] = w @ w / N
         cols["train_loss"][k] = ell(y, h, buf).mean()
         cols["train_error"][k] = np.mean(y * h < 0)
@@ -82,7 +84,7 @@ def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[s
         if k == p.steps:
             break
         g = alg.kappa * sel[:, k] * d1(y, h, buf)
-        w = w - p.eta * (p.lam * w + X.T @ g / sqN)
+        w, w_prev = w - p.eta * (p.lam * w + X.T @ g / sqN) + alg.beta * (w - w_prev), w
         if noise:
             w += noise * rng.standard_normal(N)
     out = {"t": p.eta * np.arange(rows), "m": cols["m"], "Q": cols["Q"], "train_loss": cols["train_loss"]}

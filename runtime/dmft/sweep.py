@@ -31,8 +31,12 @@ from .memory import batch_count, tri_size
 from .observe import fresh_means, fresh_seed
 from .problem import DmftProblem
 
-#: pivots below PIVOT_TOL × (largest variance so far) are dropped (semi-definite C⊥)
-PIVOT_TOL = 1e-9
+#: pivots² below PIVOT_TOL × (largest variance so far) are dropped (semi-definite C⊥). A kept
+#: pivot just above the threshold divides later rows' round-off by √PIVOT_TOL: at 1e-9 that
+#: drove heavy-ball ridge runs (whose C⊥ has numerical rank ~15 of 100) to relative pivots of
+#: −7e-6 (β = 0.8, 100 steps); at 1e-7 the worst is −3e-13. A dropped direction carries at most
+#: √1e-7 ≈ 3e-4 of the path's amplitude, far below the Monte-Carlo error at any practical n_s.
+PIVOT_TOL = 1e-7
 #: a pivot² below −NEG_TOL × scale is not round-off: C⊥ is not positive semi-definite
 NEG_TOL = 1e-6
 
@@ -104,15 +108,20 @@ def covariance_row(p: DmftProblem, K: Kernels, k: int) -> np.ndarray:
 
 
 def weight_step(p: DmftProblem, K: Kernels, k: int) -> None:
-    """A_{k+1}, R(k+1, ·), m_{k+1} from Γ(k, ·) and E[τ g(k)]."""
-    decay = 1.0 - p.eta * p.lam
+    """A_{k+1}, R(k+1, ·), m_{k+1} from Γ(k, ·) and E[τ g(k)]; with heavy-ball momentum β the
+    second-order recursions of DMFT.md §2.1: x_{k+1} = (1 + β − ηλ)x_k − βx_{k−1} − ηαΔ Σ_j Γ(k, j)x_j
+    for x = A (A_{−1} = A_0) and x = R(·, j) (R(j, j) = 0), and m_{k+1} = (1 + β − ηλ)m_k − βm_{k−1}
+    − ηα E[τ g(k)] (m_{−1} = m_0). β = 0 is the first-order recursion of the module docstring."""
+    beta = p.algorithm.beta
+    decay = 1.0 - p.eta * p.lam + beta
     mem = p.eta * p.alpha * p.delta
     gk = K.gamma[k, : k + 1]
-    K.A[k + 1] = decay * K.A[k] - mem * (gk @ K.A[: k + 1])
+    prev = max(k - 1, 0)
+    K.A[k + 1] = decay * K.A[k] - beta * K.A[prev] - mem * (gk @ K.A[: k + 1])
     if k:
-        K.R[k + 1, :k] = decay * K.R[k, :k] - mem * (gk @ K.R[: k + 1, :k])
+        K.R[k + 1, :k] = decay * K.R[k, :k] - beta * K.R[k - 1, :k] - mem * (gk @ K.R[: k + 1, :k])
     K.R[k + 1, k] = 1.0
-    K.m[k + 1] = decay * K.m[k] - p.eta * p.alpha * K.etg[k]
+    K.m[k + 1] = decay * K.m[k] - beta * K.m[prev] - p.eta * p.alpha * K.etg[k]
 
 
 def extend_cholesky(p: DmftProblem, K: Kernels, k: int) -> None:
@@ -223,13 +232,15 @@ def sweep(problem: DmftProblem, n_samples: int, seed=0, inputs: Inputs | None = 
 
 def observables(p: DmftProblem, K: Kernels, train_loss: np.ndarray, train_error: np.ndarray,
                 train_means: np.ndarray | None = None, test_means: np.ndarray | None = None) -> dict:
-    """trajectory columns: t, m, Q = m² + C⊥(k, k), train_loss, train_error, test metric, and
+    """trajectory columns: t, m (|m| for sign-symmetric data), Q = m² + C⊥(k, k), train_loss,
+    train_error, test metric, and
     the model's observables from m, Q and their training / fresh-sample averages."""
     Q = K.m ** 2 + np.diag(K.C_perp)
-    cols = {"t": p.eta * np.arange(p.steps + 1), "m": K.m.copy(), "Q": Q, "train_loss": train_loss}
+    m = np.abs(K.m) if getattr(p.teacher, "sign_symmetric", False) else K.m.copy()
+    cols = {"t": p.eta * np.arange(p.steps + 1), "m": m, "Q": Q, "train_loss": train_loss}
     if p.teacher.classification:
         cols["train_error"] = train_error
     cols[p.teacher.test_metric] = np.array([p.teacher.test_error(m, q) for m, q in zip(K.m, Q)])
     if p.observe.names and train_means is not None:
-        cols.update(p.observe.columns(K.m, Q, train_means, test_means))
+        cols.update(p.observe.columns(m, Q, train_means, test_means))
     return cols
