@@ -1,6 +1,6 @@
 """docs/dmft_phase_retrieval.png: phase retrieval, GD vs persistent SGD from a warm start (dmft kind).
 
-    python docs/make_dmft_phase_retrieval.py [--samples 2000] [--repeats 3] [--N 1000] [--seeds 4]
+    python docs/make_dmft_phase_retrieval.py [--samples 5000] [--repeats 3] [--N 1000] [--seeds 6]
 
 models/phase_retrieval.model (y = (wt·x)², loss (ŷ² − y)²/4 summed over n = αN samples) at
 α = 4, m0 = 0.1, Q0 = 1, η = 0.025 (the model's η = 0.05 sits near the stability edge of
@@ -26,16 +26,16 @@ from statc.runtime.dmft.simulate import simulate_seeds
 from statc.runtime.results import write_figure
 
 HERE = Path(__file__).resolve().parent
-T_END, ETA = 8.0, 0.025
+T_END, ETA = 6.0, 0.025
 CASES = (("GD (b = 1)", {"eta": ETA}), ("persistent SGD, b = 0.5, τ = 1", {"eta": ETA, "b": 0.5, "tau": 1.0}))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--samples", type=int, default=2000)
+    ap.add_argument("--samples", type=int, default=5000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--N", type=int, default=1000)
-    ap.add_argument("--seeds", type=int, default=4)
+    ap.add_argument("--seeds", type=int, default=6)
     args = ap.parse_args()
     import matplotlib
     matplotlib.use("Agg")
