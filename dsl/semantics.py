@@ -39,9 +39,9 @@ ALGORITHMS = ("sgd", "feedback_alignment", "custom")
 ALGORITHM_OPTIONS = ("batch",)
 #: On a fixed training set (`data n = alpha * N`, the dmft kind): gradient descent, SGD with
 #: batch fraction `batch` (persistence time `persistence`, Langevin noise `temperature`), Langevin;
-#: heavy-ball `momentum` on any of them.
+#: heavy-ball `momentum` or Nesterov's `nesterov` (momentum β) on any of them.
 DATA_ALGORITHMS = ("gd", "sgd", "langevin", *STATIC_ALGORITHMS)
-DATA_ALGORITHM_OPTIONS = ("batch", "persistence", "temperature", "momentum")
+DATA_ALGORITHM_OPTIONS = ("batch", "persistence", "temperature", "momentum", "nesterov")
 TRAIN_OPTIONS = ("lr", "decay")
 RUN_OPTIONS = ("method", "rtol", "atol", "dt")
 METHODS = ("dopri5", "rk4")

@@ -66,7 +66,8 @@ NONNEGATIVE = Rule("value", ">= 0", lambda v: v >= 0.0)
 #: Options of the algorithm block (online models; a fresh batch of B samples per step).
 ALGORITHM_RULES: dict[str, Rule] = {"batch": BATCH}
 #: Options of the algorithm block of a finite-data model (`data n = alpha * N`).
-DATA_ALGORITHM_RULES: dict[str, Rule] = {"batch": FRACTION, "momentum": MOMENTUM, "persistence": NONNEGATIVE,
+DATA_ALGORITHM_RULES: dict[str, Rule] = {"batch": FRACTION, "momentum": MOMENTUM, "nesterov": MOMENTUM,
+                                         "persistence": NONNEGATIVE,
                                          "temperature": NONNEGATIVE}
 #: Options of the run block.
 RUN_RULES: dict[str, Rule] = {"rtol": POSITIVE, "atol": POSITIVE, "dt": POSITIVE}

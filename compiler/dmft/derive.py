@@ -112,17 +112,23 @@ def _algorithm(cm: CheckedModel, ir: ModelIR, lower_expr) -> tuple[str, dict]:
     b = _option(alg, "batch", ir, lower_expr, sp.S.One)
     tau = _option(alg, "persistence", ir, lower_expr, sp.S.Zero)
     T = _option(alg, "temperature", ir, lower_expr, sp.S.Zero)
-    beta = _option(alg, "momentum", ir, lower_expr, sp.S.Zero)
+    both = [o for o in alg.options if o.name in ("momentum", "nesterov")]
+    if len(both) > 1:
+        raise _err("`momentum` and `nesterov` exclude each other", both[1].span,
+                   expected="`momentum = beta` (heavy ball) or `nesterov = beta`")
+    beta = _option(alg, "momentum", ir, lower_expr, None)
+    nesterov = sp.S.Zero if beta is not None else sp.S.One if both else sp.S.Zero
+    beta = beta if beta is not None else _option(alg, "nesterov", ir, lower_expr, sp.S.Zero)
     name = alg.name
     if name == "sgd" and any(o.name == "persistence" for o in alg.options):
         name = "persistent"        # plain SGD at run time when the persistence time is 0
-    bad = next((o for o in alg.options if o.name != "momentum"), None) if alg.name == "gd" else None
+    bad = next((o for o in alg.options if o.name not in ("momentum", "nesterov")), None) if alg.name == "gd" else None
     if bad is not None:
         raise _err(f"`{bad.name}` is not an option of `algorithm gd`", bad.span,
                    expected="`algorithm gd { train w lr eta; momentum = beta }` or "
                             "`algorithm sgd { train w lr eta; batch = b; persistence = tau; temperature = T; "
                             "momentum = beta }`")
-    return name, {"b": b, "tau": tau, "T": T, "beta": beta}
+    return name, {"b": b, "tau": tau, "T": T, "beta": beta, "nesterov": nesterov}
 
 
 def _initial(cm: CheckedModel, w: str, direction: str, ir: ModelIR, lower_expr) -> tuple[sp.Expr, sp.Expr]:

@@ -34,7 +34,12 @@ def _process_text(eq: DmftEquations) -> str:
         " + 2 eta T sum_{p<min(k,l)} R(k,p) R(l,p)",
     ]
     beta = dict(eq.values)["beta"]
-    if beta != 0:
+    if beta != 0 and dict(eq.values)["nesterov"] != 0:
+        lines += [f"Nesterov momentum beta = {sp.sstr(beta)}: the kernels A, R, m are those of the look-ahead point "
+                  "u_k = w_k + beta (w_k - w_{k-1}) where the gradient is evaluated;",
+                  "  W_{k+1} = (1 - eta lambda) U_k - eta alpha Delta sum_l Gamma(k,l) U_l (+1 for R(., k)), "
+                  "U_{k+1} = (1 + beta) W_{k+1} - beta W_k; m, Q reported for w (W)"]
+    elif beta != 0:
         lines += [f"heavy-ball momentum beta = {sp.sstr(beta)}: A, R(., j) and m follow the second-order recursion",
                   "  x_{k+1} = (1 + beta - eta lambda) x_k - beta x_{k-1} - eta alpha Delta sum_j Gamma(k,j) x_j "
                   "(A_{-1} = A_0, R(j,j) = 0, m_{-1} = m0; m's memory term is -eta alpha E_tg(k))"]

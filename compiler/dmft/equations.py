@@ -17,7 +17,7 @@ import sympy as sp
 Y, H = sp.Symbol("y", real=True), sp.Symbol("h", real=True)
 
 #: the scalar settings of a DMFT problem, in this order in the generated `dmft_values(P)`
-VALUE_NAMES = ("alpha", "eta", "lam", "m0", "Q0", "t_end", "b", "tau", "T", "beta")
+VALUE_NAMES = ("alpha", "eta", "lam", "m0", "Q0", "t_end", "b", "tau", "T", "beta", "nesterov")
 
 
 @dataclass(frozen=True)

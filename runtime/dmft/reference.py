@@ -12,7 +12,8 @@ import time
 import numpy as np
 
 from .problem import DmftProblem
-from .sweep import DmftRun, Inputs, check_finite, draw_inputs, extend_cholesky, new_kernels, observables, weight_step
+from .sweep import DmftRun, Inputs, check_finite, draw_inputs, extend_cholesky, new_kernels, observables
+from .weights import weight_step
 
 
 def _vectorised(fn, y: np.ndarray, h: np.ndarray) -> np.ndarray:

@@ -5,7 +5,10 @@ data model's microscopic definition (`teacher.draw`), the warm start w_0 = m0 v 
 (|w⊥_0|² = N(Q0 − m0²)), and runs the algorithm's microscopic rule on that set for every step:
 
     h = X w/√N,  g_μ = κ s_μ(k) ℓ'(y_μ, h_μ),
-    w ← w − η (λ w + Xᵀ g/√N) + β (w − w_prev) + √(2ηT) ξ   (heavy ball β; w_{−1} = w_0).
+    w ← w − η (λ w + Xᵀ g/√N) + β (w − w_prev) + √(2ηT) ξ   (heavy ball β; w_{−1} = w_0);
+    Nesterov: u = w + β(w − w_prev), h = X u/√N, w ← u − η (λ u + Xᵀ g/√N) (+ noise).
+The training loss and error (and training averages) are measured at the fields h of the
+point where the gradient is evaluated; m, Q and the test metric at w.
 
 Observables per step: m = w·v/N (|w·v|/N for sign-symmetric data: phase retrieval), Q = |w|²/N, training loss (1/n)Σ ℓ, training error
 (1/n)Σ 1{y h < 0}, the test metric on `n_test` fresh samples of the same model, and the
@@ -68,8 +71,10 @@ def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[s
     symmetric = getattr(p.teacher, "sign_symmetric", False)
     train_means = np.zeros((rows, len(obs.train_fns)))
     test_means = np.zeros((rows, len(obs.test_fns)))
+    look_ahead = alg.momentum_rule == "nesterov"
     for k in range(rows):
-        h = X @ w / sqN
+        u = w + alg.beta * (w - w_prev) if look_ahead else w     # where the gradient is evaluated
+        h = X @ u / sqN
         cols["m"][k] = abs(w @ v) / N if symmetric else w @ v / N
         cols["Q"][k] = w @ w / N
         cols["train_loss"][k] = ell(y, h, buf).mean()
@@ -84,7 +89,10 @@ def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[s
         if k == p.steps:
             break
         g = alg.kappa * sel[:, k] * d1(y, h, buf)
-        w, w_prev = w - p.eta * (p.lam * w + X.T @ g / sqN) + alg.beta * (w - w_prev), w
+        if look_ahead:
+            w, w_prev = u - p.eta * (p.lam * u + X.T @ g / sqN), w
+        else:
+            w, w_prev = w - p.eta * (p.lam * w + X.T @ g / sqN) + alg.beta * (w - w_prev), w
         if noise:
             w += noise * rng.standard_normal(N)
     out = {"t": p.eta * np.arange(rows), "m": cols["m"], "Q": cols["Q"], "train_loss": cols["train_loss"]}

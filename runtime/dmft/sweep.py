@@ -29,6 +29,7 @@ from .algorithms import sample_selection
 from .kernels import cholesky_row, reduce_partial, sample_step_kernel
 from .memory import batch_count, tri_size
 from .observe import fresh_means, fresh_seed
+from .weights import iterate, weight_step
 from .problem import DmftProblem
 
 #: pivots² below PIVOT_TOL × (largest variance so far) are dropped (semi-definite C⊥). A kept
@@ -105,23 +106,6 @@ def covariance_row(p: DmftProblem, K: Kernels, k: int) -> np.ndarray:
         if T:
             row = row + 2.0 * p.eta * T * (Rl @ Rk)
     return row
-
-
-def weight_step(p: DmftProblem, K: Kernels, k: int) -> None:
-    """A_{k+1}, R(k+1, ·), m_{k+1} from Γ(k, ·) and E[τ g(k)]; with heavy-ball momentum β the
-    second-order recursions of DMFT.md §2.1: x_{k+1} = (1 + β − ηλ)x_k − βx_{k−1} − ηαΔ Σ_j Γ(k, j)x_j
-    for x = A (A_{−1} = A_0) and x = R(·, j) (R(j, j) = 0), and m_{k+1} = (1 + β − ηλ)m_k − βm_{k−1}
-    − ηα E[τ g(k)] (m_{−1} = m_0). β = 0 is the first-order recursion of the module docstring."""
-    beta = p.algorithm.beta
-    decay = 1.0 - p.eta * p.lam + beta
-    mem = p.eta * p.alpha * p.delta
-    gk = K.gamma[k, : k + 1]
-    prev = max(k - 1, 0)
-    K.A[k + 1] = decay * K.A[k] - beta * K.A[prev] - mem * (gk @ K.A[: k + 1])
-    if k:
-        K.R[k + 1, :k] = decay * K.R[k, :k] - beta * K.R[k - 1, :k] - mem * (gk @ K.R[: k + 1, :k])
-    K.R[k + 1, k] = 1.0
-    K.m[k + 1] = decay * K.m[k] - beta * K.m[prev] - p.eta * p.alpha * K.etg[k]
 
 
 def extend_cholesky(p: DmftProblem, K: Kernels, k: int) -> None:
@@ -225,7 +209,8 @@ def sweep(problem: DmftProblem, n_samples: int, seed=0, inputs: Inputs | None = 
         check_finite(p, K, k, scalars)
         if k < p.steps:
             weight_step(p, K, k)
-    test_means = fresh_means(p, K.m, np.diag(K.C_perp), n_samples, fresh_seed(seed))
+    m_w, c_w = iterate(p, K)
+    test_means = fresh_means(p, m_w, c_w, n_samples, fresh_seed(seed))
     return DmftRun(p, observables(p, K, train_loss, train_error, train_means, test_means), K, n_samples,
                    seconds=time.perf_counter() - start, info={"batches": 1, "batch_samples": [n_samples]})
 
@@ -233,14 +218,17 @@ def sweep(problem: DmftProblem, n_samples: int, seed=0, inputs: Inputs | None = 
 def observables(p: DmftProblem, K: Kernels, train_loss: np.ndarray, train_error: np.ndarray,
                 train_means: np.ndarray | None = None, test_means: np.ndarray | None = None) -> dict:
     """trajectory columns: t, m (|m| for sign-symmetric data), Q = m² + C⊥(k, k), train_loss,
-    train_error, test metric, and
-    the model's observables from m, Q and their training / fresh-sample averages."""
-    Q = K.m ** 2 + np.diag(K.C_perp)
-    m = np.abs(K.m) if getattr(p.teacher, "sign_symmetric", False) else K.m.copy()
+    train_error, test metric, and the model's observables from m, Q and their training /
+    fresh-sample averages. m, Q and test quantities are those of the iterate w_k; training
+    quantities are at the point where the gradient is evaluated (w_k itself except for
+    Nesterov, where it is the look-ahead u_k)."""
+    m_w, c_w = iterate(p, K)
+    Q = m_w ** 2 + c_w
+    m = np.abs(m_w) if getattr(p.teacher, "sign_symmetric", False) else m_w
     cols = {"t": p.eta * np.arange(p.steps + 1), "m": m, "Q": Q, "train_loss": train_loss}
     if p.teacher.classification:
         cols["train_error"] = train_error
-    cols[p.teacher.test_metric] = np.array([p.teacher.test_error(m, q) for m, q in zip(K.m, Q)])
+    cols[p.teacher.test_metric] = np.array([p.teacher.test_error(a, q) for a, q in zip(m_w, Q)])
     if p.observe.names and train_means is not None:
         cols.update(p.observe.columns(m, Q, train_means, test_means))
     return cols

@@ -77,5 +77,11 @@ def exact_ridge_heavy_ball():
 
 
 @pytest.fixture(scope="session")
+def exact_linear_method():
+    """``exact_linear_method(a, w, alpha, lam, m0, Q0, pk)`` → (m, Q, train_loss) for polynomials pk."""
+    return exact_linear
+
+
+@pytest.fixture(scope="session")
 def mp_nodes():
     return marchenko_pastur_nodes
