@@ -14,7 +14,6 @@ formulas (the model's definition of the observable, not a DMFT equation):
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable

@@ -7,7 +7,8 @@ self-consistency exactly (no damped global iteration):
 2. row k of its Cholesky factor, extending each sample's Gaussian path ω conditionally;
 3. the sample side (field, force, curvature, tangent) for all n_s samples → Γ(k, ·),
    E_gg(k, ·), E[τ g(k)], training loss and error (`kernels.sample_step_kernel`);
-4. the weight side: A_{k+1}, R(k+1, ·), m_{k+1}.
+4. the weight side: A_{k+1}, R(k+1, ·), m_{k+1} (weights.py: GD/SGD as below, the heavy ball,
+   Nesterov's look-ahead point).
 
 Weight-side recursions (per coordinate of w⊥, linear because the regulariser is quadratic):
   A_{k+1} = (1 − ηλ)A_k − ηαΔ Σ_{j≤k} Γ(k, j) A_j,
@@ -29,8 +30,8 @@ from .algorithms import sample_selection
 from .kernels import cholesky_row, reduce_partial, sample_step_kernel
 from .memory import batch_count, tri_size
 from .observe import fresh_means, fresh_seed
-from .weights import iterate, weight_step
 from .problem import DmftProblem
+from .weights import iterate, weight_step
 
 #: pivots² below PIVOT_TOL × (largest variance so far) are dropped (semi-definite C⊥). A kept
 #: pivot just above the threshold divides later rows' round-off by √PIVOT_TOL: at 1e-9 that

@@ -86,7 +86,7 @@ def test_batch_fraction_set_on_a_dmft_model_is_checked_as_a_fraction(tmp_path, c
     assert "batch fraction (`batch = ...`) must be in (0, 1], got 1.5" in capsys.readouterr().err
 
 
-def test_momentum_out_of_range_is_a_located_error(tmp_path, capsys):
+def test_momentum_out_of_range_is_a_located_error(tmp_path, cache_dir, capsys):
     text = (ROOT / "models" / "momentum_ridge.model").read_text()
     rc = main(["run", str(ROOT / "models" / "momentum_ridge.model"), "--set", "beta=1.2", "--samples", "100",
                "--repeats", "2", "--out", str(tmp_path / "x")])
