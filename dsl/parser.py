@@ -180,6 +180,42 @@ class _ToAst(Transformer):
     def data_stmt(self, meta, children):
         return ("data", ast.DataDecl(str(children[0]), children[1], _span(meta)), _span(meta))
 
+    def data_generator(self, meta, children):
+        return ("data", ast.DataDecl(str(children[0]), None, _span(meta), generator=children[1]), _span(meta))
+
+    def data_file(self, meta, children):
+        tok = children[1]
+        return ("data", ast.DataDecl(str(children[0]), None, _span(meta), file=str(tok)[1:-1],
+                                     file_span=_tok_span(tok)), _span(meta))
+
+    def width_decl(self, meta, children):
+        return ast.WidthDecl(children[0], _span(meta))
+
+    def embedding_decl(self, meta, children):
+        return ast.EmbeddingDecl(children[0], _span(meta))
+
+    def head_decl(self, meta, children):
+        return ast.HeadDecl(str(children[0]), children[1], _span(meta), _tok_span(children[0]))
+
+    def layer_prior(self, meta, children):
+        return ("prior", children[0], _span(meta))
+
+    def layer_block(self, meta, children):
+        items = [c for c in children if c is not None]
+        priors = [c for c in items if isinstance(c, tuple)]
+        if len(priors) > 1:
+            raise StatcError("a second `prior` in this layer", priors[1][2],
+                             hint="a layer has one prior variance for all its value weights")
+        heads = tuple(c for c in items if isinstance(c, ast.HeadDecl))
+        return ast.LayerBlock(heads, priors[0][1] if priors else None, _span(meta))
+
+    def readout_decl(self, meta, children):
+        tok, token, prior = children
+        return ast.ReadoutDecl(str(tok), token, prior, _span(meta), _tok_span(tok))
+
+    def temperature_stmt(self, meta, children):
+        return ast.Option("temperature", children[0], _span(meta))
+
     def train_opt(self, meta, children):
         return ast.Option(str(children[0]), children[1], _span(meta))
 

@@ -102,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", default=None, metavar="a:b:n",
                    help="static models: also solve n values of alpha from a to b (continuation) "
                         "and write curve.csv")
+    p.add_argument("--data", default=None, metavar="FILE.npz",
+                   help="kernel models: the sequence data set (x_train, y_train, x_test, y_test and "
+                        "named matrices), replacing the model's `data` statement")
+    p.add_argument("--restarts", type=int, default=None,
+                   help="kernel models: random positive-definite starts besides the GP point (default 2)")
     p = sub.add_parser("check", help="simulate the model at finite N and compare with the theory")
     _common(p)
     p.add_argument("--N", default="2000", help="system size, or a comma-separated list (finite-size scaling)")
@@ -188,6 +193,8 @@ def cmd_run(args) -> int:
     runner = compiled.kind.resolve("runner")
     if args.alpha is not None and not getattr(runner, "TAKES_ALPHA_GRID", False):
         raise StatcError("--alpha a:b:n applies to static models (`algorithm erm` / `bayes_optimal`) only")
+    if (args.data is not None or args.restarts is not None) and compiled.kind.name != "kernel":
+        raise StatcError("--data and --restarts apply to kernel models (`algorithm bayes`) only")
     if hasattr(runner, "run_from_args"):             # kinds with their own run options (dmft, static)
         traj = runner.run_from_args(compiled, overrides, args)
         print(runner.run_line(compiled, traj))

@@ -1,0 +1,240 @@
+"""`statc run` for kernel models: parameters and data → the minimiser U of the action →
+predictor statistics, theory and GP limit side by side.
+
+Outputs (atomically written):
+
+* ``summary.json`` — parameters, data set (source, P, N0, T′, test size), N, α = P/N, T, the
+  solver's report (S/N, gradient norm, saddle-point residual, iterations, every start's
+  minimum, Hessian eigenvalue range and positive definiteness), U_1 … U_L and U_a, and
+  the observables of the theory and of the GP limit (accuracy of sign(mean), test MSE,
+  ε_g, mean predictor variance, kernel–task alignment, per-head scores);
+* ``U.csv`` — U (H^L × H^L), rows and columns labelled by paths `h_1/h_2/…` (head names);
+* ``predictions.csv`` — per test sequence: y, mean, var, mean_gp, var_gp.
+
+Bad values or data are exit 2 with a located error; a solve that fails is exit 3.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from statc.dsl import StatcError
+from statc.dsl.errors import NumericalError, Span
+from statc.runtime import params as params_mod
+
+from .action import Action, NotPositiveDefinite
+from .data import GENERATORS, SequenceData, generated, load_npz
+from .levels import Architecture
+from .mixing import MIXINGS, Head
+from .paths import kernel_factor, path_features
+from .predict import alignment, head_scores, metrics, predict
+from .solve import solve
+
+#: `statc run` options of the other kinds that mean nothing here
+OTHER_KINDS = ("record", "method", "rtol", "atol", "dt", "init_from", "schedule", "t_end", "samples",
+               "repeats", "alpha")
+
+
+@dataclass
+class KernelResult:
+    summary: dict
+    U: np.ndarray
+    paths: list[str]
+    predictions: dict[str, np.ndarray]
+    info: dict = field(default_factory=dict)
+
+
+def _located(compiled, message: str, key: str, **kw) -> StatcError:
+    span = compiled.meta["spans"].get(key)
+    err = StatcError(message, Span(*span) if span else None, **kw)
+    return err.located(compiled.model.filename, compiled.model.source)
+
+
+def dataset(compiled, v: dict[str, float], data: str | None = None) -> SequenceData:
+    """The model's data set: ``--data FILE``, the model's file (relative to the model), or
+    its generator with the model's settings."""
+    kind, name = compiled.meta["data"]
+    if data is not None:
+        return load_npz(data)
+    if kind == "file":
+        path = Path(name)
+        if not path.is_absolute():
+            path = Path(compiled.model.filename).resolve().parent / path
+        try:
+            return load_npz(path)
+        except StatcError as err:
+            raise _located(compiled, err.message, "data_file", expected=err.expected, hint=err.hint) from None
+    settings = {k[5:]: val for k, val in v.items() if k.startswith("data_")}
+    if name not in GENERATORS:                            # pragma: no cover - excluded by the checks
+        raise StatcError(f"unknown generator {name!r}")
+    return generated(name, settings)
+
+
+def _heads(compiled, v: dict[str, float], d: SequenceData) -> list[list[Head]]:
+    _, N0, Tp = d.shape
+    layers = []
+    for l, layer in enumerate(compiled.meta["layers"], start=1):
+        heads = []
+        for h, spec in enumerate(layer, start=1):
+            entry = MIXINGS[spec["mixing"]]
+            if entry.matrix:
+                m = d.matrices.get(spec["matrix"])
+                want = (N0, N0) if entry.matrix == "qk" else (Tp, Tp)
+                if m is None:
+                    raise _located(compiled, f"the data set has no matrix `{spec['matrix']}`",
+                                   f"head_{l}_{h}", expected="one of " + (", ".join(
+                                       f"`{k}`" for k in sorted(d.matrices)) or "(the data set has none)"),
+                                   hint=f"data: {d.source}")
+                if m.shape != want:
+                    raise _located(compiled, f"matrix `{spec['matrix']}` is {m.shape[0]} x {m.shape[1]}",
+                                   f"head_{l}_{h}", expected=f"{want[0]} x {want[1]} "
+                                   + ("(N0 x N0, a query-key matrix)" if entry.matrix == "qk"
+                                      else "(T' x T', a mixing matrix)"))
+            opts = tuple((o, v[f"head_{l}_{h}_{o}"]) for o in spec["options"])
+            heads.append(Head(spec["name"], spec["mixing"], spec["matrix"], opts))
+        layers.append(heads)
+    return layers
+
+
+def _solve_inputs(compiled, overrides, data):
+    values = params_mod.resolve(compiled.model, compiled.meta, overrides or {})
+    v = compiled.module.kernel_values(params_mod.vector(compiled.meta, values))
+    d = dataset(compiled, v, data)
+    P, N0, Tp = d.shape
+    token = int(v.get("token", 0))
+    if compiled.meta["readout"] == "token" and token > Tp:
+        raise _located(compiled, f"readout token {token} is beyond the sequence length T' = {Tp}",
+                       "readout", expected=f"a token in 1..{Tp}")
+    layers = _heads(compiled, v, d)
+    heads = tuple(len(layer) for layer in layers)
+    L, N = len(heads), v["width"]
+    arch = Architecture(heads, (N,) * (L + 1), tuple(v[f"var_{l}"] for l in range(1, L + 1))
+                        + (v["var_readout"],), v["var_embedding"])
+    if N < max(arch.sizes):
+        raise _located(compiled, f"the width N = {N:g} is below the size of U_1 ({arch.sizes[0]} paths)",
+                       "width", expected=f"N >= {max(arch.sizes)}",
+                       hint="the Wishart density of N U_l exists for N >= m_l (ATTENTION.md §5)")
+    return values, v, d, layers, arch
+
+
+def run_from_args(compiled, overrides: dict[str, float], args) -> KernelResult:
+    for name in OTHER_KINDS:
+        if getattr(args, name, None) is not None:
+            raise StatcError(f"--{name.replace('_', '-')} does not apply to a kernel model",
+                             hint="a kernel run minimises the action: it takes --set, --data, "
+                                  "--restarts and --seed")
+    if args.restarts is not None and args.restarts < 0:
+        raise StatcError("--restarts must be >= 0")
+    return run(compiled, overrides, data=args.data, restarts=2 if args.restarts is None else args.restarts,
+               seed=args.seed)
+
+
+def run(compiled, overrides: dict[str, float] | None = None, *, data: str | None = None,
+        restarts: int = 2, seed: int = 0, **other_kinds) -> KernelResult:
+    """Solve the model.  Options of the other kinds (passed by `statc compile`'s warm-up)
+    make a quick run: GP start only, no Hessian."""
+    warmup = bool(other_kinds)
+    t0 = time.perf_counter()
+    values, v, d, layers, arch = _solve_inputs(compiled, overrides, data)
+    F = kernel_factor(path_features(d.x_train, layers, d.matrices, compiled.meta["readout"],
+                                    int(v.get("token", 0))), arch.sigma0)
+    Ft = kernel_factor(path_features(d.x_test, layers, d.matrices, compiled.meta["readout"],
+                                     int(v.get("token", 0))), arch.sigma0)
+    t1 = time.perf_counter()
+    T = v["temperature"]
+    action = Action(arch, F, d.y_train, T)
+    try:
+        with np.errstate(all="ignore"):
+            sol = solve(action, restarts=0 if warmup else restarts, seed=seed, check_hessian=not warmup)
+    except NotPositiveDefinite as err:
+        raise NumericalError(f"the action could not be evaluated: {err}",
+                             hint="a temperature T of order 1e-3 or more keeps K_U + T I well conditioned") \
+            from None
+    if not (sol.converged or warmup):
+        raise NumericalError(f"the minimiser did not converge: saddle-point residual {sol.residual:.3g} "
+                             f"after {sol.iterations} L-BFGS iterations ({sol.message})",
+                             hint="try more --restarts, or a larger temperature")
+    t2 = time.perf_counter()
+    U_gp = arch.gp_point()[0]
+    labels = _path_labels(layers)
+    theory, gp = predict(F, d.y_train, T, sol.U, Ft), predict(F, d.y_train, T, U_gp, Ft)
+    names = [[h.name for h in layer] for layer in layers]
+
+    def observables(pred, U):
+        out = metrics(pred, d.y_test)
+        out["alignment"] = alignment(F, d.y_train, U)
+        out["head_scores"] = [dict(zip(n, s)) for n, s in zip(names, head_scores(U, arch.heads))]
+        return out
+    P = d.shape[0]
+    summary = {
+        "data": {"source": d.source, "P": P, "N0": d.shape[1], "T_tokens": d.shape[2],
+                 "test": int(d.x_test.shape[0])},
+        "N": arch.widths[0], "P": P, "alpha": P / arch.widths[0], "T": T, "heads": names, "paths": labels,
+        "readout": compiled.meta["readout"],
+        "solver": {"action": sol.action, "grad_norm": sol.grad_norm, "residual": sol.residual,
+                   "converged": sol.converged, "iterations": sol.iterations, "evaluations": sol.evaluations,
+                   "message": sol.message, "hessian_pd": sol.hessian_pd,
+                   "hessian_eigs": (None if sol.hessian_eigs is None else
+                                    [float(sol.hessian_eigs.min()), float(sol.hessian_eigs.max())]),
+                   "starts": sol.starts, "parameters": action.chol.n},
+        "U": sol.U, "U_levels": {f"U_{l + 1}": U for l, U in enumerate(sol.Us)}, "U_a": sol.Ua,
+        "U_gp": float(U_gp[0, 0]),
+        "theory": observables(theory, sol.U), "gp": observables(gp, U_gp),
+    }
+    info = {"params": values, "features_s": t1 - t0, "solve_s": t2 - t1,
+            "total_s": time.perf_counter() - t0}
+    preds = {"y": d.y_test, "mean": theory.mean, "var": theory.var, "mean_gp": gp.mean, "var_gp": gp.var}
+    return KernelResult(summary, sol.U, labels, preds, info)
+
+
+def _path_labels(layers: list[list[Head]]) -> list[str]:
+    out = [""]
+    for layer in layers:
+        out = [f"{p}/{h.name}" if p else h.name for p in out for h in layer]
+    return out
+
+
+def run_line(compiled, res: KernelResult) -> str:
+    s = res.summary
+    th, gp = s["theory"], s["gp"]
+    return (f"{compiled.meta['model']}: N = {s['N']:g}, P = {s['P']}, alpha = {s['alpha']:.3g}, T = {s['T']:g}: "
+            f"S/N = {s['solver']['action']:.8g} (|grad| {s['solver']['grad_norm']:.1e}, Hessian "
+            f"{'PD' if s['solver']['hessian_pd'] else 'not PD' if s['solver']['hessian_pd'] is False else 'unchecked'}); "
+            f"accuracy {th['accuracy']:.4f} (GP {gp['accuracy']:.4f}), eps_g {th['eps_g']:.4g} "
+            f"(GP {gp['eps_g']:.4g}) ({res.info['total_s']:.2f} s)")
+
+
+def written(res: KernelResult) -> str:
+    return "summary.json, U.csv and predictions.csv"
+
+
+def write_outputs(out: Path, compiled, res: KernelResult, plot: bool = False) -> None:
+    from statc.atomic import write_text
+    from statc.runtime.results import write_csv, write_json
+    m = compiled.meta
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = {"model": m["model"], "model_hash": m["model_key"], "kernel_hash": m["kernel_key"],
+               "theory": "kernel", "params": res.info["params"], **res.summary,
+               "timings": {"compile": compiled.timings, "features_s": res.info["features_s"],
+                           "solve_s": res.info["solve_s"], "total_s": res.info["total_s"],
+                           "cache_hit": compiled.cache_hit}}
+    write_json(out / "summary.json", summary)
+    rows = ["path," + ",".join(res.paths)]
+    rows += [lab + "," + ",".join(repr(float(x)) for x in row) for lab, row in zip(res.paths, res.U)]
+    write_text(out / "U.csv", "\n".join(rows) + "\n")
+    write_csv(out / "predictions.csv", res.predictions)
+
+
+def check_from_args(compiled, overrides, args, sizes) -> int:
+    raise StatcError("`statc check` is not available for kernel models yet",
+                     hint="the posterior-sampling check of the finite network (NUTS) is not implemented; "
+                          "`statc run` solves the theory")
+
+
+def simulate(*_args, **_kwargs):
+    """The finite-network posterior sampler of `statc check` — not implemented yet."""
+    raise StatcError("posterior sampling of kernel models is not implemented yet")
