@@ -30,6 +30,7 @@ MIXINGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "attention": ("qk", ("beta",)),
     "hardmax": ("qk", ()),
     "uniform": ("", ()),
+    "identity": ("", ()),
     "previous_token": ("", ()),
     "matrix": ("mixing", ()),
 }
@@ -41,6 +42,8 @@ GENERATORS: dict[str, dict[str, str]] = {
                      "p_plus": "probability", "p_minus": "probability", "noise_sum": "nonnegative",
                      "noise_diff": "nonnegative", "noise_perp": "nonnegative", "bos": "finite",
                      "seed": "seed"},
+    "linear_teacher": {"train": "count", "test": "count", "length": "count", "features": "count",
+                       "noise": "nonnegative", "seed": "seed"},
 }
 ALGORITHM = "bayes"
 EXAMPLE_STUDENT = ("`student { width N; layer { head h ~ uniform; prior 1 }; readout last }`")

@@ -18,7 +18,7 @@ import numpy as np
 
 from statc.dsl import StatcError
 
-from . import markov
+from . import markov, teacher
 
 REQUIRED = ("x_train", "y_train", "x_test", "y_test")
 
@@ -52,6 +52,8 @@ GENERATORS: dict[str, Generator] = {
     "markov_chain": Generator("markov_chain", "hidden-Markov-chain sequence classification "
                               "(ATTENTION.md §8)", markov.DEFAULTS, markov.INTEGERS,
                               markov.PROBABILITIES, markov.generate),
+    "linear_teacher": Generator("linear_teacher", "Gaussian tokens, linear teacher on the last token",
+                                teacher.DEFAULTS, teacher.INTEGERS, teacher.PROBABILITIES, teacher.generate),
 }
 
 

@@ -9,6 +9,7 @@ sequences x (P × N0 × T′) to Ω (P × T′ × T′):
   the data set;
 * ``hardmax(W)``: the b → ∞ limit, Ω_st = 1/|argmax| on the maximal keys of column t;
 * ``uniform``: constant scores, Ω_st = 1/T′;
+* ``identity``: no mixing, Ω = I (one head per layer: the deep linear network);
 * ``previous_token``: query t attends to key t − 1 (the first token to itself);
 * ``matrix(M)``: a fixed T′×T′ matrix M named in the data set, the same for every example.
 
@@ -76,6 +77,8 @@ MIXINGS: dict[str, MixingType] = {
                           "qk", (), lambda x, W: _hardmax(x, W)),
     "uniform": MixingType("uniform", "every query attends to all tokens equally", "", (),
                           lambda x: _uniform(x)),
+    "identity": MixingType("identity", "every token stays itself (no mixing)", "", (),
+                           lambda x: np.broadcast_to(np.eye(x.shape[2]), (x.shape[0],) + (x.shape[2],) * 2).copy()),
     "previous_token": MixingType("previous_token", "query t attends to token t - 1", "", (),
                                  lambda x: _previous(x)),
     "matrix": MixingType("matrix", "a fixed T' x T' mixing matrix from the data set", "mixing", (),
