@@ -45,6 +45,9 @@ GENERATORS: dict[str, dict[str, str]] = {
     "linear_teacher": {"train": "count", "test": "count", "length": "count", "features": "count",
                        "noise": "nonnegative", "seed": "seed"},
 }
+#: other names people use for a mixing type
+MIXING_ALIASES = {"softmax": "attention", "argmax": "hardmax", "mean": "uniform", "previous": "previous_token",
+                  "fixed": "matrix", "none": "identity"}
 ALGORITHM = "bayes"
 EXAMPLE_STUDENT = ("`student { width N; layer { head h ~ uniform; prior 1 }; readout last }`")
 #: top-level items a kernel model does not use, and why
@@ -210,8 +213,9 @@ def _layer(layer: ast.LayerBlock, param) -> None:
 
 def _mixing(d: ast.Dist, param) -> None:
     if d.name not in MIXINGS:
+        alias = MIXING_ALIASES.get(d.name)
         raise _err(f"unknown mixing `{d.name}`", d.span, expected=", ".join(f"`{k}`" for k in MIXINGS),
-                   hint=did_you_mean(d.name, MIXINGS))
+                   hint=f"did you mean `{alias}`?" if alias else did_you_mean(d.name, MIXINGS))
     matrix, options = MIXINGS[d.name]
     what = "a query-key matrix (N0 x N0)" if matrix == "qk" else "a mixing matrix (T' x T')"
     if matrix:

@@ -36,6 +36,9 @@ _TOP_KEYWORDS = ("params", "input", "teacher", "student", "loss", "algorithm",
 
 _RECORD_MODES = ("log", "linear")
 
+#: terminals of the kernel kind's student statements (`width`, `embedding`, `layer`, `readout`)
+_KERNEL_STUDENT = {"WIDTH", "EMBEDDING", "LAYER", "READOUT"}
+
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
@@ -493,6 +496,11 @@ def _syntax_error(err: UnexpectedInput, source: str) -> StatcError:
     if isinstance(err, UnexpectedToken):
         tok = err.token
         expected = set(err.expected)
+        if tok.type == "STRING" and "STRING" not in expected:
+            # a quoted word where no file name is allowed: the old character-level message
+            return StatcError("unexpected character `\"`", Span.point(tok.line, tok.column),
+                              expected=_describe(expected),
+                              hint="strings are not part of the language; names are written bare")
         if tok.type == "$END":
             lines = source.splitlines() or [""]
             span = Span.point(len(lines), len(lines[-1]) + 1)
@@ -523,6 +531,12 @@ def _syntax_error(err: UnexpectedInput, source: str) -> StatcError:
                                   or "e.g. `record log 200` (log-spaced times) or `record linear 200`")
         hint = None
         open_brace = _unclosed_brace(source, pos)
+        if open_brace is None or open_brace[1] != "student":
+            # LALR merges the expression states of teacher and student outputs: the kernel
+            # kind's student statements are not what is missing anywhere else
+            expected -= _KERNEL_STUDENT
+            if not expected:
+                expected = set(err.expected)
         before = _word_before(source, pos)
         top = str(tok) if str(tok) in _TOP_KEYWORDS else before if before in _TOP_KEYWORDS else None
         if "RBRACE" in expected and tok.type == "$END":
