@@ -182,7 +182,7 @@ def run(compiled, overrides: dict[str, float] | None = None, *, data: str | None
                    "starts": sol.starts, "parameters": action.chol.n},
         "U": sol.U, "U_levels": {f"U_{l + 1}": U for l, U in enumerate(sol.Us)}, "U_a": sol.Ua,
         "U_gp": float(U_gp[0, 0]),
-        "theory": observables(theory, sol.U), "gp": observables(gp, U_gp),
+        "observables": {"theory": observables(theory, sol.U), "gp": observables(gp, U_gp)},
     }
     info = {"params": values, "features_s": t1 - t0, "solve_s": t2 - t1,
             "total_s": time.perf_counter() - t0}
@@ -199,7 +199,7 @@ def _path_labels(layers: list[list[Head]]) -> list[str]:
 
 def run_line(compiled, res: KernelResult) -> str:
     s = res.summary
-    th, gp = s["theory"], s["gp"]
+    th, gp = s["observables"]["theory"], s["observables"]["gp"]
     return (f"{compiled.meta['model']}: N = {s['N']:g}, P = {s['P']}, alpha = {s['alpha']:.3g}, T = {s['T']:g}: "
             f"S/N = {s['solver']['action']:.8g} (|grad| {s['solver']['grad_norm']:.1e}, Hessian "
             f"{'PD' if s['solver']['hessian_pd'] else 'not PD' if s['solver']['hessian_pd'] is False else 'unchecked'}); "

@@ -124,8 +124,13 @@ def _solve(action: Action, restarts: int, seed: int, gtol: float, check_hessian:
     rng = np.random.default_rng(seed)
     gp = action.chol.pack(action.arch.gp_point()[:-1])
     starts = [("gp", gp)] + [(f"random {k + 1}", random_start(action, rng)) for k in range(restarts)]
-    best, runs = None, []
+    best, runs, trouble = None, [], ""
     for label, th0 in starts:
+        try:
+            action(th0)
+        except NotPositiveDefinite as err:
+            trouble = f"{err} at the {label} start"
+            continue
         theta, res = local_minimum(action, th0, gtol, maxiter)
         f, g = _safe(action)(theta)
         runs.append({"start": label, "action": float(f), "grad_norm": float(np.max(np.abs(g))),
@@ -134,7 +139,7 @@ def _solve(action: Action, restarts: int, seed: int, gtol: float, check_hessian:
         if np.isfinite(f) and (best is None or f < best[0]):
             best = (f, theta, res)
     if best is None:
-        raise NotPositiveDefinite("no start reached a finite action")
+        raise NotPositiveDefinite(f"no start reached a finite action ({trouble or 'NaN'})")
     f, theta, res = best
     Hm = None
     if check_hessian:
