@@ -116,8 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=0, help="processes (default: number of cores)")
     p.add_argument("--t-end", type=float, default=None, help="final time (overrides the run block)")
     p.add_argument("--record", default="log 20", help="recording times (default 'log 20')")
-    p.add_argument("--tolerance", type=float, default=10.0,
-                   help="kappa of the finite-size allowance kappa*scale/N (default 10)")
+    p.add_argument("--tolerance", type=float, default=None,
+                   help="kappa of the finite-size allowance kappa*scale/N (default 10; kernel models 2)")
     p.add_argument("--theory-set", action="append", default=[], metavar="NAME=VALUE",
                    help="diagnostic: override a parameter on the theory side only "
                         "(shows that the check can fail)")
@@ -137,7 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: a random valid state drawn with --seed)")
     p.add_argument("--seed", type=int, default=0, help="with --rhs: seed of the state and the Monte Carlo; "
                    "dmft models: seed of theory and simulation")
-    p.add_argument("--samples", type=int, default=None, help="dmft models: Monte-Carlo samples of the theory")
+    p.add_argument("--samples", type=int, default=None, help="dmft models: Monte-Carlo samples of the "
+                   "theory; kernel models: NUTS samples per chain (default 400)")
+    p.add_argument("--warmup", type=int, default=None, help="kernel models: NUTS warmup steps (default 300)")
+    p.add_argument("--data", default=None, metavar="FILE.npz", help="kernel models: the sequence data set")
     p.add_argument("--repeats", type=int, default=None, help="dmft models: independent theory repeats")
     p = sub.add_parser("optimize", help="optimise the protocol declared in the `control` block")
     _common(p)
@@ -235,6 +238,10 @@ def cmd_check(args) -> int:
     from statc.runtime.online.solve import RunOptions, record_times
     compiled, overrides = _compile(args)
     runner = compiled.kind.resolve("runner")
+    if args.tolerance is None and compiled.kind.name != "kernel":
+        args.tolerance = 10.0
+    if args.data is not None and compiled.kind.name != "kernel":
+        raise StatcError("--data applies to kernel models (`algorithm bayes`) only")
     if hasattr(runner, "check_from_args"):           # kinds with their own check (dmft)
         return runner.check_from_args(compiled, overrides, args, _sizes(args.N))
     theory_overrides = params_mod.parse_set(args.theory_set, compiled.meta["params"])

@@ -99,7 +99,7 @@ KINDS: dict[str, TheoryKind] = {
         codegen="statc.compiler.kernel.kind:generate",
         describe="statc.compiler.kernel.kind:describe",
         runner="statc.runtime.kernel.runner",
-        simulate="statc.runtime.kernel.runner:simulate",
+        simulate="statc.runtime.kernel.sampler:sample",
     ),
 }
 

@@ -230,11 +230,6 @@ def write_outputs(out: Path, compiled, res: KernelResult, plot: bool = False) ->
 
 
 def check_from_args(compiled, overrides, args, sizes) -> int:
-    raise StatcError("`statc check` is not available for kernel models yet",
-                     hint="the posterior-sampling check of the finite network (NUTS) is not implemented; "
-                          "`statc run` solves the theory")
-
-
-def simulate(*_args, **_kwargs):
-    """The finite-network posterior sampler of `statc check` — not implemented yet."""
-    raise StatcError("posterior sampling of kernel models is not implemented yet")
+    """`statc check` on a kernel model: theory against NUTS samples (check.py)."""
+    from .check import check_from_args as run_check
+    return run_check(compiled, overrides, args, sizes)
