@@ -32,7 +32,7 @@ from .action import Action
 from .levels import Architecture
 from .paths import kernel_factor, path_features
 from .predict import predict
-from .runner import _solve_inputs
+from .from_model import solve_inputs
 from .solve import solve
 
 KAPPA = 2.0
@@ -69,8 +69,8 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
         raise StatcError("--samples and --warmup must be at least 10")
     kappa = KAPPA if args.tolerance is None else args.tolerance
     theory_overrides = params_mod.parse_set(args.theory_set, compiled.meta["params"])
-    values, v, d, layers, arch = _solve_inputs(compiled, overrides, getattr(args, "data", None))
-    _, tv, _, _, tarch = _solve_inputs(compiled, {**overrides, **theory_overrides}, getattr(args, "data", None))
+    values, v, d, layers, arch = solve_inputs(compiled, overrides, getattr(args, "data", None))
+    _, tv, _, _, tarch = solve_inputs(compiled, {**overrides, **theory_overrides}, getattr(args, "data", None))
     if max(sizes) < max(arch.sizes):
         raise StatcError(f"--N must be at least {max(arch.sizes)} (the number of paths)")
     readout, token = compiled.meta["readout"], int(v.get("token", 0))
