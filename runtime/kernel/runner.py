@@ -57,11 +57,15 @@ def run_from_args(compiled, overrides: dict[str, float], args) -> KernelResult:
                seed=args.seed)
 
 
+def warm_up(compiled, overrides: dict[str, float] | None = None) -> KernelResult:
+    """`statc compile`'s check that the model runs: the data set, the features and one
+    L-BFGS solve from the GP point (no restarts, no Hessian, convergence not required)."""
+    return run(compiled, overrides, restarts=0, warmup=True)
+
+
 def run(compiled, overrides: dict[str, float] | None = None, *, data: str | None = None,
-        restarts: int = 2, seed: int = 0, **other_kinds) -> KernelResult:
-    """Solve the model.  Options of the other kinds (passed by `statc compile`'s warm-up)
-    make a quick run: GP start only, no Hessian."""
-    warmup = bool(other_kinds)
+        restarts: int = 2, seed: int = 0, warmup: bool = False, **_other_kinds) -> KernelResult:
+    """Solve the model (options of the other kinds, e.g. from the Python API, are ignored)."""
     t0 = time.perf_counter()
     values, v, d, layers, arch = solve_inputs(compiled, overrides, data)
     F = kernel_factor(path_features(d.x_train, layers, d.matrices, compiled.meta["readout"],
@@ -73,7 +77,7 @@ def run(compiled, overrides: dict[str, float] | None = None, *, data: str | None
     action = Action(arch, F, d.y_train, T)
     try:
         with np.errstate(all="ignore"):
-            sol = solve(action, restarts=0 if warmup else restarts, seed=seed, check_hessian=not warmup)
+            sol = solve(action, restarts=restarts, seed=seed, check_hessian=not warmup)
     except NotPositiveDefinite as err:
         raise NumericalError(f"the action could not be evaluated: {err}",
                              hint="a temperature T of order 1e-3 or more keeps K_U + T I well conditioned") \

@@ -130,3 +130,9 @@ def test_show_prints_the_derived_action_for_the_declared_depth(cache_dir, capsys
     assert "L = 2 layer(s), heads [2, 2], 4 attention path(s)" in text
     assert "s_1 = Tr[(I_2 (x) U_2^-1) U_1]/sigma_1^2 - ln det U_1 + 2 ln det U_2" in text
     assert "U_1: 4 x 4 over (h_1, h_2)" in text and "U_a = " in text
+
+
+def test_python_api_runs_a_kernel_model_in_full(load):
+    res = load("deep_linear").run(N=60)
+    s = res.summary
+    assert s["N"] == 60 and s["solver"]["hessian_pd"] and len(s["solver"]["starts"]) == 3
