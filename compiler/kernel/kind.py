@@ -14,7 +14,9 @@ from statc.dsl.semantics import CheckedModel
 from ..codegen.printer import KernelPrinter
 from .equations import KernelEquations
 
-OBSERVABLES = ["action", "accuracy", "test_mse", "eps_g", "accuracy_gp", "test_mse_gp", "eps_g_gp"]
+#: the scalar results of a run (summary.json's `final`)
+OBSERVABLES = ["action", "accuracy", "test_mse", "eps_g", "accuracy_gp", "test_mse_gp", "eps_g_gp", "U_a",
+               "grad_norm"]
 
 
 def generate(eq: KernelEquations) -> str:

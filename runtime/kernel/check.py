@@ -140,6 +140,11 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
         write_json(out / "check.json", {"model": m, "params": values, "theory_overrides": theory_overrides,
                                         "P": d.shape[0], "sizes": sizes, "chains": chains, "samples": samples,
                                         "warmup": warmup, "kappa": kappa, "t_crit": t_crit, "passed": passed,
+                                        "conclusive": True,
+                                        "worst": {"quantity": worst["quantity"], "N": worst["N"],
+                                                  "abs_err": abs(worst["theory"] - worst["sampled"]),
+                                                  "z": abs(worst["theory"] - worst["sampled"])
+                                                  / max(worst["se"], 1e-300)},
                                         "per_N": per_N, "quantities": rows})
         write_csv(out / "check.csv", {k: np.array([float(r[k]) for r in rows])
                                       for k in ("N", "theory", "sampled", "se", "gp", "allowed", "passed")})

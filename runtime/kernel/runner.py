@@ -113,6 +113,11 @@ def run(compiled, overrides: dict[str, float] | None = None, *, data: str | None
         "U_gp": float(U_gp[0, 0]),
         "observables": {"theory": observables(theory, sol.U), "gp": observables(gp, U_gp)},
     }
+    th, g = summary["observables"]["theory"], summary["observables"]["gp"]
+    # the scalar results, one number each (what `statc sweep` tabulates)
+    summary["final"] = {"action": sol.action, "accuracy": th["accuracy"], "test_mse": th["test_mse"],
+                        "eps_g": th["eps_g"], "accuracy_gp": g["accuracy"], "test_mse_gp": g["test_mse"],
+                        "eps_g_gp": g["eps_g"], "U_a": sol.Ua, "grad_norm": sol.grad_norm}
     info = {"params": values, "features_s": t1 - t0, "solve_s": t2 - t1,
             "total_s": time.perf_counter() - t0}
     preds = {"y": d.y_test, "mean": theory.mean, "var": theory.var, "mean_gp": gp.mean, "var_gp": gp.var}

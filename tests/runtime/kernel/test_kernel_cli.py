@@ -41,6 +41,7 @@ def test_attention_paths_runs_and_beats_the_gp_limit(cache_dir, tmp_path):
     assert np.argmax(np.diag(U)) == 0 and U[0, 2] < 0
     obs = s["observables"]
     assert obs["theory"]["accuracy"] > obs["gp"]["accuracy"] + 0.03
+    assert s["final"]["accuracy"] == obs["theory"]["accuracy"] and s["final"]["U_a"] > 0
     scores = obs["theory"]["head_scores"]
     assert scores[0]["same_token"] > scores[0]["blank"] and scores[1]["uniform"] > scores[1]["blank"]
     preds = _csv(out / "predictions.csv")
@@ -136,3 +137,13 @@ def test_python_api_runs_a_kernel_model_in_full(load):
     res = load("deep_linear").run(N=60)
     s = res.summary
     assert s["N"] == 60 and s["solver"]["hessian_pd"] and len(s["solver"]["starts"]) == 3
+
+
+def test_sweep_tabulates_kernel_runs(cache_dir, tmp_path):
+    out = tmp_path / "sw"
+    assert main(["sweep", str(MODELS / "deep_linear.model"), "--grid", "N=40,80", "--workers", "1",
+                 "--quiet", "--out", str(out)]) == 0
+    rows = _csv(out / "results.csv")
+    head = rows[0]
+    u = [float(r[head.index("U_a")]) for r in rows[1:]]
+    assert len(u) == 2 and all(x > 0 for x in u) and "accuracy_gp" in head
