@@ -38,7 +38,7 @@ def sequences(seed: int = 0, n_train: int = 600, n_test: int = 600):
     return x[tr], y[tr], x[te], y[te]
 
 
-def train(x, y, steps: int = 1500, lr: float = 3e-3, seed: int = 0):
+def train(x, y, steps: int = 300, lr: float = 1e-2, seed: int = 0):
     import jax
     import jax.numpy as jnp
     jax.config.update("jax_enable_x64", True)
@@ -68,10 +68,14 @@ def train(x, y, steps: int = 1500, lr: float = 3e-3, seed: int = 0):
         return jnp.mean((forward(p, x) - y) ** 2) + 1e-4 * sum(jnp.sum(v * v) for v in jax.tree_util.tree_leaves(p))
 
     grad = jax.jit(jax.value_and_grad(loss))
+    import time
+    t0 = time.perf_counter()
     m = jax.tree_util.tree_map(jnp.zeros_like, p)
     v = jax.tree_util.tree_map(jnp.zeros_like, p)
     for t in range(1, steps + 1):
         val, g = grad(p)
+        if t % 50 == 1:
+            print(f"step {t}: loss {float(val):.4f} ({time.perf_counter() - t0:.1f} s)", flush=True)
         m = jax.tree_util.tree_map(lambda a, b: 0.9 * a + 0.1 * b, m, g)
         v = jax.tree_util.tree_map(lambda a, b: 0.999 * a + 0.001 * b * b, v, g)
         p = jax.tree_util.tree_map(lambda w, a, b: w - lr * (a / (1 - 0.9 ** t)) / (jnp.sqrt(b / (1 - 0.999 ** t)) + 1e-8),

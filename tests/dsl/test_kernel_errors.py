@@ -41,7 +41,7 @@ def test_golden_message(name):
     assert "^" in rest[1]
 
 
-@pytest.mark.parametrize("name", ["attention_paths", "deep_linear"])
+@pytest.mark.parametrize("name", ["attention_paths", "deep_linear", "digits_attention"])
 def test_shipped_kernel_models_check_as_kernel(name):
     cm = check(parse_file(ROOT / "models" / f"{name}.model"))
     assert cm.theory == "kernel"
