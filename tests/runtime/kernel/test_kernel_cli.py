@@ -57,7 +57,7 @@ def _deep_linear_u(K0, y, T, N, sig2, L):
         Ai = np.linalg.inv(u * K0 + T * np.eye(P))
         b = Ai @ y
         return u - sig2 * max(1.0 - u * (np.trace(Ai @ K0) - b @ K0 @ b) / N, 0.0) ** (L + 1)
-    grid = np.geomspace(1e-6, 1e3, 300)
+    grid = np.geomspace(1e-4, 1e2, 80)
     vals = [g(u) for u in grid]
     (root,) = [brentq(g, a, b, xtol=1e-14) for a, b, va, vb in zip(grid, grid[1:], vals, vals[1:]) if va * vb < 0]
     return root
