@@ -25,7 +25,7 @@ FUNCTIONS: dict[str, int] = {
 }
 
 #: Distributions of vectors, inputs and random scalars: name -> allowed kwargs.
-VECTOR_DISTS = {"gaussian": ("scale",), "zeros": ()}
+VECTOR_DISTS = {"gaussian": ("scale",), "zeros": (), "sparse": ("p",)}
 INPUT_DISTS = {"gaussian": ("var",)}
 RANDOM_DISTS = {"gaussian": ("var",), "bernoulli": ("p",), "rademacher": ("p",)}
 
@@ -310,6 +310,11 @@ class _Checker:
                 self.declare(Symbol("vector", st.name, st.span, net.role, idx, size, idx is not None))
                 if st.dist is not None:
                     self.dist(st.dist, VECTOR_DISTS, "a vector distribution")
+                    if st.dist.name == "sparse" and not (net.role == "teacher" and is_static(self.m)):
+                        raise self.err("a `sparse` vector is supported for the teacher of a static model only",
+                                       st.dist.span, expected=f"`vector {st.name} ~ gaussian`",
+                                       hint="`vector wt ~ sparse(p = eps)` (Bernoulli-Gaussian: 0 w.p. 1 - eps, "
+                                            "N(0, 1/eps) w.p. eps) is a teacher prior of the static kind")
             elif isinstance(st, ast.ScalarDecl):
                 idx, size = self.index_decl(st.index)
                 self.declare(Symbol("scalar", st.name, st.span, net.role, idx, size, idx is not None))
