@@ -216,6 +216,13 @@ class ArgmaxChannel:
         om, w = omega_nodes(q, s, self.tensor_order, self.sharp_rule)
         return fisher(om, w, s, self.inner_order), aniso
 
+    def psi_out(self, q: np.ndarray) -> float:
+        """Ψ_out(q) = Σ_k ⟨Z_k log Z_k⟩_{ω ~ N(0, q)} at V = I − q (0 log 0 = 0)."""
+        s, _ = isotropic_scale(np.eye(self.K) - q)
+        om, w = omega_nodes(q, s, self.tensor_order, self.sharp_rule)
+        Z, _ = z_out(om, s, self.inner_order)
+        return float(w @ np.sum(np.where(Z > 0, Z * np.log(np.maximum(Z, 1e-300)), 0.0), axis=1))
+
     def test_error(self, m: np.ndarray, q: np.ndarray, rho: np.ndarray | None = None) -> float:
         """ε = 1 − Σ_k P(Δ_k ω > 0, Δ_k z > 0), (ω, z) ~ N(0, [[q, m], [mᵀ, ρ]])."""
         K = self.K
@@ -245,8 +252,21 @@ def gaussian_prior(qhat: np.ndarray) -> np.ndarray:
     return 0.5 * (q + q.T)
 
 
+def gaussian_psi(qhat: np.ndarray) -> float:
+    """Ψ_w(q̂) = ⟨log Z_w⟩ for the N(0, I_K) prior: ½ tr q̂ − ½ log det(I + q̂)."""
+    return float(0.5 * np.trace(qhat) - 0.5 * np.linalg.slogdet(np.eye(qhat.shape[0]) + qhat)[1])
+
+
 #: prior registry for the K-dimensional Bayes-optimal SE: name → q(q̂)
 PRIORS_K = {"gaussian": gaussian_prior}
+#: ... and its Ψ_w(q̂) for the free entropy
+PSI_K = {"gaussian": gaussian_psi}
+
+
+def free_entropy_k(ch: "ArgmaxChannel", prior: str, alpha: float, q: np.ndarray, qhat: np.ndarray) -> float:
+    """Φ(q, q̂) = −½ tr(q q̂) + Ψ_w(q̂) + α Ψ_out(q) per input coordinate (STATIC.md §6);
+    stationary in q and q̂ at a fixed point of the SE (K = 2: the binary perceptron's Φ)."""
+    return float(-0.5 * np.trace(q @ qhat) + PSI_K[prior](qhat) + alpha * ch.psi_out(q))
 
 
 @dataclass
@@ -258,6 +278,7 @@ class MultiBOPoint:
     residual: float
     anisotropy: float
     history: list[float] = field(repr=False, default_factory=list)
+    free_entropy: float = float("nan")
 
     @property
     def qbar(self) -> float:
@@ -301,5 +322,6 @@ def _iterate(ch: ArgmaxChannel, K: int, alpha: float, prior: str, damping: float
         q = (1.0 - damping) * q1 + damping * q
         if res < tol:
             M, aniso = ch.bo_qhat(q)
-            return MultiBOPoint(q, alpha * M, ch.test_error(q, q), it, res, aniso, history)
+            return MultiBOPoint(q, alpha * M, ch.test_error(q, q), it, res, aniso, history,
+                                free_entropy_k(ch, prior, alpha, q, alpha * M))
     raise FixedPointError(f"K-class BO state evolution did not converge at α = {alpha:g}", history)

@@ -79,7 +79,7 @@ def _multiclass_summary(spec: StaticSpec, alpha: float, **solve_kw) -> dict:
         return {"converged": False, "error": str(e), "history": e.history}
     return {"converged": True, "iterations": p.iterations, "residual": p.residual,
             "final": {"test_error": p.test_error, "q": p.qbar, "m": p.qbar, "qhat": float(np.trace(p.qhat)) / (K - 1),
-                      "anisotropy": p.anisotropy},
+                      "anisotropy": p.anisotropy, "free_entropy": p.free_entropy},
             "matrices": {"q": p.q.tolist(), "qhat": p.qhat.tolist()}}
 
 

@@ -113,3 +113,24 @@ def test_k3_state_evolution_matches_gamp_at_finite_size():
     for vals, theory in ((errs, se.test_error), (qbars, se.qbar)):
         mean, se_ = np.mean(vals), np.std(vals, ddof=1) / np.sqrt(len(vals))
         assert abs(mean - theory) < 3 * se_ + theory / d
+
+
+def test_free_entropy_k2_equals_binary_and_is_stationary_k3():
+    """Φ(q, q̂) = −½ tr(q q̂) + ½ tr q̂ − ½ log det(I + q̂) + α Σ_k⟨Z_k log Z_k⟩: at K = 2 the binary
+    perceptron's Φ (bayes.free_entropy, scalar code); at K = 3 stationary along q = q̄P and
+    q̂ = q̂̄P at the fixed point (central differences, against the size of a generic slope)."""
+    from statc.runtime.static.bayes import free_entropy
+    p2 = mc.bayes_optimal_k(2, 1.5)
+    b = bayes_optimal(channel("sign"), 1.5)["uninformed"]
+    assert p2.free_entropy == pytest.approx(b.free_entropy, abs=1e-8)
+    assert b.free_entropy == pytest.approx(free_entropy(channel("sign"), "gaussian", 1.5, b.q, b.qhat), abs=1e-12)
+    alpha = 1.0
+    p = mc.bayes_optimal_k(3, alpha)
+    ch, P = mc.ArgmaxChannel(3), mc.projector(3)
+    qb, qhb = p.qbar, float(np.trace(p.qhat)) / 2
+    phi = lambda a, c: mc.free_entropy_k(ch, "gaussian", alpha, a * P, c * P)
+    h = 1e-4
+    d_q = (phi(qb + h, qhb) - phi(qb - h, qhb)) / (2 * h)
+    d_qh = (phi(qb, qhb + h) - phi(qb, qhb - h)) / (2 * h)
+    slope = abs((phi(qb, qhb + 0.1) - phi(qb, qhb)) / 0.1)           # away from the fixed point
+    assert abs(d_q) < 1e-6 and abs(d_qh) < 1e-6 and slope > 1e-3
