@@ -265,6 +265,11 @@ class _Checker:
         check_values(m, self.literal_indices, values)
         check_domains(m, self.symbols, values)
         theory = "static" if static else "dmft" if m.data is not None else "online"
+        if theory != "static" and getattr(self, "_argmax_spans", None):
+            raise self.err("`argmax(k, ...)` class labels are supported by the static kind only", self._argmax_spans[0],
+                           expected="`data n = alpha * N` and `algorithm bayes_optimal`",
+                           hint="the K-class perceptron is a fixed-point (static) model; online SGD and "
+                                "gradient-flow (dmft) dynamics with K-class labels are not implemented")
         return CheckedModel(m, self.symbols, self.index_sizes, theory,
                             [p.name for p in m.params], set(self.int_params), self.literal_indices)
 
@@ -852,7 +857,9 @@ class _Checker:
                 raise self.err("write the vector first and the input second", e.span,
                                expected=f"`w.{a.name}`")
             return
-        if isinstance(e, ast.SumExpr) and e.op == "argmax" and e is not getattr(self, "_label_node", None):
+        if isinstance(e, ast.SumExpr) and e.op == "argmax" and e is getattr(self, "_label_node", None):
+            self._argmax_spans = [*getattr(self, "_argmax_spans", []), e.span]
+        elif isinstance(e, ast.SumExpr) and e.op == "argmax":
             raise self.err("`argmax(k, ...)` is a class label: it can only be a whole output", e.span,
                            expected="`y = argmax(k, wt[k].x)` in `teacher`",
                            hint="the K-class perceptron (static kind) labels data by the largest teacher field")

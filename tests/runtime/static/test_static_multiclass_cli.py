@@ -72,3 +72,16 @@ def test_unsupported_k_class_models_are_located_errors(cache_dir, tmp_path, caps
 def test_bad_k_and_check_are_exit_2(cache_dir, capsys, argv, message):
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_argmax_outside_the_static_kind_is_a_located_error(cache_dir, tmp_path, capsys):
+    """An online (SGD) model with an argmax teacher: exit 2 at the argmax, not a code-generation
+    traceback."""
+    text = (ROOT / "models" / "saad_solla.model").read_text()
+    old = "y = sum(m, vt[m] * erf(wt[m].x / sqrt(2))) + sigma * noise"
+    assert old in text
+    p = tmp_path / "online_argmax.model"
+    p.write_text(text.replace(old, "y = argmax(m, wt[m].x)"))
+    assert main(["run", str(p)]) == 2
+    err = capsys.readouterr().err
+    assert "supported by the static kind only" in err and "online_argmax.model:17:7" in err
