@@ -16,12 +16,14 @@ from lark.exceptions import (UnexpectedCharacters, UnexpectedEOF,
                              UnexpectedInput, UnexpectedToken, VisitError)
 
 from . import ast
+from .data_file import params_from_file
 from .errors import Span, StatcError, did_you_mean
 
 _GRAMMAR = Path(__file__).with_name("grammar.lark")
 
 _TERMINAL_WORDS = {
     "NAME": "a name", "NUMBER": "a number", "RECORD_MODE": "`log` or `linear`",
+    "STRING": "a quoted file name",
     "$END": "end of file",
 }
 
@@ -143,6 +145,13 @@ class _ToAst(Transformer):
 
     def params_block(self, meta, children):
         return ("params", tuple(children), _span(meta))
+
+    def param_key(self, meta, children):
+        return str(children[0]), _tok_span(children[0])
+
+    def params_from(self, meta, children):
+        tok, *keys = children
+        return ("params_from", (str(tok)[1:-1], _tok_span(tok), tuple(keys)), _span(meta))
 
     def derived_input(self, meta, children):
         return ast.InputDecl(str(children[0]), None, _span(meta), children[1])
@@ -393,6 +402,8 @@ def _assemble(name: str, items: list, filename: str, source: str) -> ast.Model:
                                      hint=f"the first `{value.role}` is at line {other.span.line}; "
                                           "put all its declarations in one block")
             networks.append(value)
+        elif kind == "params_from":
+            params.extend(params_from_file(*value, filename))
         else:
             {"params": params, "inputs": inputs, "orders": orders,
              "observes": observes, "inits": inits, "schedules": schedules}[kind].extend(value)

@@ -226,8 +226,8 @@ class _Checker:
         for o in m.orders:
             self.order(o)
         for ob in m.observes:
+            self.expr(ob.value, scope={}, ctx="observe")     # before declaring: no self-reference
             self.declare(Symbol("observable", ob.name, ob.span))
-            self.expr(ob.value, scope={}, ctx="observe")
         for it in m.inits:
             self.init(it)
         seen_sched: dict[str, ast.Schedule] = {}
