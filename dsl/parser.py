@@ -250,9 +250,23 @@ class _ToAst(Transformer):
     def observe_stmt(self, meta, children):
         return ("observes", tuple(children), _span(meta))
 
+    def init_index(self, meta, children):
+        out = []
+        for c in children:
+            if isinstance(c, ast.Name):
+                out.append((c.name, c.span))
+            elif c.value == int(c.value) and c.value >= 1:
+                out.append((int(c.value), c.span))
+            else:
+                raise StatcError(f"`{c.text}` is not an index", c.span,
+                                 expected="an index name or a whole number from 1")
+        return tuple(out)
+
     def init_def(self, meta, children):
         name, indices, value = children
-        return ast.InitDef(str(name), indices or (), value, _span(meta))
+        indices = indices or ()
+        return ast.InitDef(str(name), tuple(i for i, _ in indices), value, _span(meta),
+                           tuple(s for _, s in indices))
 
     def schedule_piece(self, meta, children):
         return ast.SchedulePiece(children[0], children[1], children[2], _span(meta))
