@@ -60,3 +60,35 @@ def test_optimum_and_constant_match_the_notebook(load, delta_F):
     assert res.objective < paper_const - 0.05           # the schedule's advantage (theory: ~0.09)
     assert res.objective <= res.constant_objective + 1e-9
     assert np.all((res.z >= 0.01 - 1e-12) & (res.z <= 0.99 + 1e-12))
+
+
+def _final(check_csv: Path, name: str) -> tuple[float, float]:
+    import csv
+    last = list(csv.DictReader(open(check_csv)))[-1]
+    return float(last[f"{name}:sim_mean"]), float(last[f"{name}:sim_sem"])
+
+
+@pytest.mark.slow
+def test_optimal_schedule_beats_the_papers_constant_in_simulation(load, cache_dir, tmp_path, capsys):
+    """`statc check --schedule` at the notebook's N = 1000: the simulated objective of the
+    optimal schedule is below that of the constant Delta = Delta_F = 0.3 by many SE.
+
+    (The check's verdict itself fails on b: the simulated skip connection exceeds the
+    leading-order theory by ~1/N, see docs/dae_paper_b_finite_size.py; the objectives
+    agree within the rule.)"""
+    from statc.cli import main
+    from statc.runtime.control import optimize as opt
+    from statc.runtime.control.problem import build_problem
+    from statc.runtime.results import write_csv
+    p = build_problem(load("dae_paper").compiled, {"Delta_test": 0.3})
+    res = opt.optimize(p)
+    write_csv(tmp_path / "control.csv", opt.columns(p, res.z))
+    common = [str(MODEL), "--set", "Delta_test=0.3", "--N", "1000", "--seeds", "6", "--jobs", "2",
+              "--cache-dir", str(cache_dir)]
+    main(["check", *common, "--schedule", str(tmp_path / "control.csv"), "--out", str(tmp_path / "opt")])
+    main(["check", *common, "--set", "Delta=0.3", "--out", str(tmp_path / "const")])
+    capsys.readouterr()
+    for name in ("mse_nb", "mse_total"):
+        m_opt, se_opt = _final(tmp_path / "opt" / "check.csv", name)
+        m_const, se_const = _final(tmp_path / "const" / "check.csv", name)
+        assert m_const - m_opt > 5 * np.hypot(se_opt, se_const), (name, m_opt, m_const)
