@@ -82,9 +82,14 @@ class SumExpr:
 
 @dataclass(frozen=True)
 class MeanExpr:
+    """`mean(body given p = v, … over SET)`: an average over a fresh sample, or, with
+    `over train`, over the training set of a finite-data model."""
+
     body: "Expr"
     given: tuple[tuple[str, "Expr", Span], ...]
     span: Span
+    over: str | None = None
+    over_span: Span | None = None
 
 
 @dataclass(frozen=True)

@@ -126,9 +126,13 @@ class _ToAst(Transformer):
     def given(self, meta, children):
         return tuple(children)
 
+    def over(self, meta, children):
+        return str(children[0]), _span(meta)
+
     def mean_call(self, meta, children):
-        body, given = children
-        return ast.MeanExpr(body, given or (), _span(meta))
+        body, given, over = children
+        name, span = over if over is not None else (None, None)
+        return ast.MeanExpr(body, given or (), _span(meta), name, span)
 
     # ---- declarations
     def dist_kwarg(self, meta, children):

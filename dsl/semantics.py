@@ -39,9 +39,10 @@ BUILTIN_RANDOM = {"noise": "gaussian"}
 ALGORITHMS = ("sgd", "feedback_alignment", "custom")
 ALGORITHM_OPTIONS = ("batch",)
 #: On a fixed training set (`data n = alpha * N`, the dmft kind): gradient descent, SGD with
-#: batch fraction `batch` (persistence time `persistence`, Langevin noise `temperature`), Langevin.
+#: batch fraction `batch` (persistence time `persistence`, Langevin noise `temperature`), Langevin;
+#: heavy-ball `momentum` or Nesterov's `nesterov` (momentum β) on any of them.
 DATA_ALGORITHMS = ("gd", "sgd", "langevin", *STATIC_ALGORITHMS)
-DATA_ALGORITHM_OPTIONS = ("batch", "persistence", "temperature")
+DATA_ALGORITHM_OPTIONS = ("batch", "persistence", "temperature", "momentum", "nesterov")
 TRAIN_OPTIONS = ("lr", "decay")
 RUN_OPTIONS = ("method", "rtol", "atol", "dt")
 METHODS = ("dopri5", "rk4")
@@ -889,6 +890,14 @@ class _Checker:
             if ctx != "observe":
                 raise self.err("`mean(...)` can only be used in `observe`", e.span,
                                hint="the loss and outputs are averaged by the theory itself")
+            if e.over is not None:
+                if e.over != "train":
+                    raise self.err(f"unknown sample set `{e.over}`", e.over_span, expected="`over train` "
+                                   "(the training set); without `over` the mean is over a fresh sample")
+                if self.m.data is None:
+                    raise self.err("`over train` needs a training set", e.over_span,
+                                   hint="add `data n = alpha * N` (a finite-data model); online models "
+                                        "see a fresh sample at every step")
             for name, value, span in e.given:
                 sym = self.symbols.get(name)
                 if sym is None or sym.kind != "param":

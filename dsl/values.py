@@ -59,8 +59,17 @@ DIST_RULES: dict[tuple[str, str], Rule] = {
 }
 #: Positional arguments of each distribution, in order.
 DIST_POSITIONAL: dict[str, tuple[str, ...]] = {"bernoulli": ("p",), "rademacher": ("p",)}
-#: Options of the algorithm block.
+FRACTION = Rule("batch fraction", "in (0, 1]", lambda v: 0.0 < v <= 1.0,
+                "on a fixed training set (`data`) `batch = b` selects each sample with probability b per step")
+MOMENTUM = Rule("momentum", "in [0, 1)", lambda v: 0.0 <= v < 1.0,
+                "heavy ball: w_{k+1} = w_k - eta grad L + beta (w_k - w_{k-1})")
+NONNEGATIVE = Rule("value", ">= 0", lambda v: v >= 0.0)
+#: Options of the algorithm block (online models; a fresh batch of B samples per step).
 ALGORITHM_RULES: dict[str, Rule] = {"batch": BATCH}
+#: Options of the algorithm block of a finite-data model (`data n = alpha * N`).
+DATA_ALGORITHM_RULES: dict[str, Rule] = {"batch": FRACTION, "momentum": MOMENTUM, "nesterov": MOMENTUM,
+                                         "persistence": NONNEGATIVE,
+                                         "temperature": NONNEGATIVE}
 #: Options of the run block.
 RUN_RULES: dict[str, Rule] = {"rtol": POSITIVE, "atol": POSITIVE, "dt": POSITIVE}
 
@@ -112,8 +121,9 @@ def _numbers(m: ast.Model) -> Iterator[tuple[ast.Expr, Rule, str]]:
                 what = f"`{name}`" if name == rule.noun else f"{rule.noun} `{name}`"
                 yield value, rule, f"the {what} of `{d.name}`"
     if m.algorithm is not None:
+        rules = DATA_ALGORITHM_RULES if m.data is not None else ALGORITHM_RULES
         for opt in m.algorithm.options:
-            rule = ALGORITHM_RULES.get(opt.name)
+            rule = rules.get(opt.name)
             if rule is not None:
                 yield opt.value, rule, f"the {rule.noun} (`{opt.name} = ...`)"
     if m.run is not None:
