@@ -45,6 +45,7 @@ class Observables:
     train_fns: tuple = ()
     test_fns: tuple = ()
     values: Callable = field(default=_no_values)
+    replicas: tuple[str, ...] = ()     # replica-distance columns (replicas.py, simulate.py)
 
     @property
     def n_train(self) -> int:
@@ -69,10 +70,13 @@ NO_OBSERVABLES = Observables()
 def from_module(mod, P) -> Observables:
     """The observables of a generated dmft module at the parameter vector P."""
     names = tuple(getattr(mod, "OBSERVE_NAMES", ()))
-    if not names:
+    replicas = tuple(getattr(mod, "REPLICA_NAMES", ()))
+    if not names and not replicas:
         return NO_OBSERVABLES
+    if not names:
+        return Observables(replicas=replicas)
     return Observables(names, tuple(mod.TRAIN_OBS), tuple(mod.TEST_OBS),
-                       lambda m, Q, train, test: mod.observe_values(P, m, Q, train, test))
+                       lambda m, Q, train, test: mod.observe_values(P, m, Q, train, test), replicas)
 
 
 def fresh_means(problem, m: np.ndarray, c_perp: np.ndarray, n_fresh: int, seed) -> np.ndarray:
