@@ -129,3 +129,14 @@ def test_replica_distance_is_a_trajectory_column(tmp_path, cache_dir):
     assert header[-1] == "D"
     d = np.loadtxt(out / "trajectory.csv", delimiter=",", skiprows=1)[:, -1]
     assert d[0] == 0.0 and np.all(d[1:] > 0) and math.isfinite(d[-1])
+
+
+def test_replica_distance_in_an_online_model_is_a_located_error(tmp_path, capsys, cache_dir):
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[3]
+    text = (root / "models" / "linear_regression.model").read_text()
+    path = tmp_path / "online.model"
+    path.write_text(text.replace("run {", "observe Drep = replica_distance(w)\nrun {"))
+    assert main(["compile", str(path), "--cache-dir", str(cache_dir)]) == 2
+    err = capsys.readouterr().err
+    assert "dmft kind" in err and "online.model:" in err and "Traceback" not in err
