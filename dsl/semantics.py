@@ -24,10 +24,10 @@ FUNCTIONS: dict[str, int] = {
     "abs": 1, "sigmoid": 1, "step": 1, "cos": 1, "sin": 1, "delta": 2,
 }
 
-#: Observables of two coupled replicas (dmft kind only): name -> number of arguments. Only a
+#: Whole-run observables of the dmft kind: two coupled replicas, the FDT effective temperature: name -> number of arguments. Only a
 #: whole `observe` statement may be one (`observe D = replica_distance(w)`); its argument is a
 #: student vector.
-REPLICA_FUNCTIONS: dict[str, int] = {"replica_distance": 1}
+REPLICA_FUNCTIONS: dict[str, int] = {"replica_distance": 1, "fdt": 1}
 
 #: Distributions of vectors, inputs and random scalars: name -> allowed kwargs.
 VECTOR_DISTS = {"gaussian": ("scale",), "zeros": (), "sparse": ("p",)}

@@ -448,7 +448,7 @@ class _Lower:
             ri = self.index_value(o.right.index, scope) if o.right.index is not None else None
             ir.orders.append(Order(o.name, o.left.name, o.right.name, li, ri, o.indices))
         for ob in m.observes:
-            if isinstance(ob.value, ast.Call) and ob.value.func == "replica_distance":
+            if isinstance(ob.value, ast.Call) and ob.value.func in ("replica_distance", "fdt"):
                 ir.replicas[ob.name] = (ob.value.func, ob.value.args[0].name, ob.span)
                 continue
             ir.observables[ob.name] = self.expr(ob.value, {})

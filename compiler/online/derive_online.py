@@ -269,7 +269,7 @@ class OnlineDerivation:
                                   for t in self.block_rhs(b, (a, a))])
         for name, (func, _, span) in ir.replicas.items():
             raise StatcError(f"`{func}` needs a finite training set reused over time (the dmft kind)", span,
-                             hint="two replicas of online SGD on fresh samples are not supported")
+                             hint="two-replica and two-time observables of online SGD are not supported")
         observables = [self.observable(n, e) for n, e in ir.observables.items()]
         for b in self.blocks:
             b.terms = [Term(self.state_refs(t.coef), t.sums, t.display, t.where, t.diagonal)

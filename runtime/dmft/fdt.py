@@ -113,3 +113,31 @@ def simulate_fdt(problem, N: int, win: FdtWindow, seed=0, eps: float = 1e-3) -> 
     ls = np.arange(win.l0, win.l1 + 1)
     dc = np.array([np.mean(np.sum((traj[ls + t] - traj[ls]) ** 2, axis=1)) / (2 * N) for t in tau])
     return fit(tau, dc, resp[1:], win)
+
+
+def default_window(steps: int) -> FdtWindow:
+    """`observe T = fdt(w)`: waiting times in [K/2, K/2 + K/8], lags from max(1, τ_hi/10) to
+    τ_hi = K − l1 (the run's second half is taken as stationary; lengthen t_end if it is not)."""
+    if steps < 16:
+        raise StatcError(f"fdt(...) needs at least 16 steps in the run, got {steps}",
+                         hint="increase the run time (t_end) or decrease eta")
+    l0 = steps // 2
+    l1 = l0 + steps // 8
+    hi = steps - l1
+    return FdtWindow(l0, l1, max(1, hi // 10), hi)
+
+
+def over_repeats(runs, eta: float, win: FdtWindow) -> dict:
+    """The estimator on each repeat's kernels: mean T_eff, its standard error over repeats, the
+    window (steps and times) and the mean curves ΔC(τ), χ(τ), T_eff(τ)."""
+    ests = [from_kernels(np.outer(r.kernels.m, r.kernels.m) + r.kernels.C_perp, r.kernels.R, eta, win)
+            for r in runs]
+    t = np.array([e.t_eff for e in ests])
+    se = float(t.std(ddof=1) / math.sqrt(len(t))) if len(t) > 1 else float("nan")
+    mean = lambda f: np.mean([getattr(e, f) for e in ests], axis=0)      # noqa: E731
+    return {"T_eff": float(t.mean()), "stderr": se,
+            "window": {"t_wait": [round(win.l0 * eta, 12), round(win.l1 * eta, 12)],
+                       "lag": [round(win.tau_lo * eta, 12), round(win.tau_hi * eta, 12)],
+                       "steps_wait": [win.l0, win.l1], "steps_lag": [win.tau_lo, win.tau_hi]},
+            "curves": {"lag": ests[0].tau * eta, "delta_C": mean("delta_c"), "chi": mean("chi"),
+                       "T_eff_lag": mean("t_eff_tau")}}

@@ -66,3 +66,42 @@ def test_simulated_langevin_t_eff(mp_nodes):
 def test_window_must_fit():
     with pytest.raises(StatcError, match="does not fit"):
         from_kernels(np.eye(11), np.zeros((11, 11)), 0.1, FdtWindow(5, 8, 1, 5))
+
+
+LANGEVIN_MODEL = """model lang
+params { alpha = 3; lambda = 1; eta = 0.1; T = 0.2 }
+input x ~ gaussian
+data n = alpha * N
+teacher { vector wt ~ gaussian
+  y = wt.x }
+student { vector w ~ gaussian
+  yhat = w.x }
+loss = (yhat - y)^2 / 2
+algorithm langevin { train w lr eta decay lambda;  temperature = T }
+order m = w.wt;  Q = w.w
+init { m = 0.2;  Q = 1.04 }
+observe Teff = fdt(w)
+run { time 0 .. 6 }
+"""
+
+
+def test_statc_run_reports_fdt_temperature(tmp_path, cache_dir, mp_nodes):
+    """`observe Teff = fdt(w)` → summary.json `fdt` and fdt.csv, on the default window
+    (waiting times K/2..K/2 + K/8, lags max(1, τ_hi/10)..K − l1) against the closed form."""
+    import json
+
+    from statc.cli import main
+    from statc.runtime.dmft.fdt import default_window
+    path = tmp_path / "lang.model"
+    path.write_text(LANGEVIN_MODEL)
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--cache-dir", str(cache_dir), "--samples", "1500", "--repeats", "3",
+                 "--out", str(out)]) == 0
+    fdt = json.loads((out / "summary.json").read_text())["fdt"]["Teff"]
+    win = default_window(60)
+    assert fdt["window"]["steps_wait"] == [win.l0, win.l1] and fdt["window"]["steps_lag"] == [win.tau_lo, win.tau_hi]
+    ref, upper = exact(mp_nodes, 0.1, win)
+    assert abs(fdt["T_eff"] - ref) < 3 * fdt["stderr"], (fdt, ref)
+    assert T < fdt["T_eff"] < upper
+    curves = np.loadtxt(out / "fdt.csv", delimiter=",", skiprows=1)
+    np.testing.assert_allclose(curves[:, 3], curves[:, 1] / curves[:, 2])

@@ -110,6 +110,8 @@ run { time 0 .. 1 }
     ("observe D = replica_distance(wt)", "student vector"),
     ("observe D = 2 * replica_distance(w)", "whole observable"),
     ("observe D = replica_distance(w, w)", "one argument"),
+    ("observe D = fdt(wt)", "student vector"),
+    ("observe D = fdt(w) / 2", "whole observable"),
 ])
 def test_bad_replica_observables_are_located_errors(tmp_path, capsys, cache_dir, observe, where):
     path = tmp_path / "rep.model"
