@@ -105,3 +105,19 @@ def test_statc_run_reports_fdt_temperature(tmp_path, cache_dir, mp_nodes):
     assert T < fdt["T_eff"] < upper
     curves = np.loadtxt(out / "fdt.csv", delimiter=",", skiprows=1)
     np.testing.assert_allclose(curves[:, 3], curves[:, 1] / curves[:, 2])
+
+
+@pytest.mark.slow
+def test_statc_check_compares_fdt_temperature(tmp_path, cache_dir, capsys):
+    import json
+
+    from statc.cli import main
+    path = tmp_path / "lang.model"
+    path.write_text(LANGEVIN_MODEL)
+    out = tmp_path / "chk"
+    rc = main(["check", str(path), "--cache-dir", str(cache_dir), "--N", "800", "--seeds", "4", "--samples", "1500",
+               "--repeats", "3", "--out", str(out)])
+    rows = [r for r in json.loads((out / "check.json").read_text())["rows"] if r["name"] == "Teff"]
+    assert rc == 0 and len(rows) == 1 and rows[0]["ok"]
+    assert abs(rows[0]["sim_mean"] - rows[0]["theory"]) < 0.05 * rows[0]["theory"]   # 0.243: within 5 %
+    assert "FDT lags" in capsys.readouterr().out
