@@ -72,9 +72,8 @@ def replica_distance(problem, K, n_samples: int, seed) -> np.ndarray:
     if p.algorithm.momentum_rule != "heavy_ball":
         raise StatcError("replica_distance is not implemented for Nesterov's method",
                          hint="use GD/SGD/persistent SGD, Langevin or heavy-ball momentum")
-    if p.algorithm.beta:
-        raise StatcError("replica_distance is not implemented with momentum yet",
-                         hint="use GD, SGD, persistent SGD or Langevin")
+    # heavy ball: w is the evaluation point and the closure keeps its form (DMFT.md §2.1), with
+    # the second-order A and R of the sweep
     rows = p.steps + 1
     rng = np.random.default_rng(replica_seed(seed))
     tau, y = p.teacher.effective(rng, n_samples)

@@ -31,8 +31,9 @@ def gmm_problem(algorithm, steps: int) -> DmftProblem:
                        alpha=2.0, eta=0.25, steps=steps, lam=0.1, m0=0.0, Q0=1.0, observe=REPLICA)
 
 
-def test_gd_replica_distance_is_zero():
-    p = gmm_problem(make_algorithm("gd", 0.25), steps=12)
+@pytest.mark.parametrize("algorithm", [make_algorithm("gd", 0.25), make_algorithm("momentum", 0.25, beta=0.5)])
+def test_gd_replica_distance_is_zero(algorithm):
+    p = gmm_problem(algorithm, steps=12)
     est = solve_repeats(p, 2000, repeats=2, seed=3)
     assert np.max(np.abs(est.mean["D"])) < 1e-10
     sim = simulate_seeds(p, 300, seeds=2, seed=4, n_test=100)
@@ -78,7 +79,8 @@ def _compare(p: DmftProblem, N: int):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name, params", [("sgd", {"b": 0.3}), ("persistent", {"b": 0.5, "tau": 2.0})])
+@pytest.mark.parametrize("name, params", [("sgd", {"b": 0.3}), ("persistent", {"b": 0.5, "tau": 2.0}),
+                                          ("momentum", {"b": 0.3, "beta": 0.5})])
 def test_sgd_replica_distance_matches_simulation(name, params):
     p = gmm_problem(make_algorithm(name, 0.25, **params), steps=16)
     th, sim, se = _compare(p, 1500)
