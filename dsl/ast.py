@@ -331,10 +331,12 @@ class ObserveDef:
 
 @dataclass(frozen=True)
 class InitDef:
+    """`Q[k,l] = expr` (every entry) or `Q[1,2] = expr` (one entry); names and numbers mix."""
     name: str
-    indices: tuple[str, ...]
+    indices: tuple[str | int, ...]
     value: Expr
     span: Span
+    index_spans: tuple[Span, ...] = ()
 
 
 @dataclass(frozen=True)

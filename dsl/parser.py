@@ -16,12 +16,14 @@ from lark.exceptions import (UnexpectedCharacters, UnexpectedEOF,
                              UnexpectedInput, UnexpectedToken, VisitError)
 
 from . import ast
+from .data_file import params_from_file
 from .errors import Span, StatcError, did_you_mean
 
 _GRAMMAR = Path(__file__).with_name("grammar.lark")
 
 _TERMINAL_WORDS = {
     "NAME": "a name", "NUMBER": "a number", "RECORD_MODE": "`log` or `linear`",
+    "STRING": "a quoted file name",
     "$END": "end of file",
 }
 
@@ -150,6 +152,13 @@ class _ToAst(Transformer):
 
     def params_block(self, meta, children):
         return ("params", tuple(children), _span(meta))
+
+    def param_key(self, meta, children):
+        return str(children[0]), _tok_span(children[0])
+
+    def params_from(self, meta, children):
+        tok, *keys = children
+        return ("params_from", (str(tok)[1:-1], _tok_span(tok), tuple(keys)), _span(meta))
 
     def derived_input(self, meta, children):
         return ast.InputDecl(str(children[0]), None, _span(meta), children[1])
@@ -284,9 +293,23 @@ class _ToAst(Transformer):
     def observe_stmt(self, meta, children):
         return ("observes", tuple(children), _span(meta))
 
+    def init_index(self, meta, children):
+        out = []
+        for c in children:
+            if isinstance(c, ast.Name):
+                out.append((c.name, c.span))
+            elif c.value == int(c.value) and c.value >= 1:
+                out.append((int(c.value), c.span))
+            else:
+                raise StatcError(f"`{c.text}` is not an index", c.span,
+                                 expected="an index name or a whole number from 1")
+        return tuple(out)
+
     def init_def(self, meta, children):
         name, indices, value = children
-        return ast.InitDef(str(name), indices or (), value, _span(meta))
+        indices = indices or ()
+        return ast.InitDef(str(name), tuple(i for i, _ in indices), value, _span(meta),
+                           tuple(s for _, s in indices))
 
     def schedule_piece(self, meta, children):
         return ast.SchedulePiece(children[0], children[1], children[2], _span(meta))
@@ -436,6 +459,8 @@ def _assemble(name: str, items: list, filename: str, source: str) -> ast.Model:
                                      hint=f"the first `{value.role}` is at line {other.span.line}; "
                                           "put all its declarations in one block")
             networks.append(value)
+        elif kind == "params_from":
+            params.extend(params_from_file(*value, filename))
         else:
             {"params": params, "inputs": inputs, "orders": orders,
              "observes": observes, "inits": inits, "schedules": schedules}[kind].extend(value)

@@ -245,11 +245,12 @@ class _Checker:
         for o in m.orders:
             self.order(o)
         for ob in m.observes:
-            self.declare(Symbol("observable", ob.name, ob.span))
+            # checked before declaring: no self-reference
             if isinstance(ob.value, ast.Call) and ob.value.func in REPLICA_FUNCTIONS:
                 self.replica_call(ob.value, "observe_whole")
             else:
                 self.expr(ob.value, scope={}, ctx="observe")
+            self.declare(Symbol("observable", ob.name, ob.span))
         for it in m.inits:
             self.init(it)
         seen_sched: dict[str, ast.Schedule] = {}
@@ -637,8 +638,28 @@ class _Checker:
             raise self.unknown(it.name, it.span, "an order parameter or a scalar",
                                [n for n, s in self.symbols.items() if s.kind in ("order", "scalar")]) \
                 if sym is None else self.err(f"`{it.name}` is {kind_word(sym.kind)}; `init` sets order parameters and scalars", it.span)
-        scope = {i: None for i in it.indices}
+        self.init_indices(sym, it)
+        scope = {i: None for i in it.indices if isinstance(i, str)}
         self.expr(it.value, scope=scope, ctx="init")
+
+    def init_indices(self, sym: Symbol, it: ast.InitDef) -> None:
+        """Literal entries of an `init` in range; as many indices as the object has."""
+        if not it.indices:
+            return
+        if sym.kind == "order":
+            o = next(o for o in self.m.orders if o.name == it.name)
+            sides = [next(r for r in (o.left, o.right) if isinstance(r.index, ast.Name) and r.index.name == n)
+                     for n in o.indices]
+            owners = [self.symbols[r.name] for r in sides]
+        else:
+            owners = [sym] if sym.indexed else []
+        if len(it.indices) != len(owners):
+            raise self.err(f"`{it.name}` takes {len(owners)} index(es), got {len(it.indices)}", it.span,
+                           expected=f"`{it.name}` or `{it.name}[{', '.join(['1'] * len(owners))}]`"
+                           if owners else f"`{it.name} = ...`")
+        for i, span, owner in zip(it.indices, it.index_spans, owners):
+            if isinstance(i, int):
+                self.literal_index(i, owner.size, span, owner)
 
     def run_block(self, r: ast.RunBlock) -> None:
         for e in (r.t0, r.t1, r.record):

@@ -211,6 +211,8 @@ class _Lower:
                 return sp.pi
             if e.name == "N" and e.name not in ir.params:
                 return DIM
+            if e.name in ir.observables:     # an earlier observable: its expression, inlined
+                return ir.observables[e.name]
             order = next((o for o in self.cm.model.orders if o.name == e.name), None)
             if order is not None:            # an unindexed order parameter
                 return ir.overlap_base(order.left.name, order.right.name)[0, 0]

@@ -115,8 +115,10 @@ def _apply_init_block(model, layout: Layout, values, y) -> None:
         view = y[b.offset:b.offset + b.size].reshape(b.shape)
         ranges = [range(n) for n in b.shape]
         for idx in itertools.product(*ranges):
+            if any(isinstance(n, int) and n != i + 1 for n, i in zip(it.indices, idx)):
+                continue                  # a literal entry, `Q[1,2] = ...`: only that one
             env = dict(values)
-            env.update({name: i + 1 for name, i in zip(it.indices, idx)})
+            env.update({name: i + 1 for name, i in zip(it.indices, idx) if isinstance(name, str)})
             try:
                 view[idx] = evaluate(it.value, env)
             except StatcError as err:

@@ -73,3 +73,22 @@ def test_order_parameter_entry_needs_literal_indices(tmp_path, cache_dir):
     p.write_text(OBS_MODEL.replace("observe q12 = Q[1,2]", "observe q12 = Q[1]"))
     with pytest.raises(StatcError, match="takes 2 index"):
         statc.load(p, cache_dir=cache_dir)
+
+
+def test_init_block_literal_entries_set_one_entry_each(model):
+    """`Q[1,2] = v` sets that entry (and its mirror); later statements override earlier ones."""
+    from statc.dsl import parse
+    from statc.runtime.online.initial import _apply_init_block
+    from statc.runtime.online.layout import make_layout
+    text = MODEL.replace(
+        "init { Q[k,l] = q0 * delta(k,l) + 0.1 * (1 - delta(k,l)); R[k,m] = 0.01 * k * m }",
+        "init { Q[k,l] = q0 * delta(k,l); Q[2,1] = 0.2; R[k,m] = 0; R[2,m] = 0.03 * m; R[1,2] = -0.5 }")
+    ast = parse(text, "literal.model")
+    values = {"K": 2, "M": 2, "eta": 0.2, "q0": 0.5}
+    layout = make_layout(model.compiled.meta, values)
+    y = np.full(sum(b.size for b in layout.blocks), np.nan)
+    _apply_init_block(ast, layout, values, y)
+    Q = y[layout.block("Q").offset:][:4].reshape(2, 2)
+    R = y[layout.block("R").offset:][:4].reshape(2, 2)
+    assert np.array_equal(Q, [[0.5, 0.2], [0.2, 0.5]])
+    assert np.array_equal(R, [[0.0, -0.5], [0.03, 0.06]])
