@@ -24,6 +24,11 @@ FUNCTIONS: dict[str, int] = {
     "abs": 1, "sigmoid": 1, "step": 1, "cos": 1, "sin": 1, "delta": 2,
 }
 
+#: Whole-run observables of the dmft kind: two coupled replicas, the FDT effective temperature: name -> number of arguments. Only a
+#: whole `observe` statement may be one (`observe D = replica_distance(w)`); its argument is a
+#: student vector.
+REPLICA_FUNCTIONS: dict[str, int] = {"replica_distance": 1, "fdt": 1}
+
 #: Distributions of vectors, inputs and random scalars: name -> allowed kwargs.
 VECTOR_DISTS = {"gaussian": ("scale",), "zeros": (), "sparse": ("p",)}
 INPUT_DISTS = {"gaussian": ("var",)}
@@ -240,7 +245,11 @@ class _Checker:
         for o in m.orders:
             self.order(o)
         for ob in m.observes:
-            self.expr(ob.value, scope={}, ctx="observe")     # before declaring: no self-reference
+            # checked before declaring: no self-reference
+            if isinstance(ob.value, ast.Call) and ob.value.func in REPLICA_FUNCTIONS:
+                self.replica_call(ob.value, "observe_whole")
+            else:
+                self.expr(ob.value, scope={}, ctx="observe")
             self.declare(Symbol("observable", ob.name, ob.span))
         for it in m.inits:
             self.init(it)
@@ -750,6 +759,17 @@ class _Checker:
             raise self.err(f"input `{name}` is not indexed", span)
         return sym
 
+    def replica_call(self, e: ast.Call, ctx: str) -> None:
+        """`replica_distance(w)`: a whole observable whose argument is a student vector."""
+        if ctx != "observe_whole":
+            raise self.err(f"`{e.func}(...)` can only be a whole observable", e.span,
+                           expected=f"`observe D = {e.func}(w)` with w a trained student vector")
+        a = e.args[0] if len(e.args) == 1 else None
+        sym = self.symbols.get(a.name) if isinstance(a, ast.Name) else None
+        if sym is None or sym.kind != "vector" or sym.role != "student":
+            raise self.err(f"`{e.func}` takes one argument, a student vector", e.span,
+                           expected=f"`{e.func}(w)` with w declared in the student block")
+
     def expr(self, e, scope: dict, ctx: str) -> None:
         """Check a scalar expression; `scope` maps bound indices to sizes."""
         if isinstance(e, ast.Num):
@@ -825,6 +845,9 @@ class _Checker:
                 self.order_entry(sym, e, ctx)
                 return
             self.index_use(sym, e.indices, e.span, scope)
+            return
+        if isinstance(e, ast.Call) and e.func in REPLICA_FUNCTIONS:
+            self.replica_call(e, ctx)
             return
         if isinstance(e, ast.Call):
             if e.func not in FUNCTIONS:

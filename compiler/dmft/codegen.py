@@ -49,7 +49,8 @@ def observe_source(obs: DmftObservables, pr: KernelPrinter, y: str, h: str, unpa
     out += ["", f"N_TRAIN = {len(obs.train)}",
             "TRAIN_OBS = (" + "".join(f"train_obs_{i}, " for i in range(len(obs.train))) + ")",
             "TEST_OBS = (" + "".join(f"test_obs_{i}, " for i in range(len(obs.test))) + ")",
-            f"OBSERVE_NAMES = {tuple(obs.names)!r}", "", "",
+            f"OBSERVE_NAMES = {tuple(obs.names)!r}", f"REPLICA_NAMES = {tuple(obs.replicas)!r}",
+            f"FDT_NAMES = {tuple(obs.fdt)!r}", "", "",
             "@njit(cache=True)", "def train_obs_sum(y, h, acc, base):",
             '    """acc[base + i] += train average i of this sample"""']
     out += [f"    acc[base + {i}] += train_obs_{i}(y, h)" for i in range(len(obs.train))] + ["    return", "", ""]

@@ -30,9 +30,12 @@ class DmftObservables:
     formulas: tuple[sp.Expr, ...] = ()
     train: tuple[sp.Expr, ...] = ()
     test: tuple[sp.Expr, ...] = ()
+    replicas: tuple[str, ...] = ()      # `observe D = replica_distance(w)` names
+    fdt: tuple[str, ...] = ()           # `observe T = fdt(w)` names
 
     def canonical(self) -> list[str]:
-        return ([f"observe {n} {sp.srepr(f)}" for n, f in zip(self.names, self.formulas)]
+        return ([f"replica_distance {n}" for n in self.replicas] + [f"fdt {n}" for n in self.fdt]
+                + [f"observe {n} {sp.srepr(f)}" for n, f in zip(self.names, self.formulas)]
                 + [f"train_mean {sp.srepr(e)}" for e in self.train] + [f"test_mean {sp.srepr(e)}" for e in self.test])
 
 

@@ -14,6 +14,12 @@ the label y and the student output yhat:
 Each distinct average becomes a placeholder symbol (``trm<i>``, ``tem<i>``); the observable is
 then a formula in those, m, Q and the parameters, evaluated per step on each side from
 that side's own m, Q and averages.
+
+``observe D = replica_distance(w)`` is the distance D(t) = |w_a(t) − w_b(t)|²/N between two
+runs on the same data from the same w_0 with independent selection (and Langevin) noise:
+the DMFT computes it with the two-replica cross kernel (runtime/dmft/replicas.py), the
+simulation by running the two copies. ``observe T = fdt(w)`` is the FDT effective temperature
+of the stationary window (runtime/dmft/fdt.py), a number per run, not a column.
 """
 from __future__ import annotations
 
@@ -40,11 +46,18 @@ def observables(cm: CheckedModel, ir: ModelIR, w: str, direction: str, y: str, y
     params = {ir.param(p) for p in ir.params}
     train: list[sp.Expr] = []
     test: list[sp.Expr] = []
-    names, formulas = [], []
+    names, formulas, replicas, fdt = [], [], [], []
     for ob in cm.model.observes:
         if ob.name in BUILTIN:
             raise StatcError(f"`{ob.name}` is already a column of every dmft trajectory", ob.span,
                              hint="choose another name for this observable")
+        if ob.name in ir.replicas:
+            func, vec, _ = ir.replicas[ob.name]
+            if vec != w:
+                raise StatcError(f"`{func}` is defined for the trained vector `{w}`, not `{vec}`",
+                                 ob.value.args[0].span, expected=f"`{func}({w})`")
+            (replicas if func == "replica_distance" else fdt).append(ob.name)
+            continue
         expr = lower(ob.value)
 
         def placeholder(mean: sp.Expr) -> sp.Symbol:
@@ -73,4 +86,4 @@ def observables(cm: CheckedModel, ir: ModelIR, w: str, direction: str, y: str, y
                                       f"`mean(f({y}, {yhat}))` (fresh sample) or `mean(f({y}, {yhat}) over train)`")
         names.append(ob.name)
         formulas.append(formula)
-    return DmftObservables(tuple(names), tuple(formulas), tuple(train), tuple(test))
+    return DmftObservables(tuple(names), tuple(formulas), tuple(train), tuple(test), tuple(replicas), tuple(fdt))

@@ -118,6 +118,9 @@ class ModelIR:
     batch: sp.Expr = sp.S.One               # fresh samples per step
     updates: dict[str, ExplicitUpdate] = field(default_factory=dict)
     overlaps: dict[sp.IndexedBase, tuple[str, str]] = field(default_factory=dict)
+    #: two-replica observables (`observe D = replica_distance(w)`): name -> (function, vector, span);
+    #: only the dmft kind computes them (compiler/dmft/observe.py)
+    replicas: dict[str, tuple] = field(default_factory=dict)
     #: high-dimensional outputs as directions along base inputs and vectors
     voutputs: dict[str, tuple[Direction, ...]] = field(default_factory=dict)
 
@@ -449,6 +452,9 @@ class _Lower:
             ri = self.index_value(o.right.index, scope) if o.right.index is not None else None
             ir.orders.append(Order(o.name, o.left.name, o.right.name, li, ri, o.indices))
         for ob in m.observes:
+            if isinstance(ob.value, ast.Call) and ob.value.func in ("replica_distance", "fdt"):
+                ir.replicas[ob.name] = (ob.value.func, ob.value.args[0].name, ob.span)
+                continue
             ir.observables[ob.name] = self.expr(ob.value, {})
         return ir
 

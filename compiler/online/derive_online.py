@@ -267,6 +267,9 @@ class OnlineDerivation:
                     b.terms = ([Term(t.coef, t.sums, t.display, None, False) for t in b.terms]
                                + [Term(t.coef, t.sums, t.display, None, True)
                                   for t in self.block_rhs(b, (a, a))])
+        for name, (func, _, span) in ir.replicas.items():
+            raise StatcError(f"`{func}` needs a finite training set reused over time (the dmft kind)", span,
+                             hint="two-replica and two-time observables of online SGD are not supported")
         observables = [self.observable(n, e) for n, e in ir.observables.items()]
         for b in self.blocks:
             b.terms = [Term(self.state_refs(t.coef), t.sums, t.display, t.where, t.diagonal)

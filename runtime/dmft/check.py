@@ -16,6 +16,11 @@ comparisons, with the Welch–Satterthwaite degrees of freedom of SE (two indepe
 estimates: repeats − 1 and seeds − 1 degrees of freedom); scale the largest |theory| of that quantity over time;
 κ = ``--tolerance`` (default 10) for the O(1/N) finite-size bias of the seed mean. (The online
 kind's second, time-averaged family is not applied here yet.) Fewer than 3 seeds: inconclusive.
+
+`observe T = fdt(w)`: one more comparison per N, the DMFT T_eff (kernel estimator per repeat,
+fdt.py) against the simulation estimator (fdt.simulate_fdt: ΔC from the trajectory, χ from a
+perturbed copy of the run) on the same default window, same rule with scale |T_eff|; its row's
+t is the end of the run (the estimate uses the whole window).
 """
 from __future__ import annotations
 
@@ -69,6 +74,32 @@ def compare(theory, sims: dict[int, object], steps: np.ndarray, tolerance: float
     return {"rows": rows, "passed": bool(passed), "n_comparisons": n_comp, "worst": worst}
 
 
+def compare_fdt(problem, theory, sizes: list[int], seeds: int, seed: int, tolerance: float, repeats: int,
+                n_prior: int) -> dict:
+    """`observe T = fdt(w)`: the theory's T_eff (mean over repeats of the kernel estimator) against
+    the simulation estimator (fdt.simulate_fdt, `seeds` runs per N) on the same default window,
+    with the same pass rule; the Bonferroni count includes the n_prior trajectory comparisons."""
+    from .fdt import default_window, over_repeats, simulate_fdt
+    win = default_window(problem.steps)
+    th = over_repeats(theory.runs, problem.eta, win)
+    n_comp = n_prior + len(sizes) * len(problem.observe.fdt)
+    rows, passed = [], True
+    for N in sizes:
+        vals = np.array([simulate_fdt(problem, N, win, seed=s).t_eff
+                         for s in np.random.SeedSequence(seed + 7 * N).spawn(seeds)])
+        sim_se = float(vals.std(ddof=1) / math.sqrt(seeds)) if seeds > 1 else 0.0
+        se = math.hypot(th["stderr"], sim_se)
+        dof = welch_dof(th["stderr"], repeats, sim_se, seeds)
+        t_crit = critical_value(n_comp, dof + 1, ALPHA) if se > 0 else 0.0
+        bound = t_crit * se + tolerance * abs(th["T_eff"]) / N
+        for name in problem.observe.fdt:
+            ok = abs(th["T_eff"] - vals.mean()) <= bound
+            passed &= ok
+            rows.append({"N": N, "t": problem.steps * problem.eta, "name": name, "theory": th["T_eff"], "sim_mean": float(vals.mean()),
+                         "se": se, "t_crit": t_crit, "bound": bound, "ok": bool(ok), "window": th["window"]})
+    return {"rows": rows, "passed": bool(passed)}
+
+
 def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int]) -> int:
     """`statc check` on a dmft model; returns the exit status (0 pass, 1 fail/inconclusive)."""
     from statc.runtime import params as params_mod
@@ -88,13 +119,20 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
             for N in sizes}
     steps = np.unique(np.linspace(problem.steps / CHECK_TIMES, problem.steps, CHECK_TIMES).round().astype(int))
     result = compare(theory, sims, steps, args.tolerance, repeats, args.seeds)
+    if problem.observe.fdt:
+        fdt = compare_fdt(problem, theory, sizes, args.seeds, args.seed, args.tolerance, repeats,
+                          result["n_comparisons"])
+        result["rows"] += fdt["rows"]
+        result["passed"] &= fdt["passed"]
+        result["n_comparisons"] += len(fdt["rows"])
     conclusive = args.seeds >= MIN_SEEDS
     print(f"{compiled.meta['model']}: DMFT (n_s = {samples} × {repeats}) vs simulation, N = {sizes}, "
           f"{args.seeds} seeds, t = {', '.join(f'{s * problem.eta:g}' for s in steps)} "
           f"({time.perf_counter() - t0:.1f} s)")
     for r in result["rows"]:
         flag = "" if r["ok"] else "   <-- outside"
-        print(f"  N = {r['N']:>6}  t = {r['t']:<6g} {r['name']:<12} theory {r['theory']:.5g}  "
+        when = f"t = {r['t']:<6g}" if "window" not in r else f"FDT lags {r['window']['lag']}"
+        print(f"  N = {r['N']:>6}  {when} {r['name']:<12} theory {r['theory']:.5g}  "
               f"sim {r['sim_mean']:.5g} ± {r['se']:.2g}  (bound {r['bound']:.2g}){flag}")
     print(f"pass rule: |theory - sim| <= t* SE + {args.tolerance:g} scale/N, t* Student-t (Welch dof) at "
           f"0.01/{result['n_comparisons']} two-sided")

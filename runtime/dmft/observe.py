@@ -45,6 +45,8 @@ class Observables:
     train_fns: tuple = ()
     test_fns: tuple = ()
     values: Callable = field(default=_no_values)
+    replicas: tuple[str, ...] = ()     # replica-distance columns (replicas.py, simulate.py)
+    fdt: tuple[str, ...] = ()          # FDT effective temperatures (fdt.py; summary, not columns)
 
     @property
     def n_train(self) -> int:
@@ -69,10 +71,12 @@ NO_OBSERVABLES = Observables()
 def from_module(mod, P) -> Observables:
     """The observables of a generated dmft module at the parameter vector P."""
     names = tuple(getattr(mod, "OBSERVE_NAMES", ()))
+    replicas = tuple(getattr(mod, "REPLICA_NAMES", ()))
+    fdt = tuple(getattr(mod, "FDT_NAMES", ()))
     if not names:
-        return NO_OBSERVABLES
+        return Observables(replicas=replicas, fdt=fdt) if replicas or fdt else NO_OBSERVABLES
     return Observables(names, tuple(mod.TRAIN_OBS), tuple(mod.TEST_OBS),
-                       lambda m, Q, train, test: mod.observe_values(P, m, Q, train, test))
+                       lambda m, Q, train, test: mod.observe_values(P, m, Q, train, test), replicas, fdt)
 
 
 def fresh_means(problem, m: np.ndarray, c_perp: np.ndarray, n_fresh: int, seed) -> np.ndarray:

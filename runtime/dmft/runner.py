@@ -10,7 +10,9 @@ Outputs (atomically written):
   ``E_tau_g`` (E[τ g(k)]), and ``<column>_stderr`` for each trajectory column;
 * ``summary.json``: parameters, n_s, repeats, seed, final values with their Monte-Carlo
   standard errors, timings, cache hit, ``batches_per_repeat`` (> 1 when n_s was split to fit
-  the memory budget, memory.py) and ``sweep_bytes`` (estimated memory of one sweep).
+  the memory budget, memory.py) and ``sweep_bytes`` (estimated memory of one sweep);
+  with ``observe T = fdt(w)``: ``fdt`` (T_eff ± its standard error over repeats, the window)
+  in the summary and ``fdt.csv`` (lag, ΔC, χ, T_eff(lag) = ΔC/χ; fdt.py).
 """
 from __future__ import annotations
 
@@ -82,6 +84,10 @@ def run(compiled, overrides: dict[str, float] | None = None, *, t_end: float | N
             "steps": problem.steps, "solve_s": est.seconds, "total_s": time.perf_counter() - t0,
             "batches_per_repeat": batches,
             "sweep_bytes": sweep_bytes(rows, -(-samples // batches), chunk_size(rows))}
+    if problem.observe.fdt:
+        from .fdt import default_window, over_repeats
+        fdt = over_repeats(runs, problem.eta, default_window(problem.steps))
+        info["fdt"] = {name: fdt for name in problem.observe.fdt}
     return DmftTrajectory(est.mean, est.stderr, kern, info)
 
 
@@ -90,6 +96,8 @@ def run_line(compiled, traj: DmftTrajectory) -> str:
     final = ", ".join(f"{n} = {traj.columns[n][-1]:.6g} ± {traj.stderr[n][-1]:.2g}"
                       for n in traj.columns if n != "t")
     i = traj.info
+    for name, f in traj.info.get("fdt", {}).items():
+        final += f", {name} = {f['T_eff']:.6g} ± {f['stderr']:.2g} (FDT, lags {f['window']['lag']})"
     return (f"{compiled.meta['model']}: t = {traj['t'][-1]:g}: {final} "
             f"({i['solve_s']:.2f} s, n_s = {i['samples']} × {i['repeats']} repeats)")
 
@@ -114,6 +122,10 @@ def write_outputs(out: Path, compiled, traj: DmftTrajectory, plot: bool = False)
         "timings": {"compile": compiled.timings, "solve_s": traj.info["solve_s"], "total_s": traj.info["total_s"],
                     "cache_hit": compiled.cache_hit},
     }
+    fdt = traj.info.get("fdt")
+    if fdt:
+        summary["fdt"] = {name: {k: v for k, v in f.items() if k != "curves"} for name, f in fdt.items()}
+        write_csv(out / "fdt.csv", next(iter(fdt.values()))["curves"])
     write_json(out / "summary.json", summary)
     if plot:
         from statc.runtime.results import plot_learning_curve

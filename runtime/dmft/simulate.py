@@ -13,7 +13,9 @@ point where the gradient is evaluated; m, Q and the test metric at w.
 Observables per step: m = w·v/N (|w·v|/N for sign-symmetric data: phase retrieval), Q = |w|²/N, training loss (1/n)Σ ℓ, training error
 (1/n)Σ 1{y h < 0}, the test metric on `n_test` fresh samples of the same model, and the
 model's `observe` statements (training averages over the n samples, fresh averages over the
-test samples, through the model's own formulas: observe.py).
+test samples, through the model's own formulas: observe.py). `replica_distance`: a second
+copy w_b of the run on the same X, y from the same w_0 with its own selection chain and
+Langevin noise (its own generator), D = |w − w_b|²/N.
 Nothing here uses a DMFT kernel; the only shared pieces are the model (labels, loss
 functions) and the algorithm's selection chain.
 """
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from statc.dsl import NumericalError
+from statc.dsl import NumericalError, StatcError
 
 from .algorithms import sample_selection
 from .observe import elementwise
@@ -72,6 +74,14 @@ def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[s
     train_means = np.zeros((rows, len(obs.train_fns)))
     test_means = np.zeros((rows, len(obs.test_fns)))
     look_ahead = alg.momentum_rule == "nesterov"
+    # replica b (`replica_distance`): same data and w_0, its own selection and Langevin noise
+    rng_b = np.random.default_rng(rng.integers(2**63)) if obs.replicas else None
+    if rng_b is not None and look_ahead:
+        raise StatcError("replica_distance is not implemented for Nesterov's method",
+                         hint="use GD/SGD/persistent SGD, Langevin or heavy-ball momentum")
+    sel_b = sample_selection(alg, rng_b, n, p.steps + 1) if rng_b is not None else None
+    w_b, dist = w.copy(), np.zeros(rows)
+    w_b_prev = w_b
     for k in range(rows):
         u = w + alg.beta * (w - w_prev) if look_ahead else w     # where the gradient is evaluated
         h = X @ u / sqN
@@ -86,8 +96,15 @@ def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[s
             test_means[k] = obs.sample_means(obs.test_fns, yt, ht)
         if not np.all(np.isfinite(h)):
             raise NumericalError(f"simulation step {k} (t = {k * p.eta:g}): the weights became non-finite")
+        if rng_b is not None:
+            dist[k] = (w - w_b) @ (w - w_b) / N
         if k == p.steps:
             break
+        if rng_b is not None:
+            g_b = alg.kappa * sel_b[:, k] * d1(y, X @ w_b / sqN, np.empty(n))
+            w_b, w_b_prev = w_b - p.eta * (p.lam * w_b + X.T @ g_b / sqN) + alg.beta * (w_b - w_b_prev), w_b
+            if noise:
+                w_b += noise * rng_b.standard_normal(N)
         g = alg.kappa * sel[:, k] * d1(y, h, buf)
         if look_ahead:
             w, w_prev = u - p.eta * (p.lam * u + X.T @ g / sqN), w
@@ -100,6 +117,7 @@ def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[s
         out["train_error"] = cols["train_error"]
     out[p.teacher.test_metric] = cols["test"]
     out.update(obs.columns(cols["m"], cols["Q"], train_means, test_means))
+    out.update({name: dist for name in obs.replicas})
     return out
 
 

@@ -31,6 +31,7 @@ from .kernels import cholesky_row, reduce_partial, sample_step_kernel
 from .memory import batch_count, tri_size
 from .observe import fresh_means, fresh_seed
 from .problem import DmftProblem
+from .replicas import replica_distance
 from .weights import iterate, weight_step
 
 #: pivots² below PIVOT_TOL × (largest variance so far) are dropped (semi-definite C⊥). A kept
@@ -212,7 +213,11 @@ def sweep(problem: DmftProblem, n_samples: int, seed=0, inputs: Inputs | None = 
             weight_step(p, K, k)
     m_w, c_w = iterate(p, K)
     test_means = fresh_means(p, m_w, c_w, n_samples, fresh_seed(seed))
-    return DmftRun(p, observables(p, K, train_loss, train_error, train_means, test_means), K, n_samples,
+    cols = observables(p, K, train_loss, train_error, train_means, test_means)
+    if p.observe.replicas:
+        D = replica_distance(p, K, n_samples, seed)
+        cols.update({name: D for name in p.observe.replicas})
+    return DmftRun(p, cols, K, n_samples,
                    seconds=time.perf_counter() - start, info={"batches": 1, "batch_samples": [n_samples]})
 
 
