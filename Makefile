@@ -18,9 +18,10 @@ run: install
 	$(BIN)/statc run models/saad_solla.model --out runs/saad_solla --plot
 
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 test-slow: install
+	$(BIN)/pip install -q -e ".[test,sampling]"   # numpyro/jax: NUTS check of kernel models
 	$(BIN)/python -m pytest -q -m slow
 
 bench: install
@@ -28,4 +29,5 @@ bench: install
 	$(BIN)/python benchmarks/bench_compile.py
 	$(BIN)/python benchmarks/bench_sim.py
 	$(BIN)/python benchmarks/bench_optimize.py
+	$(BIN)/python benchmarks/bench_kernel.py
 	$(BIN)/python benchmarks/bench_quadrature.py

@@ -14,7 +14,9 @@ Measured:
 * one solve at (T, n_s), statc and NumPy (best of --reps), after a warm-up that compiles;
 * the Monte-Carlo error of m(T): seed-to-seed standard deviation over --repeats statc solves,
   and the deviation of their mean from the exact value;
-* cost growth: statc time vs T at fixed n_s, and vs n_s at fixed T (log-log slopes).
+* cost growth: statc time vs T at fixed n_s, and vs n_s at fixed T (log-log slopes);
+* a profile: the sample step's share of a sweep and its rate over the stored tangent at the
+  last step against NumPy summing the same bytes (the sweep is memory-bound).
 
     python benchmarks/bench_dmft.py                       # T = 100, n_s = 1e5 (a few minutes on 2 cores)
     python benchmarks/bench_dmft.py --quick               # T = 50, n_s = 1e4
@@ -80,6 +82,43 @@ def check_agreement() -> float:
     return worst
 
 
+def profile(steps: int, n: int) -> dict:
+    """Where one sweep's time goes: the share of the parallel sample step (the rest: Cholesky
+    row, weight recursions, reductions), and the sample step at its last step k = steps as a
+    stream over the stored tangent (k(k−1)/2 float32 per sample) against NumPy summing the same
+    number of bytes (a memory-bandwidth yardstick measured in the same process)."""
+    from statc.runtime.dmft import sweep as S
+    inner, last = [], {}
+    kernel = S.sample_step_kernel
+
+    def timed_kernel(loss):
+        f = kernel(loss)
+
+        def g(*a):
+            t0 = time.perf_counter()
+            f(*a)
+            inner.append(time.perf_counter() - t0)
+            if a[0] == steps:
+                last["args"] = a
+        return g
+    S.sample_step_kernel = timed_kernel
+    try:
+        t0 = time.perf_counter()
+        solve(problem(steps), n, 0)
+        total = time.perf_counter() - t0
+    finally:
+        S.sample_step_kernel = kernel
+    f = kernel(problem(steps).loss)
+    t_last = timed(lambda: f(*last["args"]), 5)
+    nbytes = 4 * n * steps * (steps - 1) // 2
+    x = np.ones(nbytes // 4, dtype=np.float32)
+    t_sum = timed(x.sum, 5)
+    return {"steps": steps, "samples": n, "sweep_s": total, "sample_step_s": float(sum(inner)),
+            "sample_step_share": float(sum(inner) / total),
+            "last_step_tangent_GBps": nbytes / t_last / 1e9, "numpy_sum_same_bytes_GBps": nbytes / t_sum / 1e9,
+            "tangent_bytes_read_per_sweep": 4 * n * sum(k * (k - 1) // 2 for k in range(steps + 1))}
+
+
 def slope(xs, ys) -> float:
     return float(np.polyfit(np.log(xs), np.log(ys), 1)[0])
 
@@ -116,6 +155,7 @@ def main() -> None:
     grow_n = [n_grow // 4, n_grow // 2, n_grow]
     times_n = [timed(lambda n=n: solve(problem(grow_T[1]), n, 0), 1) for n in grow_n]
 
+    prof = profile(T, n_grow)
     out = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": {"cpu": cpu_name(), "threads": numba.get_num_threads(), "python": platform.python_version(),
@@ -126,6 +166,7 @@ def main() -> None:
         "speedup": t_numpy_scaled / t_statc,
         "m_T": {"exact": m_exact, "statc_repeats": finals.tolist(), "seed_std": float(finals.std(ddof=1)),
                 "mean_minus_exact": float(finals.mean() - m_exact)},
+        "profile": prof,
         "growth_T": {"samples": n_grow, "steps": grow_T, "seconds": times_T, "loglog_slope": slope(grow_T, times_T)},
         "growth_samples": {"steps": grow_T[1], "samples": grow_n, "seconds": times_n,
                            "loglog_slope": slope(grow_n, times_n)},

@@ -82,9 +82,14 @@ class SumExpr:
 
 @dataclass(frozen=True)
 class MeanExpr:
+    """`mean(body given p = v, … over SET)`: an average over a fresh sample, or, with
+    `over train`, over the training set of a finite-data model."""
+
     body: "Expr"
     given: tuple[tuple[str, "Expr", Span], ...]
     span: Span
+    over: str | None = None
+    over_span: Span | None = None
 
 
 @dataclass(frozen=True)
@@ -164,7 +169,55 @@ class OutputDecl:
     span: Span
 
 
-NetStmt = Union[VectorDecl, ScalarDecl, RandomDecl, OutputDecl]
+@dataclass(frozen=True)
+class WidthDecl:
+    """`width N`: the hidden width of every layer (kernel kind)."""
+
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class EmbeddingDecl:
+    """`embedding prior s0`: the prior variance σ0² of the input projection V^0."""
+
+    prior: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class HeadDecl:
+    """`head good ~ attention(same_token, beta = 10)`: one head and its mixing."""
+
+    name: str
+    mixing: Dist
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True)
+class LayerBlock:
+    """`layer { head ... ; prior s }`: the heads of one attention layer and the prior
+    variance of its value weights."""
+
+    heads: tuple[HeadDecl, ...]
+    prior: Expr | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class ReadoutDecl:
+    """`readout last`, `readout mean`, `readout token(k)`, with an optional `prior s`."""
+
+    rule: str
+    token: Expr | None
+    prior: Expr | None
+    span: Span
+    rule_span: Span
+
+
+NetStmt = Union[VectorDecl, ScalarDecl, RandomDecl, OutputDecl, WidthDecl, EmbeddingDecl,
+                LayerBlock, ReadoutDecl]
 
 
 @dataclass(frozen=True)
@@ -359,11 +412,16 @@ class RunBlock:
 
 @dataclass(frozen=True)
 class DataDecl:
-    """`data n = alpha * N`: a fixed training set of n samples, reused at every step."""
+    """`data n = alpha * N`: a fixed training set of n samples, reused at every step; or
+    (kernel kind) `data train ~ markov_chain(...)`, a generated sequence data set, or
+    `data train from "file.npz"`."""
 
     name: str
-    size: "Expr"
+    size: "Expr | None"
     span: Span
+    generator: Dist | None = None
+    file: str | None = None
+    file_span: Span | None = None
 
 
 @dataclass(frozen=True)

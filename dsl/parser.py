@@ -36,6 +36,9 @@ _TOP_KEYWORDS = ("params", "input", "teacher", "student", "loss", "algorithm",
 
 _RECORD_MODES = ("log", "linear")
 
+#: terminals of the kernel kind's student statements (`width`, `embedding`, `layer`, `readout`)
+_KERNEL_STUDENT = {"WIDTH", "EMBEDDING", "LAYER", "READOUT"}
+
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
@@ -121,9 +124,13 @@ class _ToAst(Transformer):
     def given(self, meta, children):
         return tuple(children)
 
+    def over(self, meta, children):
+        return str(children[0]), _span(meta)
+
     def mean_call(self, meta, children):
-        body, given = children
-        return ast.MeanExpr(body, given or (), _span(meta))
+        body, given, over = children
+        name, span = over if over is not None else (None, None)
+        return ast.MeanExpr(body, given or (), _span(meta), name, span)
 
     # ---- declarations
     def dist_kwarg(self, meta, children):
@@ -179,6 +186,42 @@ class _ToAst(Transformer):
 
     def data_stmt(self, meta, children):
         return ("data", ast.DataDecl(str(children[0]), children[1], _span(meta)), _span(meta))
+
+    def data_generator(self, meta, children):
+        return ("data", ast.DataDecl(str(children[0]), None, _span(meta), generator=children[1]), _span(meta))
+
+    def data_file(self, meta, children):
+        tok = children[1]
+        return ("data", ast.DataDecl(str(children[0]), None, _span(meta), file=str(tok)[1:-1],
+                                     file_span=_tok_span(tok)), _span(meta))
+
+    def width_decl(self, meta, children):
+        return ast.WidthDecl(children[0], _span(meta))
+
+    def embedding_decl(self, meta, children):
+        return ast.EmbeddingDecl(children[0], _span(meta))
+
+    def head_decl(self, meta, children):
+        return ast.HeadDecl(str(children[0]), children[1], _span(meta), _tok_span(children[0]))
+
+    def layer_prior(self, meta, children):
+        return ("prior", children[0], _span(meta))
+
+    def layer_block(self, meta, children):
+        items = [c for c in children if c is not None]
+        priors = [c for c in items if isinstance(c, tuple)]
+        if len(priors) > 1:
+            raise StatcError("a second `prior` in this layer", priors[1][2],
+                             hint="a layer has one prior variance for all its value weights")
+        heads = tuple(c for c in items if isinstance(c, ast.HeadDecl))
+        return ast.LayerBlock(heads, priors[0][1] if priors else None, _span(meta))
+
+    def readout_decl(self, meta, children):
+        tok, token, prior = children
+        return ast.ReadoutDecl(str(tok), token, prior, _span(meta), _tok_span(tok))
+
+    def temperature_stmt(self, meta, children):
+        return ast.Option("temperature", children[0], _span(meta))
 
     def train_opt(self, meta, children):
         return ast.Option(str(children[0]), children[1], _span(meta))
@@ -457,6 +500,11 @@ def _syntax_error(err: UnexpectedInput, source: str) -> StatcError:
     if isinstance(err, UnexpectedToken):
         tok = err.token
         expected = set(err.expected)
+        if tok.type == "STRING" and "STRING" not in expected:
+            # a quoted word where no file name is allowed: the old character-level message
+            return StatcError("unexpected character `\"`", Span.point(tok.line, tok.column),
+                              expected=_describe(expected),
+                              hint="strings are not part of the language; names are written bare")
         if tok.type == "$END":
             lines = source.splitlines() or [""]
             span = Span.point(len(lines), len(lines[-1]) + 1)
@@ -487,6 +535,12 @@ def _syntax_error(err: UnexpectedInput, source: str) -> StatcError:
                                   or "e.g. `record log 200` (log-spaced times) or `record linear 200`")
         hint = None
         open_brace = _unclosed_brace(source, pos)
+        if open_brace is None or open_brace[1] != "student":
+            # LALR merges the expression states of teacher and student outputs: the kernel
+            # kind's student statements are not what is missing anywhere else
+            expected -= _KERNEL_STUDENT
+            if not expected:
+                expected = set(err.expected)
         before = _word_before(source, pos)
         top = str(tok) if str(tok) in _TOP_KEYWORDS else before if before in _TOP_KEYWORDS else None
         if "RBRACE" in expected and tok.type == "$END":

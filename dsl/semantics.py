@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from . import ast
 from .errors import Span, StatcError, did_you_mean
 from .domain import check_domains
+from .kernel import check_kernel, first_kernel_statement, is_kernel
 from .static import STATIC_ALGORITHMS, check_static, is_static
 from .values import LiteralIndex, check_values, defaults
 
@@ -24,7 +25,7 @@ FUNCTIONS: dict[str, int] = {
 }
 
 #: Distributions of vectors, inputs and random scalars: name -> allowed kwargs.
-VECTOR_DISTS = {"gaussian": ("scale",), "zeros": ()}
+VECTOR_DISTS = {"gaussian": ("scale",), "zeros": (), "sparse": ("p",)}
 INPUT_DISTS = {"gaussian": ("var",)}
 RANDOM_DISTS = {"gaussian": ("var",), "bernoulli": ("p",), "rademacher": ("p",)}
 
@@ -38,9 +39,10 @@ BUILTIN_RANDOM = {"noise": "gaussian"}
 ALGORITHMS = ("sgd", "feedback_alignment", "custom")
 ALGORITHM_OPTIONS = ("batch",)
 #: On a fixed training set (`data n = alpha * N`, the dmft kind): gradient descent, SGD with
-#: batch fraction `batch` (persistence time `persistence`, Langevin noise `temperature`), Langevin.
+#: batch fraction `batch` (persistence time `persistence`, Langevin noise `temperature`), Langevin;
+#: heavy-ball `momentum` or Nesterov's `nesterov` (momentum β) on any of them.
 DATA_ALGORITHMS = ("gd", "sgd", "langevin", *STATIC_ALGORITHMS)
-DATA_ALGORITHM_OPTIONS = ("batch", "persistence", "temperature")
+DATA_ALGORITHM_OPTIONS = ("batch", "persistence", "temperature", "momentum", "nesterov")
 TRAIN_OPTIONS = ("lr", "decay")
 RUN_OPTIONS = ("method", "rtol", "atol", "dt")
 METHODS = ("dopri5", "rk4")
@@ -192,6 +194,18 @@ class _Checker:
         for p in m.params:
             self.expr(p.value, scope={}, ctx="param")   # before declaring: no `eta = eta`
             self.declare(Symbol("param", p.name, p.span))
+        if is_kernel(m):
+            check_kernel(m, lambda e: self.expr(e, scope={}, ctx="param"))
+            check_values(m, [], defaults(m))
+            return CheckedModel(m, self.symbols, {}, "kernel", [p.name for p in m.params], set(), [])
+        st = first_kernel_statement(m)
+        if st is not None:
+            word = {ast.WidthDecl: "width", ast.EmbeddingDecl: "embedding", ast.LayerBlock: "layer",
+                    ast.ReadoutDecl: "readout"}[type(st)]
+            raise self.err(f"`{word}` belongs to the kernel kind", st.span,
+                           expected="`algorithm bayes { temperature T }` with a sequence data set",
+                           hint="attention layers, widths and readouts describe a Bayesian network "
+                                "at finite width (the kernel kind)")
         for inp in m.inputs:
             self.declare(Symbol("input", inp.name, inp.span))
             if inp.dist is not None:
@@ -257,6 +271,11 @@ class _Checker:
     def data(self, d: ast.DataDecl) -> None:
         """`data n = alpha * N`: n samples proportional to the dimension (α = n/N fixed as N → ∞)."""
         e = d.size
+        if e is None:
+            raise self.err("a sequence data set belongs to the kernel kind", d.span,
+                           expected=f"`data {d.name} = alpha * N`",
+                           hint="`data train ~ markov_chain(...)` and `data train from \"file.npz\"` "
+                                "go with `algorithm bayes { temperature T }`")
         ok = (isinstance(e, ast.BinOp) and e.op == "*"
               and any(isinstance(s, ast.Name) and s.name == "N" for s in (e.left, e.right)))
         if not ok:
@@ -292,6 +311,11 @@ class _Checker:
                 self.declare(Symbol("vector", st.name, st.span, net.role, idx, size, idx is not None))
                 if st.dist is not None:
                     self.dist(st.dist, VECTOR_DISTS, "a vector distribution")
+                    if st.dist.name == "sparse" and not (net.role == "teacher" and is_static(self.m)):
+                        raise self.err("a `sparse` vector is supported for the teacher of a static model only",
+                                       st.dist.span, expected=f"`vector {st.name} ~ gaussian`",
+                                       hint="`vector wt ~ sparse(p = eps)` (Bernoulli-Gaussian: 0 w.p. 1 - eps, "
+                                            "N(0, 1/eps) w.p. eps) is a teacher prior of the static kind")
             elif isinstance(st, ast.ScalarDecl):
                 idx, size = self.index_decl(st.index)
                 self.declare(Symbol("scalar", st.name, st.span, net.role, idx, size, idx is not None))
@@ -846,6 +870,14 @@ class _Checker:
             if ctx != "observe":
                 raise self.err("`mean(...)` can only be used in `observe`", e.span,
                                hint="the loss and outputs are averaged by the theory itself")
+            if e.over is not None:
+                if e.over != "train":
+                    raise self.err(f"unknown sample set `{e.over}`", e.over_span, expected="`over train` "
+                                   "(the training set); without `over` the mean is over a fresh sample")
+                if self.m.data is None:
+                    raise self.err("`over train` needs a training set", e.over_span,
+                                   hint="add `data n = alpha * N` (a finite-data model); online models "
+                                        "see a fresh sample at every step")
             for name, value, span in e.given:
                 sym = self.symbols.get(name)
                 if sym is None or sym.kind != "param":

@@ -3,11 +3,11 @@
 
 * ``erm``: exactly one ``train w`` (a student vector, no learning rate: the
   estimator is the minimiser, not a trajectory), an optional ``penalty`` made
-  of parameters and ``|w|`` only, an optional ``bias b`` naming a student
+  of parameters, ``|w|`` and ``norm1(w)`` only, an optional ``bias b`` naming a student
   scalar;
 * ``bayes_optimal``: the posterior mean, so no body at all.
 
-The shape of the penalty (ridge) and of the data model are recognised later,
+The shape of the penalty (ridge, L1, elastic net) and of the data model are recognised later,
 by the derivation (compiler/static/from_model.py), with located errors too.
 """
 from __future__ import annotations
@@ -82,11 +82,18 @@ def check_static(alg: ast.Algorithm, symbols: dict, expr: Callable[[object], Non
 
 
 def _check_penalty(e, w: str, symbols: dict, expr: Callable[[object], None]) -> None:
-    """Parameters, numbers, + - * / ^ and `|w|` of the trained vector only."""
+    """Parameters, numbers, + - * / ^, `|w|` and `norm1(w)` (L1) of the trained vector only."""
     if isinstance(e, ast.Norm):
         if not (isinstance(e.value, ast.Name) and e.value.name == w):
             raise StatcError("a penalty is a function of the trained vector's norm", e.span,
                              expected=f"`|{w}|^2`")
+        return
+    if isinstance(e, ast.Call) and e.func == "norm1":
+        if len(e.args) != 1 or not (isinstance(e.args[0], ast.Name) and e.args[0].name == w):
+            raise StatcError("`norm1` is the L1 norm of the trained vector", e.span,
+                             expected=f"`norm1({w})`",
+                             hint=f"the penalty regularises the trained vector `{w}` only: "
+                                  f"`lambda1 * norm1({w}) + lambda2 / 2 * |{w}|^2`")
         return
     if isinstance(e, ast.BinOp):
         _check_penalty(e.left, w, symbols, expr)

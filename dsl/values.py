@@ -20,6 +20,7 @@ from typing import Callable, Iterator
 from . import ast
 from .errors import Span, StatcError
 from .evaluate import evaluate, param_names, param_values
+from .kernel import GENERATORS, MIXINGS, is_kernel
 
 #: At most this many recorded times: each is a landing point of the integrator
 #: and a row of trajectory.csv (10⁶ rows is already ~100 MB of CSV).
@@ -58,10 +59,31 @@ DIST_RULES: dict[tuple[str, str], Rule] = {
 }
 #: Positional arguments of each distribution, in order.
 DIST_POSITIONAL: dict[str, tuple[str, ...]] = {"bernoulli": ("p",), "rademacher": ("p",)}
-#: Options of the algorithm block.
+FRACTION = Rule("batch fraction", "in (0, 1]", lambda v: 0.0 < v <= 1.0,
+                "on a fixed training set (`data`) `batch = b` selects each sample with probability b per step")
+MOMENTUM = Rule("momentum", "in [0, 1)", lambda v: 0.0 <= v < 1.0,
+                "heavy ball: w_{k+1} = w_k - eta grad L + beta (w_k - w_{k-1})")
+NONNEGATIVE = Rule("value", ">= 0", lambda v: v >= 0.0)
+#: Options of the algorithm block (online models; a fresh batch of B samples per step).
 ALGORITHM_RULES: dict[str, Rule] = {"batch": BATCH}
+#: Options of the algorithm block of a finite-data model (`data n = alpha * N`).
+DATA_ALGORITHM_RULES: dict[str, Rule] = {"batch": FRACTION, "momentum": MOMENTUM, "nesterov": MOMENTUM,
+                                         "persistence": NONNEGATIVE,
+                                         "temperature": NONNEGATIVE}
 #: Options of the run block.
 RUN_RULES: dict[str, Rule] = {"rtol": POSITIVE, "atol": POSITIVE, "dt": POSITIVE}
+
+
+#: Numbers of the kernel kind (dsl/kernel.py names them).
+KERNEL_RULES: dict[str, Rule] = {
+    "positive": POSITIVE,
+    "count": Rule("count", "a whole number >= 1", lambda v: v >= 1 and _whole(v)),
+    "length": Rule("length", "a whole number >= 2", lambda v: v >= 2 and _whole(v)),
+    "probability": PROBABILITY,
+    "nonnegative": Rule("value", ">= 0", lambda v: v >= 0.0),
+    "finite": Rule("value", "finite", lambda v: True),
+    "seed": Rule("seed", "a whole number >= 0", lambda v: v >= 0 and _whole(v)),
+}
 
 
 @dataclass(frozen=True)
@@ -85,6 +107,9 @@ def _dist_args(d: ast.Dist) -> Iterator[tuple[str, ast.Expr]]:
 
 def _numbers(m: ast.Model) -> Iterator[tuple[ast.Expr, Rule, str]]:
     """Every (expression, rule, what it is) of the model that a rule constrains."""
+    if is_kernel(m):
+        yield from _kernel_numbers(m)
+        return
     dists = [i.dist for i in m.inputs if i.dist is not None]
     for net in m.networks:
         dists += [s.dist for s in net.body
@@ -96,8 +121,9 @@ def _numbers(m: ast.Model) -> Iterator[tuple[ast.Expr, Rule, str]]:
                 what = f"`{name}`" if name == rule.noun else f"{rule.noun} `{name}`"
                 yield value, rule, f"the {what} of `{d.name}`"
     if m.algorithm is not None:
+        rules = DATA_ALGORITHM_RULES if m.data is not None else ALGORITHM_RULES
         for opt in m.algorithm.options:
-            rule = ALGORITHM_RULES.get(opt.name)
+            rule = rules.get(opt.name)
             if rule is not None:
                 yield opt.value, rule, f"the {rule.noun} (`{opt.name} = ...`)"
     if m.run is not None:
@@ -107,6 +133,40 @@ def _numbers(m: ast.Model) -> Iterator[tuple[ast.Expr, Rule, str]]:
             rule = RUN_RULES.get(opt.name)
             if rule is not None:
                 yield opt.value, rule, f"`{opt.name}`"
+
+
+def _kernel_numbers(m: ast.Model) -> Iterator[tuple[ast.Expr, Rule, str]]:
+    """The kernel kind's numbers: width, priors, temperature, head options, readout token,
+    generator settings."""
+    pos = KERNEL_RULES["positive"]
+    for opt in m.algorithm.options:
+        yield opt.value, pos, "the temperature"
+    for net in m.networks:
+        for st in net.body:
+            if isinstance(st, ast.WidthDecl):
+                yield st.value, pos, "the width"
+            elif isinstance(st, ast.EmbeddingDecl):
+                yield st.prior, pos, "the prior variance of the embedding"
+            elif isinstance(st, ast.LayerBlock):
+                if st.prior is not None:
+                    yield st.prior, pos, "the prior variance of a layer"
+                for h in st.heads:
+                    for name, value, _ in h.mixing.kwargs:
+                        if h.mixing.name in MIXINGS:
+                            yield value, KERNEL_RULES["finite"], f"`{name}` of head `{h.name}`"
+            elif isinstance(st, ast.ReadoutDecl):
+                if st.token is not None:
+                    yield st.token, KERNEL_RULES["count"], "the readout token"
+                if st.prior is not None:
+                    yield st.prior, pos, "the prior variance of the readout"
+    d = m.data
+    if d is not None and d.generator is not None and d.generator.name in GENERATORS:
+        rules = GENERATORS[d.generator.name]
+        for name, value, _ in d.generator.kwargs:
+            if name in rules:
+                rule = KERNEL_RULES[rules[name]]
+                yield value, rule, f"`{name}` of `{d.generator.name}`" + (
+                    f" (a {rule.noun})" if rule.noun not in ("value", name) else "")
 
 
 def _origin(e: ast.Expr, values: dict[str, float], params: dict[str, ast.ParamDecl],

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import io
 import json
 import os
@@ -51,14 +52,25 @@ def write_csv(path: Path, columns: dict[str, np.ndarray]) -> None:
     write_bytes(Path(path), buf.getvalue().encode())
 
 
+def _strict(o):
+    """`o` with NumPy scalars/arrays as Python values and non-finite floats as the strings
+    ``"inf"``, ``"-inf"``, ``"nan"`` (strict JSON has no Infinity/NaN literals)."""
+    if isinstance(o, dict):
+        return {k: _strict(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_strict(v) for v in o]
+    if isinstance(o, np.ndarray):
+        return _strict(o.tolist())
+    if isinstance(o, (np.floating, np.integer)):
+        o = o.item()
+    if isinstance(o, float) and not math.isfinite(o):
+        return "nan" if math.isnan(o) else ("inf" if o > 0 else "-inf")
+    return o
+
+
 def write_json(path: Path, obj: dict) -> None:
-    def default(o):
-        if isinstance(o, (np.floating, np.integer)):
-            return o.item()
-        if isinstance(o, np.ndarray):
-            return o.tolist()
-        raise TypeError(type(o))
-    write_bytes(Path(path), (json.dumps(obj, indent=2, default=default) + "\n").encode())
+    """Strict JSON (readable by any parser): see :func:`_strict`."""
+    write_bytes(Path(path), (json.dumps(_strict(obj), indent=2, allow_nan=False) + "\n").encode())
 
 
 def write_figure(path: Path, fig) -> None:

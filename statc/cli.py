@@ -102,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", default=None, metavar="a:b:n",
                    help="static models: also solve n values of alpha from a to b (continuation) "
                         "and write curve.csv")
+    p.add_argument("--data", default=None, metavar="FILE.npz",
+                   help="kernel models: the sequence data set (x_train, y_train, x_test, y_test and "
+                        "named matrices), replacing the model's `data` statement")
+    p.add_argument("--restarts", type=int, default=None,
+                   help="kernel models: random positive-definite starts besides the GP point (default 2)")
     p = sub.add_parser("check", help="simulate the model at finite N and compare with the theory")
     _common(p)
     p.add_argument("--N", default="2000", help="system size, or a comma-separated list (finite-size scaling)")
@@ -111,8 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=0, help="processes (default: number of cores)")
     p.add_argument("--t-end", type=float, default=None, help="final time (overrides the run block)")
     p.add_argument("--record", default="log 20", help="recording times (default 'log 20')")
-    p.add_argument("--tolerance", type=float, default=10.0,
-                   help="kappa of the finite-size allowance kappa*scale/N (default 10)")
+    p.add_argument("--tolerance", type=float, default=None,
+                   help="kappa of the finite-size allowance kappa*scale/N (default 10; kernel models 2)")
     p.add_argument("--theory-set", action="append", default=[], metavar="NAME=VALUE",
                    help="diagnostic: override a parameter on the theory side only "
                         "(shows that the check can fail)")
@@ -138,7 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: a random valid state drawn with --seed)")
     p.add_argument("--seed", type=int, default=0, help="with --rhs: seed of the state and the Monte Carlo; "
                    "dmft models: seed of theory and simulation")
-    p.add_argument("--samples", type=int, default=None, help="dmft models: Monte-Carlo samples of the theory")
+    p.add_argument("--samples", type=int, default=None, help="dmft models: Monte-Carlo samples of the "
+                   "theory; kernel models: NUTS samples per chain (default 400)")
+    p.add_argument("--warmup", type=int, default=None, help="kernel models: NUTS warmup steps (default 300)")
+    p.add_argument("--data", default=None, metavar="FILE.npz", help="kernel models: the sequence data set")
     p.add_argument("--repeats", type=int, default=None, help="dmft models: independent theory repeats")
     p = sub.add_parser("optimize", help="optimise the protocol declared in the `control` block")
     _common(p)
@@ -178,8 +186,11 @@ def cmd_compile(args) -> int:
     compiled, overrides = _compile(args)
     runner = compiled.kind.resolve("runner")
     t1 = time.perf_counter()
-    # one tiny integration JIT-compiles (or loads) every kernel and fills Numba's cache
-    runner.run(compiled, overrides, t_end=1e-3, record=("linear", 1), init_N=0)
+    if hasattr(runner, "warm_up"):                  # kinds without kernels to JIT (kernel)
+        runner.warm_up(compiled, overrides)
+    else:
+        # one tiny integration JIT-compiles (or loads) every kernel and fills Numba's cache
+        runner.run(compiled, overrides, t_end=1e-3, record=("linear", 1), init_N=0)
     t2 = time.perf_counter()
     m = compiled.meta
     print(f"{m['model']}: {'cached' if compiled.cache_hit else 'derived'} "
@@ -194,6 +205,8 @@ def cmd_run(args) -> int:
     runner = compiled.kind.resolve("runner")
     if args.alpha is not None and not getattr(runner, "TAKES_ALPHA_GRID", False):
         raise StatcError("--alpha a:b:n applies to static models (`algorithm erm` / `bayes_optimal`) only")
+    if (args.data is not None or args.restarts is not None) and compiled.kind.name != "kernel":
+        raise StatcError("--data and --restarts apply to kernel models (`algorithm bayes`) only")
     if hasattr(runner, "run_from_args"):             # kinds with their own run options (dmft, static)
         traj = runner.run_from_args(compiled, overrides, args)
         print(runner.run_line(compiled, traj))
@@ -234,6 +247,10 @@ def cmd_check(args) -> int:
     from statc.runtime.online.solve import RunOptions, record_times
     compiled, overrides = _compile(args)
     runner = compiled.kind.resolve("runner")
+    if args.tolerance is None and compiled.kind.name != "kernel":
+        args.tolerance = 10.0
+    if args.data is not None and compiled.kind.name != "kernel":
+        raise StatcError("--data applies to kernel models (`algorithm bayes`) only")
     if hasattr(runner, "check_from_args"):           # kinds with their own check (dmft)
         return runner.check_from_args(compiled, overrides, args, _sizes(args.N))
     theory_overrides = params_mod.parse_set(args.theory_set, compiled.meta["params"])

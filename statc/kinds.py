@@ -90,6 +90,17 @@ KINDS: dict[str, TheoryKind] = {
         runner="statc.runtime.static.runner",
         simulate="statc.runtime.static.finite:finite_size",
     ),
+    "kernel": TheoryKind(
+        name="kernel",
+        summary="Bayesian deep network with fixed per-layer mixing (multi-head attention) at finite "
+                "width ratio: attention-path kernel renormalisation U",
+        derive="statc.compiler.kernel.derive:derive",
+        simulator="statc.compiler.kernel.kind:simulator",
+        codegen="statc.compiler.kernel.kind:generate",
+        describe="statc.compiler.kernel.kind:describe",
+        runner="statc.runtime.kernel.runner",
+        simulate="statc.runtime.kernel.sampler:sample",
+    ),
 }
 
 

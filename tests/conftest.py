@@ -13,7 +13,15 @@ MODELS = ROOT / "models"
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory) -> Path:
     """A session-wide kernel cache (also exported for CLI subprocesses)."""
-    d = Path(os.environ.get("STATC_TEST_CACHE") or tmp_path_factory.mktemp("statc-cache"))
+    if os.environ.get("STATC_TEST_CACHE"):
+        d = Path(os.environ["STATC_TEST_CACHE"])
+    elif os.environ.get("PYTEST_XDIST_WORKER"):
+        # pytest-xdist: one cache shared by the workers (their base temps are siblings),
+        # so a model is compiled once, not once per worker; writes are atomic renames
+        d = tmp_path_factory.getbasetemp().parent / "statc-cache"
+        d.mkdir(exist_ok=True)
+    else:
+        d = tmp_path_factory.mktemp("statc-cache")
     os.environ["STATC_CACHE_DIR"] = str(d)
     return d
 

@@ -5,8 +5,11 @@ that Numba caches it on disk; the rest of the causal sweep is the generic runtim
 """
 from __future__ import annotations
 
+import sympy as sp
+
 from ..codegen.printer import KernelPrinter
-from .equations import H, VALUE_NAMES, Y, DmftEquations
+from .equations import H, VALUE_NAMES, Y, DmftEquations, DmftObservables
+from .observe import M_SYM, Q_SYM
 from .sample_step import SAMPLE_STEP
 
 HEADER = ["import math", "", "import numpy as np", "from numba import njit, prange", ""]
@@ -31,11 +34,40 @@ def generate(eq: DmftEquations) -> str:
     if eq.params:
         out.append(f"    ({unpack},) = [float(v) for v in P]")
     out.append("    return {" + ", ".join(f"{k!r}: float({pr.doprint(v)})" for k, v in eq.teacher_args) + "}")
+    out += observe_source(eq.observe, pr, y, h, unpack if eq.params else "")
     return "\n".join(out) + "\n" + SAMPLE_STEP
 
 
+def observe_source(obs: DmftObservables, pr: KernelPrinter, y: str, h: str, unpack: str) -> list[str]:
+    """User observables: @njit averages `train_obs_<i>`, `test_obs_<i>` of (y, h), the per-sample
+    accumulator `train_obs_sum` that the sample step calls, and `observe_values`, the formulas."""
+    out = []
+    for kind, bodies in (("train", obs.train), ("test", obs.test)):
+        for i, body in enumerate(bodies):
+            out += ["", "@njit(cache=True)", f"def {kind}_obs_{i}({y}, {h}):",
+                    f"    return float({pr.doprint(body)})", ""]
+    out += ["", f"N_TRAIN = {len(obs.train)}",
+            "TRAIN_OBS = (" + "".join(f"train_obs_{i}, " for i in range(len(obs.train))) + ")",
+            "TEST_OBS = (" + "".join(f"test_obs_{i}, " for i in range(len(obs.test))) + ")",
+            f"OBSERVE_NAMES = {tuple(obs.names)!r}", "", "",
+            "@njit(cache=True)", "def train_obs_sum(y, h, acc, base):",
+            '    """acc[base + i] += train average i of this sample"""']
+    out += [f"    acc[base + {i}] += train_obs_{i}(y, h)" for i in range(len(obs.train))] + ["    return", "", ""]
+    out += ["def observe_values(P, m, Q, train, test):", '    """The observables from m, Q and the averages."""']
+    if unpack:
+        out.append(f"    ({unpack},) = [float(v) for v in P]")
+    out += [f"    {pr.doprint(M_SYM)} = float(m)", f"    {pr.doprint(Q_SYM)} = float(Q)"]
+    out += [f"    {pr.doprint(sp.Symbol(f'trm{i}', real=True))} = float(train[{i}])" for i in range(len(obs.train))]
+    out += [f"    {pr.doprint(sp.Symbol(f'tem{i}', real=True))} = float(test[{i}])" for i in range(len(obs.test))]
+    out.append("    return {" + ", ".join(f"{n!r}: float({pr.doprint(f)})" for n, f in zip(obs.names, obs.formulas))
+               + "}")
+    return out + [""]
+
+
 def registry_module(module: str, names: tuple[str, str, str]) -> str:
-    """A kernel module for a hand-written loss (ℓ, ℓ', ℓ'' importable from `module`)."""
+    """A kernel module for a hand-written loss (ℓ, ℓ', ℓ'' importable from `module`), no observables."""
     imports = ", ".join(f"{n} as {alias}" for n, alias in zip(names, ("loss", "dloss", "d2loss")))
+    pr = KernelPrinter(set())
     return "\n".join(['"""statc dmft kernels for a registry loss (generated; do not edit)."""'] + HEADER
-                     + [f"from {module} import {imports}", ""]) + SAMPLE_STEP
+                     + [f"from {module} import {imports}", ""]
+                     + observe_source(DmftObservables(), pr, "y", "h", "")) + SAMPLE_STEP

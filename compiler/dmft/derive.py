@@ -16,6 +16,7 @@ from statc.dsl.semantics import CheckedModel
 from ..ir.model_ir import ModelIR, expression_lowerer, lower
 from ..ir.symbols import Sgn
 from .equations import H, VALUE_NAMES, Y, DmftEquations
+from .observe import observables
 
 SUPPORTED = ("a generalised linear student `vector w; yhat = w.x` trained on a fixed data set: "
              "the mixture `x = c * mu + sqrt(Delta) * z` with `y = c`, or `x ~ gaussian` with "
@@ -111,13 +112,23 @@ def _algorithm(cm: CheckedModel, ir: ModelIR, lower_expr) -> tuple[str, dict]:
     b = _option(alg, "batch", ir, lower_expr, sp.S.One)
     tau = _option(alg, "persistence", ir, lower_expr, sp.S.Zero)
     T = _option(alg, "temperature", ir, lower_expr, sp.S.Zero)
+    both = [o for o in alg.options if o.name in ("momentum", "nesterov")]
+    if len(both) > 1:
+        raise _err("`momentum` and `nesterov` exclude each other", both[1].span,
+                   expected="`momentum = beta` (heavy ball) or `nesterov = beta`")
+    beta = _option(alg, "momentum", ir, lower_expr, None)
+    nesterov = sp.S.Zero if beta is not None else sp.S.One if both else sp.S.Zero
+    beta = beta if beta is not None else _option(alg, "nesterov", ir, lower_expr, sp.S.Zero)
     name = alg.name
     if name == "sgd" and any(o.name == "persistence" for o in alg.options):
         name = "persistent"        # plain SGD at run time when the persistence time is 0
-    if alg.name == "gd" and alg.options:
-        raise _err(f"`{alg.options[0].name}` is not an option of `algorithm gd`", alg.options[0].span,
-                   expected="`algorithm sgd { train w lr eta; batch = b; persistence = tau; temperature = T }`")
-    return name, {"b": b, "tau": tau, "T": T}
+    bad = next((o for o in alg.options if o.name not in ("momentum", "nesterov")), None) if alg.name == "gd" else None
+    if bad is not None:
+        raise _err(f"`{bad.name}` is not an option of `algorithm gd`", bad.span,
+                   expected="`algorithm gd { train w lr eta; momentum = beta }` or "
+                            "`algorithm sgd { train w lr eta; batch = b; persistence = tau; temperature = T; "
+                            "momentum = beta }`")
+    return name, {"b": b, "tau": tau, "T": T, "beta": beta, "nesterov": nesterov}
 
 
 def _initial(cm: CheckedModel, w: str, direction: str, ir: ModelIR, lower_expr) -> tuple[sp.Expr, sp.Expr]:
@@ -142,9 +153,6 @@ def derive(cm: CheckedModel) -> DmftEquations:
     ir = lower(cm)
     m = cm.model
     lower_expr = expression_lowerer(cm, ir)
-    if m.observes:
-        raise _err("a dmft model reports m, Q, train_loss, train_error and test_error; `observe` is not "
-                   "supported for it yet", m.observes[0].span, expected="no `observe` statement")
     w = _student(cm, ir)
     yhat, y = _outputs(cm, ir, w)
     found = _mixture(cm, ir, w, ir.outputs[yhat], ir.outputs[y]) or _glm(cm, ir, w, ir.outputs[yhat], ir.outputs[y])
@@ -167,5 +175,6 @@ def derive(cm: CheckedModel) -> DmftEquations:
         else m.data.size.left
     t_end = lower_expr(m.run.t1) if m.run is not None and m.run.t1 is not None else sp.Integer(10)
     values = dict(alpha=lower_expr(ratio), eta=train.lr, lam=train.decay, m0=m0, Q0=Q0, t_end=t_end, **alg)
+    observe = observables(cm, ir, w, direction, y, yhat)
     return DmftEquations(m.name, tuple(cm.param_order), teacher, tuple(teacher_args), alg_name, loss, d1, d2,
-                         tuple((k, sp.sympify(values[k])) for k in VALUE_NAMES))
+                         tuple((k, sp.sympify(values[k])) for k in VALUE_NAMES), observe)

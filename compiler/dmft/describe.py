@@ -33,6 +33,22 @@ def _process_text(eq: DmftEquations) -> str:
         "  C_perp(k,l) = A_k A_l (Q0 - m0^2) + eta^2 alpha Delta sum_{p<k,q<l} R(k,p) R(l,q) E_gg(p,q)"
         " + 2 eta T sum_{p<min(k,l)} R(k,p) R(l,p)",
     ]
+    beta = dict(eq.values)["beta"]
+    if beta != 0 and dict(eq.values)["nesterov"] != 0:
+        lines += [f"Nesterov momentum beta = {sp.sstr(beta)}: the kernels A, R, m are those of the look-ahead point "
+                  "u_k = w_k + beta (w_k - w_{k-1}) where the gradient is evaluated;",
+                  "  W_{k+1} = (1 - eta lambda) U_k - eta alpha Delta sum_l Gamma(k,l) U_l (+1 for R(., k)), "
+                  "U_{k+1} = (1 + beta) W_{k+1} - beta W_k; m, Q reported for w (W)"]
+    elif beta != 0:
+        lines += [f"heavy-ball momentum beta = {sp.sstr(beta)}: A, R(., j) and m follow the second-order recursion",
+                  "  x_{k+1} = (1 + beta - eta lambda) x_k - beta x_{k-1} - eta alpha Delta sum_j Gamma(k,j) x_j "
+                  "(A_{-1} = A_0, R(j,j) = 0, m_{-1} = m0; m's memory term is -eta alpha E_tg(k))"]
+    obs = eq.observe
+    if obs.names:
+        lines += ["observables (obs_m = m, obs_Q = Q; trm<i> training-set means, tem<i> fresh-sample means):"]
+        lines += [f"  {n} = {sp.sstr(f)}" for n, f in zip(obs.names, obs.formulas)]
+        lines += [f"  trm{i} = mean over train of {sp.sstr(e)}" for i, e in enumerate(obs.train)]
+        lines += [f"  tem{i} = mean over a fresh sample of {sp.sstr(e)}" for i, e in enumerate(obs.test)]
     return "\n".join(lines)
 
 
@@ -55,7 +71,7 @@ def describe(cm: CheckedModel, eq: DmftEquations) -> dict:
     return {
         "model": eq.model, "theory": "dmft", "params": list(eq.params), "int_params": sorted(cm.int_params),
         "blocks": [], "teacher": eq.teacher, "algorithm": eq.algorithm,
-        "observables": ["m", "Q", "train_loss", "train_error", "test_error"],
+        "observables": ["m", "Q", "train_loss", "train_error", "test_error", *eq.observe.names],
         "show_text": _process_text(eq), "show_latex": _process_latex(eq), "ir_digest": eq.digest(),
     }
 

@@ -17,7 +17,23 @@ import sympy as sp
 Y, H = sp.Symbol("y", real=True), sp.Symbol("h", real=True)
 
 #: the scalar settings of a DMFT problem, in this order in the generated `dmft_values(P)`
-VALUE_NAMES = ("alpha", "eta", "lam", "m0", "Q0", "t_end", "b", "tau", "T")
+VALUE_NAMES = ("alpha", "eta", "lam", "m0", "Q0", "t_end", "b", "tau", "T", "beta", "nesterov")
+
+
+@dataclass(frozen=True)
+class DmftObservables:
+    """User observables (compiler/dmft/observe.py): formulas in the order-parameter symbols,
+    the parameters and placeholders ``trm<i>`` (mean of `train[i]` over the training set) and
+    ``tem<i>`` (mean of `test[i]` over a fresh sample); `train`, `test` are functions of (y, h)."""
+
+    names: tuple[str, ...] = ()
+    formulas: tuple[sp.Expr, ...] = ()
+    train: tuple[sp.Expr, ...] = ()
+    test: tuple[sp.Expr, ...] = ()
+
+    def canonical(self) -> list[str]:
+        return ([f"observe {n} {sp.srepr(f)}" for n, f in zip(self.names, self.formulas)]
+                + [f"train_mean {sp.srepr(e)}" for e in self.train] + [f"test_mean {sp.srepr(e)}" for e in self.test])
 
 
 @dataclass(frozen=True)
@@ -33,6 +49,7 @@ class DmftEquations:
     dloss: sp.Expr                                 # ∂_h ℓ
     d2loss: sp.Expr                                # ∂²_h ℓ
     values: tuple[tuple[str, sp.Expr], ...]        # VALUE_NAMES → expressions in the params
+    observe: DmftObservables = DmftObservables()   # user observables
     theory: str = "dmft"
 
     def canonical(self) -> str:
@@ -42,6 +59,7 @@ class DmftEquations:
                  f"algorithm {self.algorithm}", f"loss {sp.srepr(self.loss)}",
                  f"dloss {sp.srepr(self.dloss)}", f"d2loss {sp.srepr(self.d2loss)}"]
         lines += [f"value {k} {sp.srepr(v)}" for k, v in self.values]
+        lines += self.observe.canonical()
         return "\n".join(lines)
 
     def digest(self) -> str:

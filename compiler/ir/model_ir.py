@@ -21,7 +21,7 @@ import sympy as sp
 from statc.dsl import ast
 from statc.dsl.semantics import BUILTIN_RANDOM, CheckedModel
 
-from .symbols import DIM, FUNCTIONS, NORM, Mean
+from .symbols import DIM, FUNCTIONS, NORM, Mean, TrainMean
 
 
 @dataclass(frozen=True)
@@ -246,7 +246,7 @@ class _Lower:
         if isinstance(e, ast.MeanExpr):
             subs = {ir.param(n): self.expr(v, {}) for n, v, _ in e.given}
             given = sp.Tuple(*[sp.Tuple(k, v) for k, v in subs.items()])
-            return Mean(self.expr(e.body, scope).xreplace(subs), given)
+            return (TrainMean if e.over == "train" else Mean)(self.expr(e.body, scope).xreplace(subs), given)
         raise AssertionError(e)  # pragma: no cover
 
     def sum_size(self, e: ast.SumExpr) -> sp.Expr:
@@ -472,11 +472,12 @@ def lower(cm: CheckedModel) -> ModelIR:
     return _Lower(cm).run()
 
 
-def expression_lowerer(cm: CheckedModel, ir: ModelIR):
+def expression_lowerer(cm: CheckedModel, ir: ModelIR, keep_outputs: bool = False):
     """``f(ast_expr) -> sympy.Expr`` in the scope of a lowered model: fields,
-    overlaps and parameters as in :func:`lower`, outputs expanded (the finite-data
-    kinds read the loss and labels through it; no string is ever evaluated)."""
+    overlaps and parameters as in :func:`lower`, outputs expanded — or, with
+    `keep_outputs`, as the symbols ``ir.output_symbol(name)`` (the finite-data kinds read
+    the loss, labels and observables through it; no string is ever evaluated)."""
     lw = _Lower(cm)
     lw.ir, lw.derived, lw.keep_outputs = ir, {i.name: i.value for i in cm.model.inputs
-                                              if i.value is not None}, False
+                                              if i.value is not None}, keep_outputs
     return lambda e: lw.expr(e, {})

@@ -74,6 +74,11 @@ class Mean(sp.Function):
         return {p: v for p, v in self.args[1]}
 
 
+class TrainMean(Mean):
+    """``mean(expr over train)``: an average over the training set of a finite-data model
+    (same arguments as :class:`Mean`)."""
+
+
 def sigmoid(z: sp.Expr) -> sp.Expr:
     return 1 / (1 + sp.exp(-z))
 

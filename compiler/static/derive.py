@@ -3,11 +3,13 @@
 Supported (STATIC.md §3–6): one student vector w with pre-activation h = w·x/√N (+ a learned
 bias b for the mixture); data either the two-cluster mixture x = c·mu + √Δ z, y = c,
 c ~ rademacher(p = rho) (channel ``mixture``), or Gaussian inputs with y = sign(wt·x)
-(``sign``) or y = wt·x + a·noise (``linear``). The data model is recognised by the dmft
+(``sign``), y = sign(wt·x + a·noise) (the probit channel: ``sign`` with noise a²) or
+y = wt·x + a·noise (``linear``). The data model is recognised by the dmft
 kind's recognisers (the same language, the same data). The loss is SymPy built from the AST;
 numerically delicate pieces become the static compiler's stable functions
 (log(1 + e^u) → Softplus(u), relu(u) → Max(0, u)), and the loss must be convex. The penalty
-must be ridge, c·|w|² → λ = 2c. Anything else is a located error that says what is supported.
+is c₂·|w|² + c₁·norm1(w) → r(w) = λ₁|w|₁ + λ₂/2 |w|² with λ₂ = 2c₂, λ₁ = c₁ (ridge, LASSO or
+elastic net). Anything else is a located error that says what is supported.
 """
 from __future__ import annotations
 
@@ -23,15 +25,58 @@ from .equations import VALUE_NAMES, StaticEquations
 from .losses import LOSSES, H, Y, Loss, Softplus
 
 SUPPORTED_DATA = ("the mixture `x = c * mu + sqrt(Delta) * z` with `random c ~ rademacher(p = rho)` and "
-                  "`y = c`, or `x ~ gaussian` with `y = sign(wt.x)` or `y = wt.x + sigma * noise`")
+                  "`y = c`, or `x ~ gaussian` with `y = sign(wt.x)`, `y = sign(wt.x + sigma * noise)` "
+                  "(probit) or `y = wt.x + sigma * noise`")
 #: data-model recogniser result → (channel registry entry, its parameter names)
 CHANNELS = {"gmm": ("mixture", {"rho": "rho", "Delta": "Delta"}),
-            "sign": ("sign", {}), "linear": ("linear", {"sigma2": "noise"})}
-PRIORS = {"gaussian": "gaussian"}
+            "sign": ("sign", {}), "probit": ("sign", {"sigma2": "noise"}),
+            "linear": ("linear", {"sigma2": "noise"})}
+PRIORS = {"gaussian": "gaussian", "sparse": "sparse"}
 
 
 def _err(message: str, span, **kw) -> StatcError:
     return StatcError(message, span, **kw)
+
+
+def _probit(cm: CheckedModel, ir: ModelIR, w: str, yhat_expr, y_expr):
+    """x ~ N(0, I), yhat = w·x, y = sign(wt·x + a·noise): the probit channel
+    P(y | z) = Φ(y z/|a|) with noise variance σ² = a² (the sign teacher at a = 0)."""
+    if len(ir.inputs) != 1 or not isinstance(y_expr, Sgn) or "noise" not in ir.families:
+        return None
+    x = next(iter(ir.inputs))
+    if ir.inputs[x].var != 1 or sp.simplify(yhat_expr - ir.field_base(w, x)[0]) != 0:
+        return None
+    teachers = [f for f in ir.families.values() if f.kind == "vector" and f.role == "teacher"]
+    if len(teachers) != 1:
+        return None
+    wt = teachers[0].name
+    tau, eps = sp.Symbol("tau", real=True), sp.Symbol("eps", real=True)
+    arg = y_expr.args[0].xreplace({ir.field_base(wt, x)[0]: tau, ir.families["noise"].base[0]: eps})
+    if arg.free_symbols - {tau, eps} - {ir.param(p) for p in ir.params}:
+        return None
+    a = sp.diff(arg, eps)
+    if sp.simplify(arg - tau - a * eps) != 0 or a.has(tau, eps):
+        return None
+    return "probit", (("sigma2", a ** 2),), wt
+
+
+def _teacher_prior(fam, direction: str, span, alg) -> sp.Expr:
+    """The teacher vector's prior: standard Gaussian (density 1) or `sparse(p = eps)`, the
+    Bernoulli–Gaussian prior 0 w.p. 1 − eps, N(0, 1/eps) w.p. eps (second moment 1, so the
+    channel side is unchanged); its density eps enters the regulariser's average (ERM) and the
+    prior's denoiser (Bayes-optimal)."""
+    if fam.dist == "gaussian" and sp.simplify(fam.arg("scale", sp.S.One) - 1) == 0:
+        return sp.S.One
+    if fam.dist == "sparse" and fam.arg("p", None) is not None:
+        return fam.arg("p", None)
+    if fam.dist == "sparse":
+        raise _err(f"the sparse teacher `{direction}` needs its density", span,
+                   expected=f"`vector {direction} ~ sparse(p = eps)`",
+                   hint="p is the fraction of non-zero teacher coordinates")
+    raise _err(f"the teacher vector `{direction}` must be `vector {direction} ~ gaussian` or "
+               "`sparse(p = ...)`", span, expected=f"`vector {direction} ~ gaussian`",
+               hint="the fixed point assumes a teacher prior of second moment 1: the standard Gaussian "
+                    "or the Bernoulli-Gaussian `sparse(p = eps)`")
 
 
 def _student(cm: CheckedModel, ir: ModelIR) -> tuple[str, object]:
@@ -130,16 +175,25 @@ def _loss(cm: CheckedModel, ir: ModelIR, y: str, yhat: str, labels: str) -> tupl
     return loss, _registry_name(loss, labels)
 
 
-def _penalty(cm: CheckedModel, lower_expr, w: str) -> sp.Expr:
-    """λ from `penalty c * |w|^2` (ridge, λ = 2c); 0 without a penalty."""
+#: the penalty's terms → regulariser registry entry (runtime/static/regularisers.py)
+REGULARISERS = {(True, False): "ridge", (False, True): "lasso", (True, True): "elastic_net",
+                (False, False): "ridge"}
+PENALTY_EXAMPLE = "`penalty lambda / 2 * |{w}|^2`, `penalty lambda * norm1({w})` or both added"
+
+
+def _penalty(cm: CheckedModel, lower_expr, w: str) -> tuple[sp.Expr, sp.Expr, str]:
+    """(λ₂, λ₁, regulariser) from `penalty c2 * |w|^2 + c1 * norm1(w)`: r(w) = λ₁|w|₁ + λ₂/2 |w|²,
+    λ₂ = 2·c2 (ridge), λ₁ = c1 (LASSO), both: elastic net; no penalty: λ₂ = λ₁ = 0."""
     pen = cm.model.algorithm.penalty
     if pen is None:
-        return sp.S.Zero
-    R = sp.Dummy("R", positive=True)
+        return sp.S.Zero, sp.S.Zero, "ridge"
+    R, R1 = sp.Dummy("R", positive=True), sp.Dummy("R1", positive=True)
 
     def build(e):
         if isinstance(e, ast.Norm):
             return R
+        if isinstance(e, ast.Call) and e.func == "norm1":
+            return R1
         if isinstance(e, ast.Neg):
             return -build(e.operand)
         if isinstance(e, ast.BinOp):
@@ -147,13 +201,16 @@ def _penalty(cm: CheckedModel, lower_expr, w: str) -> sp.Expr:
             return {"+": a + b, "-": a - b, "*": a * b, "/": a / b, "^": a ** b}[e.op]
         return lower_expr(e)
     expr = sp.expand(build(pen.value))
-    c = sp.simplify(expr / R ** 2)
-    if c.has(R) or c == 0:
-        raise _err("the static kind supports the ridge penalty only", pen.value.span,
-                   expected=f"`penalty lambda / 2 * |{w}|^2`",
-                   hint="the regulariser enters the fixed point through its proximal operator; "
-                        "ridge is the one wired to the language")
-    return 2 * c
+    c2 = sp.simplify(expr.coeff(R, 2))
+    c1 = sp.simplify(expr.coeff(R1, 1))
+    rest = sp.simplify(expr - c2 * R ** 2 - c1 * R1)
+    if rest != 0 or c2.has(R, R1) or c1.has(R, R1) or (c1 == 0 and c2 == 0):
+        raise _err("the static kind supports ridge, L1 and elastic-net penalties only", pen.value.span,
+                   expected=PENALTY_EXAMPLE.format(w=w),
+                   hint=f"`|{w}|^2` is the squared Euclidean norm, `norm1({w})` the L1 norm sum_i |{w}_i|; "
+                        "the regulariser enters the fixed point through its proximal operator "
+                        "(linear shrinkage, soft threshold)")
+    return 2 * c2, c1, REGULARISERS[(c2 != 0, c1 != 0)]
 
 
 def derive(cm: CheckedModel) -> StaticEquations:
@@ -174,34 +231,32 @@ def derive(cm: CheckedModel) -> StaticEquations:
     w, net = _student(cm, ir)
     yhat, y = _outputs(cm, net)
     field, bias = _bias(cm, ir, yhat, net)
-    found = _mixture(cm, ir, w, field, ir.outputs[y]) or _glm(cm, ir, w, field, ir.outputs[y])
+    found = (_mixture(cm, ir, w, field, ir.outputs[y]) or _glm(cm, ir, w, field, ir.outputs[y])
+             or _probit(cm, ir, w, field, ir.outputs[y]))
     teacher_span = next((n.span for n in m.networks if n.role == "teacher"), m.span)
     if found is None or found[0] not in CHANNELS:
         what = f"the teacher `{found[0]}`" if found else "this data model"
         raise _err(f"{what} is not supported by the static kind", teacher_span, expected=SUPPORTED_DATA,
-                   hint="the static kind knows the two-cluster mixture, the sign teacher and the "
-                        "linear teacher (channel registry in runtime/static/channels.py)")
+                   hint="the static kind knows the two-cluster mixture, the sign and probit (noisy sign) "
+                        "teachers and the linear teacher (channel registry in runtime/static/channels.py)")
     kind, args, direction = found
     channel, names = CHANNELS[kind]
     if bias and channel != "mixture":
         raise _err("a learned bias is supported for the mixture only", m.algorithm.bias.span,
                    hint="a sign or linear teacher has no offset: remove `bias`")
     fam = ir.families[direction]
-    if fam.dist != "gaussian" or sp.simplify(fam.arg("scale", sp.S.One) - 1) != 0:
-        raise _err(f"the teacher vector `{direction}` must be `vector {direction} ~ gaussian`", teacher_span,
-                   expected=f"`vector {direction} ~ gaussian`",
-                   hint="the fixed point assumes a standard Gaussian teacher (prior of second moment 1)")
+    teacher_p = _teacher_prior(fam, direction, teacher_span, m.algorithm)
     labels = "real" if channel == "linear" else "binary"
     alg = m.algorithm
-    loss, loss_name, lam = None, "", sp.S.Zero
+    loss, loss_name, lam, lam1, reg = None, "", sp.S.Zero, sp.S.Zero, "ridge"
     if alg.name == "erm":
         loss, loss_name = _loss(cm, ir, y, yhat, labels)
-        lam = _penalty(cm, lower_expr, w)
+        lam, lam1, reg = _penalty(cm, lower_expr, w)
     ratio = m.data.size.right if isinstance(m.data.size.left, ast.Name) and m.data.size.left.name == "N" \
         else m.data.size.left
-    values = {"alpha": lower_expr(ratio), "lam": lam}
+    values = {"alpha": lower_expr(ratio), "lam": lam, "lam1": lam1, "teacher_p": teacher_p}
     return StaticEquations(m.name, tuple(cm.param_order), alg.name, channel,
                            tuple((names[k], sp.sympify(v)) for k, v in args),
                            tuple((k, sp.sympify(values[k])) for k in VALUE_NAMES),
-                           loss=loss, labels=labels, loss_name=loss_name, prior=PRIORS[fam.dist],
-                           bias=bias)
+                           loss=loss, labels=labels, loss_name=loss_name, regulariser=reg, prior=PRIORS.get(fam.dist, ""),
+                           teacher=fam.dist, bias=bias)

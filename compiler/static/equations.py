@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 #: the scalar settings in the generated ``static_values(P)``, in this order
-VALUE_NAMES = ("alpha", "lam")
+VALUE_NAMES = ("alpha", "lam", "lam1", "teacher_p")
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,9 @@ class StaticEquations:
     loss: sp.Expr | None = None                    # ℓ(y, h) (erm)
     labels: str = "binary"                         # binary | real
     loss_name: str = ""                            # the registry loss it equals ("" if none)
-    regulariser: str = "ridge"
+    regulariser: str = "ridge"                     # ridge | lasso | elastic_net (lam: L2, lam1: L1)
     prior: str = "gaussian"
+    teacher: str = "gaussian"                      # teacher prior: gaussian | sparse (density teacher_p)
     bias: bool = False
     theory: str = "static"
 
@@ -42,7 +43,7 @@ class StaticEquations:
                  f"algorithm {self.algorithm}", f"channel {self.channel} "
                  + " ".join(f"{k}={sp.srepr(v)}" for k, v in self.channel_args),
                  f"loss {sp.srepr(self.loss) if self.loss is not None else '-'} {self.labels} {self.loss_name}",
-                 f"regulariser {self.regulariser} prior {self.prior} bias {self.bias}"]
+                 f"regulariser {self.regulariser} prior {self.prior} teacher {self.teacher} bias {self.bias}"]
         lines += [f"value {k} {sp.srepr(v)}" for k, v in self.values]
         return "\n".join(lines)
 

@@ -48,14 +48,39 @@ replica-symmetric fixed point of ERM (STATIC.md §3-4): state (m, q, V) and the 
   channel `{channel}`{cargs}: omega and y from the data model given (m, q, b), V_p = {vp}
   hats:   qhat = alpha s E[f^2],  Vhat = -alpha s E[d_omega f],  mhat = alpha E[d_mu f]   (s = {scale})
   {bias}
-  ridge:  V = 1 / (lambda + Vhat),  m = V mhat,  q = V^2 (mhat^2 + qhat)
+  {prior}
   iterate x <- (1 - eta) F(x) + eta x until sum |F(x) - x| / |F(x)| < tol
-observables: test_error = P(y != sign(w.x + b)) on a fresh sample, train_error, train_loss = E[l(y, h*)]"""
+observables: test_error = P(y != sign(w.x + b)) on a fresh sample, train_error, train_loss = E[l(y, h*)],
+  free_energy = alpha train_loss + E[r(eta)] (the minimal objective per coordinate)"""
+
+#: the regulariser side printed by `statc show` (r(w) = lambda1 |w| + lambda/2 w^2 per coordinate)
+_PRIOR_TEXT = {
+    "ridge": "ridge:  V = 1 / (lambda + Vhat),  m = V mhat,  q = V^2 (mhat^2 + qhat)",
+    "lasso": ("lasso:  eta(b) = sign(b) (|b| - lambda1)_+ / Vhat,  b = mhat w* + sqrt(qhat) xi ~ N(0, s2),"
+              " s2 = mhat^2 + qhat, t = lambda1 / sqrt(s2)\n"
+              "          V = 2 Q(t) / Vhat,  m = mhat V,  q = 2 s2 ((1 + t^2) Q(t) - t phi(t)) / Vhat^2"),
+    "elastic_net": ("elastic net:  eta(b) = sign(b) (|b| - lambda1)_+ / (Vhat + lambda),  b ~ N(0, s2),"
+                    " s2 = mhat^2 + qhat, t = lambda1 / sqrt(s2)\n"
+                    "          V = 2 Q(t) / (Vhat + lambda),  m = mhat V,"
+                    "  q = 2 s2 ((1 + t^2) Q(t) - t phi(t)) / (Vhat + lambda)^2"),
+}
+
+#: the channel's partition function printed by `statc show` (noise: the declared noise variance)
+_ZOUT = {"sign": "Phi(y w / sqrt(V + noise))  (probit; the sign teacher at noise = 0)",
+         "linear": "N(y; w, V + noise)",
+         "mixture": "the Gaussian channel of the means, x = y mu / sqrt(N) + sqrt(Delta) z"}
+
+#: the prior side of the Bayes-optimal SE printed by `statc show`
+_PRIOR_BO = {"gaussian": "q = qhat / (1 + qhat)",
+             "sparse": ("q = E[f_w(gamma, qhat)^2], gamma = qhat w* + sqrt(qhat) xi, w* = 0 w.p. 1 - eps, "
+                        "N(0, 1/eps) w.p. eps;\n    f_w = pi gamma v / (1 + qhat v), v = 1/eps, pi the posterior "
+                        "weight of the non-zero component")}
 
 _BO_TEXT = """\
 Bayes-optimal state evolution (STATIC.md §6), Nishimori: m = q, V = 1 - q, mhat = qhat = Vhat
   channel `{channel}`{cargs}:  qhat = alpha E_y,xi[ Z_out(y; sqrt(q) xi, 1 - q) g_out^2 ]{chan_note}
-  prior `{prior}`:  q = qhat / (1 + qhat)
+  Z_out(y; w, V) = {zout},  g_out = d_w log Z_out
+  prior `{prior}`:  {prior_text}
   uninformed (q = 1e-6) and informed (q = 1 - 1e-6) starts; different limits = hysteresis
 observables: test_error of the Bayes-optimal classifier, q (= m)"""
 
@@ -67,10 +92,18 @@ def _show_text(eq: StaticEquations, rule: str) -> str:
     if eq.algorithm == "bayes_optimal":
         note = " = alpha / Delta (labels observed)" if eq.channel == "mixture" else ""
         return "\n".join(head + ["", _BO_TEXT.format(channel=eq.channel, cargs=cargs, chan_note=note,
-                                                      prior=eq.prior)])
+                                                      prior=eq.prior, zout=_ZOUT[eq.channel],
+                                                      prior_text=_PRIOR_BO[eq.prior])])
     loss = Loss(eq.model, eq.loss, eq.labels)
     mixture = eq.channel == "mixture"
-    head += [f"  lambda = {sp.sstr(dict(eq.values)['lam'])} (ridge)", "",
+    vals = dict(eq.values)
+    head += [f"  lambda = {sp.sstr(vals['lam'])} (L2: lambda/2 |w|^2),  lambda1 = {sp.sstr(vals['lam1'])} "
+             f"(L1: lambda1 |w|_1);  regulariser `{eq.regulariser}`"]
+    if eq.teacher == "sparse":
+        head.append(f"  teacher prior `sparse` (density {sp.sstr(vals['teacher_p'])}): w* = 0 w.p. 1 - eps, "
+                    "N(0, 1/eps) w.p. eps; the regulariser's averages below are sums over the two components "
+                    "(s2 = mhat^2 var + qhat, m = mhat var V per component)")
+    head += ["",
              "per-sample loss and its h-derivatives (SymPy; h = w.x/sqrt(N) + b):",
              f"  l(y, h)   = {sp.sstr(eq.loss)}", f"  l'(y, h)  = {sp.sstr(loss.derivative(1))}",
              f"  l''(y, h) = {sp.sstr(loss.derivative(2))}", ""]
@@ -78,7 +111,8 @@ def _show_text(eq: StaticEquations, rule: str) -> str:
             else "bias:   none (b = 0)")
     return "\n".join(head + [_ERM_TEXT.format(rule=rule, channel=eq.channel, cargs=cargs,
                                               vp="Delta V" if mixture else "V",
-                                              scale="Delta" if mixture else "1", bias=bias)])
+                                              scale="Delta" if mixture else "1", bias=bias,
+                                              prior=_PRIOR_TEXT[eq.regulariser])])
 
 
 def _show_latex(eq: StaticEquations) -> str:
@@ -89,7 +123,13 @@ def _show_latex(eq: StaticEquations) -> str:
                       r"h^*(\omega) = \arg\min_h \frac{(h-\omega)^2}{2V} + \ell(y,h),\quad f = \frac{h^*-\omega}{V}",
                       r"\hat q = \alpha s\,\mathbb{E}[f^2],\ \hat V = -\alpha s\,\mathbb{E}[\partial_\omega f],\ "
                       r"\hat m = \alpha\,\mathbb{E}[\partial_\mu f]",
-                      r"V = \frac{1}{\lambda+\hat V},\ m = V\hat m,\ q = V^2(\hat m^2+\hat q)"])
+                      _LATEX_PRIOR[eq.regulariser]])
+
+
+_SOFT = (r"t = \frac{\lambda_1}{\sqrt{\hat m^2+\hat q}},\ V = \frac{2Q(t)}{\hat V + \lambda},\ m = V\hat m,\ "
+         r"q = \frac{2(\hat m^2+\hat q)[(1+t^2)Q(t) - t\varphi(t)]}{(\hat V+\lambda)^2}")
+_LATEX_PRIOR = {"ridge": r"V = \frac{1}{\lambda+\hat V},\ m = V\hat m,\ q = V^2(\hat m^2+\hat q)",
+                "lasso": _SOFT.replace(r" + \lambda", "").replace(r"+\lambda)", ")"), "elastic_net": _SOFT}
 
 
 def describe(cm: CheckedModel, eq: StaticEquations) -> dict:
@@ -98,12 +138,13 @@ def describe(cm: CheckedModel, eq: StaticEquations) -> dict:
     if eq.loss is not None:
         from .build import load
         rule = load(Loss(eq.model, eq.loss, eq.labels)).PROX_RULE
-    observables = (["test_error", "train_error", "train_loss", "m", "q", "V", "b"]
+    observables = (["test_error", "train_error", "train_loss", "free_energy", "m", "q", "V", "b"]
                    if eq.algorithm == "erm" else ["test_error", "m", "q"])
     return {
         "model": eq.model, "theory": "static", "params": list(eq.params), "int_params": sorted(cm.int_params),
         "blocks": [], "teacher": eq.channel, "channel": eq.channel, "algorithm": eq.algorithm,
         "loss_name": eq.loss_name, "labels": eq.labels, "regulariser": eq.regulariser, "prior": eq.prior,
+        "teacher_prior": eq.teacher,
         "bias": eq.bias, "prox_rule": rule, "observables": observables,
         "show_text": _show_text(eq, rule), "show_latex": _show_latex(eq), "ir_digest": eq.digest(),
     }

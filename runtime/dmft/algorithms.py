@@ -10,13 +10,16 @@ probabilities 0→1 and 1→0), a gradient weight B = κ s and a Langevin temper
 * persistent SGD (Mignacco et al. 2020) with persistence time τ: p01 = η/τ,
   p10 = (1 − b)η/(bτ), s(0) ~ Bernoulli(b); τ = η/b gives p01 = b, p10 = 1 − b, i.e. plain SGD.
 * Langevin: GD plus √(2ηT) ξ per step.
+* heavy-ball momentum β (on any of the above, :func:`with_momentum`):
+  w_{k+1} = w_k − η∇L_k(w_k) + β(w_k − w_{k−1}), w_{−1} = w_0 (DMFT.md §1, §2.1); or Nesterov:
+  u_k = w_k + β(w_k − w_{k−1}), w_{k+1} = u_k − η∇L_k(u_k).
 
 The selection chain is part of the microscopic algorithm, so the DMFT sweep and the
 finite-size simulator both draw it with :func:`sample_selection`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -33,6 +36,8 @@ class Algorithm:
     p10: float = 0.0
     kappa: float = 1.0
     temperature: float = 0.0
+    beta: float = 0.0          # momentum
+    momentum_rule: str = "heavy_ball"   # or "nesterov" (runtime/dmft/weights.py)
 
     @property
     def full_batch(self) -> bool:
@@ -76,7 +81,25 @@ def langevin(eta: float, T: float) -> Algorithm:
     return Algorithm("langevin", temperature=float(T))
 
 
-ALGORITHMS = {"gd": gd, "sgd": sgd, "persistent": persistent, "langevin": langevin}
+def with_momentum(alg: Algorithm, beta: float, rule: str = "heavy_ball") -> Algorithm:
+    """`alg` with momentum β ∈ [0, 1), heavy ball or Nesterov (β = 0: unchanged)."""
+    if not 0.0 <= beta < 1.0:
+        raise StatcError(f"the momentum beta must be in [0, 1), got {beta:g}")
+    return replace(alg, beta=float(beta), momentum_rule=rule)
+
+
+def nesterov(eta: float, beta: float, b: float = 1.0, scaling: str = "1/b") -> Algorithm:
+    """Nesterov's accelerated gradient on GD (b = 1) or on SGD with batch fraction b."""
+    return with_momentum(sgd(eta, b, scaling) if b < 1.0 else gd(eta), beta, "nesterov")
+
+
+def momentum(eta: float, beta: float, b: float = 1.0, scaling: str = "1/b") -> Algorithm:
+    """Heavy ball on GD (b = 1) or on SGD with batch fraction b."""
+    return with_momentum(sgd(eta, b, scaling) if b < 1.0 else gd(eta), beta)
+
+
+ALGORITHMS = {"gd": gd, "sgd": sgd, "persistent": persistent, "langevin": langevin, "momentum": momentum,
+              "nesterov": nesterov}
 
 
 def make_algorithm(name: str, eta: float, **params) -> Algorithm:

@@ -6,8 +6,9 @@ from dataclasses import replace
 from statc.dsl import StatcError
 from statc.runtime import params as params_mod
 
-from .algorithms import Algorithm, gd, langevin, persistent, sgd
+from .algorithms import Algorithm, gd, langevin, persistent, sgd, with_momentum
 from .losses import Loss
+from .observe import from_module
 from .problem import DmftProblem
 from .teachers import make_teacher
 
@@ -44,6 +45,7 @@ def problem_from_model(compiled, overrides: dict[str, float] | None = None,
     if v["eta"] <= 0:
         raise StatcError(f"the learning rate must be > 0, got {v['eta']:g}")
     steps = int(round(v["t_end"] / v["eta"]))
-    alg = ALGORITHM_BUILDERS[meta["algorithm"]](v)
+    rule = "nesterov" if v.get("nesterov", 0.0) else "heavy_ball"
+    alg = with_momentum(ALGORITHM_BUILDERS[meta["algorithm"]](v), v.get("beta", 0.0), rule)
     return DmftProblem(teacher, loss, alg, alpha=v["alpha"], eta=v["eta"], steps=steps, lam=v["lam"],
-                       m0=v["m0"], Q0=v["Q0"]), values
+                       m0=v["m0"], Q0=v["Q0"], observe=from_module(mod, P)), values

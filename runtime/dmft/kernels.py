@@ -1,21 +1,18 @@
 """Numba kernels of the causal DMFT sweep (DMFT.md §5).
 
-The sample-side step (source in compiler/dmft/sample_step.py, compiled inside each
-generated module) advances all n_s Monte-Carlo copies of the sample-side process by one
-step k, in parallel over samples:
+The sample-side step (source and memory layout in compiler/dmft/sample_step.py, compiled
+inside each generated module) advances all n_s Monte-Carlo copies of the sample-side process
+by one step k, in parallel over blocks of samples:
 
     ω(k) = Σ_{l≤k} L(k, l) z(l)                              (conditional extension)
     h(k) = m_k τ + √Δ ω(k) − ηΔ Σ_{j<k} R(k, j) g(j)          (field with memory)
     g(k) = κ s(k) ℓ'(y, h(k)),   g'(k) = κ s(k) ℓ''(y, h(k))
-    D(k, j) = −ηΔ Σ_{p=j}^{k−1} R(k, p) g'(p) D(p, j),  D(p, p) = 1   (forward tangent)
+    D(k, j) = −ηΔ Σ_{p=j}^{k−1} R(k, p) G(p, j),  G(p, j) = g'(p) D(p, j), G(p, p) = g'(p)
 
-and accumulates, per chunk of samples, the sums whose means are the kernels
-Γ(k, j) = E[g'(k) D(k, j)] (j ≤ k), E_gg(k, l) = E[g(k) g(l)] (l ≤ k), E[τ g(k)], the
-training loss E[ℓ(y, h(k))] and the training error E[1{y h(k) < 0}].
-
-D is stored per sample in packed lower-triangular rows (row k at offset k(k−1)/2, the
-unit diagonal not stored) in float32: its entries are O(η) and enter Γ only through a
-mean, so the 6e-8 relative round-off is far below any Monte-Carlo error 1/√n_s.
+and accumulates, per block, the sums whose means are the kernels Γ(k, j) = E[G(k, j)]
+(j ≤ k), E_gg(k, l) = E[g(k) g(l)] (l ≤ k), E[τ g(k)], the training loss E[ℓ(y, h(k))] and
+the training error E[1{y h(k) < 0}]. This module holds the small serial pieces around it
+(Cholesky row, reduction of the block sums).
 """
 from __future__ import annotations
 
@@ -29,11 +26,6 @@ from .losses import Loss
 
 #: extra slots after Γ (k+1 entries) and E_gg (k+1 entries) in a row of partial sums
 EXTRA = 3          # E[τ g], training loss, training error
-
-
-def tri_size(rows: int) -> int:
-    """Packed size of the strictly lower triangle of a rows × rows matrix."""
-    return rows * (rows - 1) // 2
 
 
 def sample_step_kernel(loss: Loss):
@@ -92,8 +84,9 @@ def cholesky_row(C_row, L, k, tol):
 
 @njit(cache=True)
 def reduce_partial(partial, k, n, gamma, egg, scalars):
-    """Sample means of the chunk sums of step k into Γ[k, :k+1], E_gg (both triangles), scalars."""
-    width = 2 * (k + 1) + 3
+    """Sample means of the block sums of step k into Γ[k, :k+1], E_gg (both triangles) and
+    `scalars` (E[τ g], training loss, training error, then the model's training averages)."""
+    width = 2 * (k + 1) + scalars.shape[0]
     tot = np.zeros(width)
     for c in range(partial.shape[0]):
         for i in range(width):
@@ -102,5 +95,5 @@ def reduce_partial(partial, k, n, gamma, egg, scalars):
         gamma[k, j] = tot[j] / n
         egg[k, j] = tot[k + 1 + j] / n
         egg[j, k] = egg[k, j]
-    for i in range(3):
+    for i in range(scalars.shape[0]):
         scalars[i] = tot[2 * (k + 1) + i] / n

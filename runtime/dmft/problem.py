@@ -7,6 +7,7 @@ from statc.dsl import StatcError
 
 from .algorithms import Algorithm
 from .losses import Loss
+from .observe import NO_OBSERVABLES, Observables
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class DmftProblem:
     lam: float = 0.0
     m0: float = 0.0
     Q0: float = 1.0
+    observe: Observables = NO_OBSERVABLES     # the model's `observe` statements
 
     def __post_init__(self):
         checks = [

@@ -12,7 +12,8 @@ import time
 import numpy as np
 
 from .problem import DmftProblem
-from .sweep import DmftRun, Inputs, check_finite, draw_inputs, extend_cholesky, new_kernels, observables, weight_step
+from .sweep import DmftRun, Inputs, check_finite, draw_inputs, extend_cholesky, new_kernels, observables
+from .weights import weight_step
 
 
 def _vectorised(fn, y: np.ndarray, h: np.ndarray) -> np.ndarray:
@@ -39,12 +40,12 @@ def solve_numpy(problem: DmftProblem, n_samples: int, seed=0, inputs: Inputs | N
     g = np.zeros((n_samples, rows))
     gp = np.zeros((n_samples, rows))
     D: list[np.ndarray] = []           # D[k] has shape (n_samples, k): D(k, j), j < k
-    B = p.algorithm.kappa * inp.sel.astype(float)
+    B = p.algorithm.kappa * inp.sel.T.astype(float)
     sq, ed = np.sqrt(p.delta), p.eta * p.delta
     train_loss, train_error = np.zeros(rows), np.zeros(rows)
     for k in range(rows):
         extend_cholesky(p, K, k)
-        omega = inp.z[:, : k + 1] @ K.L[k, : k + 1]
+        omega = inp.z[: k + 1].T @ K.L[k, : k + 1]
         h = K.m[k] * inp.tau + sq * omega - ed * (g[:, :k] @ K.R[k, :k])
         g[:, k] = B[:, k] * d1(inp.y, h)
         gp[:, k] = B[:, k] * d2(inp.y, h)

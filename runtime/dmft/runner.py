@@ -9,7 +9,8 @@ Outputs (atomically written):
   Γ(k, j) = E[g'(k) D(k, j)], j ≤ k), ``E_gg`` (E[g(k) g(l)], the noise kernel / α),
   ``E_tau_g`` (E[τ g(k)]), and ``<column>_stderr`` for each trajectory column;
 * ``summary.json``: parameters, n_s, repeats, seed, final values with their Monte-Carlo
-  standard errors, timings, cache hit.
+  standard errors, timings, cache hit, ``batches_per_repeat`` (> 1 when n_s was split to fit
+  the memory budget, memory.py) and ``sweep_bytes`` (estimated memory of one sweep).
 """
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ from statc.dsl import StatcError
 from statc.runtime.results import write_csv, write_json
 
 from .from_model import problem_from_model
+from .memory import sweep_bytes
 from .repeats import solve_repeats
+from .sweep import chunk_size
 
 DEFAULT_SAMPLES, DEFAULT_REPEATS = 20_000, 4
 
@@ -73,8 +76,12 @@ def run(compiled, overrides: dict[str, float] | None = None, *, t_end: float | N
                                ("E_gg", "egg"), ("E_tau_g", "etg"))}
     kern["t"] = est.mean["t"]
     kern["C"] = np.mean([np.outer(r.kernels.m, r.kernels.m) + r.kernels.C_perp for r in runs], axis=0)
+    rows = problem.steps + 1
+    batches = runs[0].info.get("batches", 1)
     info = {"params": values, "samples": samples, "repeats": repeats, "seed": seed or 0,
-            "steps": problem.steps, "solve_s": est.seconds, "total_s": time.perf_counter() - t0}
+            "steps": problem.steps, "solve_s": est.seconds, "total_s": time.perf_counter() - t0,
+            "batches_per_repeat": batches,
+            "sweep_bytes": sweep_bytes(rows, -(-samples // batches), chunk_size(rows))}
     return DmftTrajectory(est.mean, est.stderr, kern, info)
 
 
@@ -100,6 +107,7 @@ def write_outputs(out: Path, compiled, traj: DmftTrajectory, plot: bool = False)
         "model": m["model"], "model_hash": m["model_key"], "kernel_hash": m["kernel_key"], "theory": "dmft",
         "teacher": m["teacher"], "algorithm": m["algorithm"], "params": traj.info["params"],
         "samples": traj.info["samples"], "repeats": traj.info["repeats"], "seed": traj.info["seed"],
+        "batches_per_repeat": traj.info["batches_per_repeat"], "sweep_bytes": traj.info["sweep_bytes"],
         "steps": traj.info["steps"], "t_final": float(traj["t"][-1]),
         "final": {n: float(c[-1]) for n, c in traj.columns.items() if n != "t"},
         "final_stderr": {n: float(c[-1]) for n, c in traj.stderr.items() if n != "t"},

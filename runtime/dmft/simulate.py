@@ -5,10 +5,15 @@ data model's microscopic definition (`teacher.draw`), the warm start w_0 = m0 v 
 (|w⊥_0|² = N(Q0 − m0²)), and runs the algorithm's microscopic rule on that set for every step:
 
     h = X w/√N,  g_μ = κ s_μ(k) ℓ'(y_μ, h_μ),
-    w ← w − η (λ w + Xᵀ g/√N) + √(2ηT) ξ.
+    w ← w − η (λ w + Xᵀ g/√N) + β (w − w_prev) + √(2ηT) ξ   (heavy ball β; w_{−1} = w_0);
+    Nesterov: u = w + β(w − w_prev), h = X u/√N, w ← u − η (λ u + Xᵀ g/√N) (+ noise).
+The training loss and error (and training averages) are measured at the fields h of the
+point where the gradient is evaluated; m, Q and the test metric at w.
 
-Observables per step: m = w·v/N, Q = |w|²/N, training loss (1/n)Σ ℓ, training error
-(1/n)Σ 1{y h < 0}, and the test metric on `n_test` fresh samples of the same model.
+Observables per step: m = w·v/N (|w·v|/N for sign-symmetric data: phase retrieval), Q = |w|²/N, training loss (1/n)Σ ℓ, training error
+(1/n)Σ 1{y h < 0}, the test metric on `n_test` fresh samples of the same model, and the
+model's `observe` statements (training averages over the n samples, fresh averages over the
+test samples, through the model's own formulas: observe.py).
 Nothing here uses a DMFT kernel; the only shared pieces are the model (labels, loss
 functions) and the algorithm's selection chain.
 """
@@ -16,26 +21,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
-from numba import njit
 
 from statc.dsl import NumericalError
 
 from .algorithms import sample_selection
+from .observe import elementwise
 from .problem import DmftProblem
-
-
-@lru_cache(maxsize=None)
-def _elementwise(fn):
-    """An array version of a Numba scalar function of (y, h)."""
-    @njit(cache=False)
-    def apply(y, h, out):
-        for i in range(h.shape[0]):
-            out[i] = fn(y[i], h[i])
-        return out
-    return apply
 
 
 @dataclass
@@ -65,33 +58,48 @@ def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[s
     X, y = p.teacher.draw(rng, v, n)
     Xt, yt = p.teacher.draw(rng, v, n_test)
     w = initial_weights(rng, v, p.m0, p.Q0)
+    w_prev = w                                     # heavy ball: w_{−1} = w_0
     sel = sample_selection(p.algorithm, rng, n, p.steps + 1)
-    ell, d1 = _elementwise(p.loss.value), _elementwise(p.loss.d1)
+    ell, d1 = elementwise(p.loss.value), elementwise(p.loss.d1)
     alg = p.algorithm
     noise = math.sqrt(2.0 * p.eta * alg.temperature)
     rows = p.steps + 1
     cols = {name: np.zeros(rows) for name in ("m", "Q", "train_loss", "train_error", "test")}
     buf = np.empty(n)
     sqN = math.sqrt(N)
+    obs = p.observe
+    symmetric = getattr(p.teacher, "sign_symmetric", False)
+    train_means = np.zeros((rows, len(obs.train_fns)))
+    test_means = np.zeros((rows, len(obs.test_fns)))
+    look_ahead = alg.momentum_rule == "nesterov"
     for k in range(rows):
-        h = X @ w / sqN
-        cols["m"][k] = w @ v / N
+        u = w + alg.beta * (w - w_prev) if look_ahead else w     # where the gradient is evaluated
+        h = X @ u / sqN
+        cols["m"][k] = abs(w @ v) / N if symmetric else w @ v / N
         cols["Q"][k] = w @ w / N
         cols["train_loss"][k] = ell(y, h, buf).mean()
         cols["train_error"][k] = np.mean(y * h < 0)
-        cols["test"][k] = p.teacher.sample_metric(Xt @ w / sqN, yt).mean()
+        ht = Xt @ w / sqN
+        cols["test"][k] = p.teacher.sample_metric(ht, yt).mean()
+        if obs.names:
+            train_means[k] = obs.sample_means(obs.train_fns, y, h)
+            test_means[k] = obs.sample_means(obs.test_fns, yt, ht)
         if not np.all(np.isfinite(h)):
             raise NumericalError(f"simulation step {k} (t = {k * p.eta:g}): the weights became non-finite")
         if k == p.steps:
             break
         g = alg.kappa * sel[:, k] * d1(y, h, buf)
-        w = w - p.eta * (p.lam * w + X.T @ g / sqN)
+        if look_ahead:
+            w, w_prev = u - p.eta * (p.lam * u + X.T @ g / sqN), w
+        else:
+            w, w_prev = w - p.eta * (p.lam * w + X.T @ g / sqN) + alg.beta * (w - w_prev), w
         if noise:
             w += noise * rng.standard_normal(N)
     out = {"t": p.eta * np.arange(rows), "m": cols["m"], "Q": cols["Q"], "train_loss": cols["train_loss"]}
     if p.teacher.classification:
         out["train_error"] = cols["train_error"]
     out[p.teacher.test_metric] = cols["test"]
+    out.update(obs.columns(cols["m"], cols["Q"], train_means, test_means))
     return out
 
 

@@ -7,7 +7,8 @@ self-consistency exactly (no damped global iteration):
 2. row k of its Cholesky factor, extending each sample's Gaussian path ω conditionally;
 3. the sample side (field, force, curvature, tangent) for all n_s samples → Γ(k, ·),
    E_gg(k, ·), E[τ g(k)], training loss and error (`kernels.sample_step_kernel`);
-4. the weight side: A_{k+1}, R(k+1, ·), m_{k+1}.
+4. the weight side: A_{k+1}, R(k+1, ·), m_{k+1} (weights.py: GD/SGD as below, the heavy ball,
+   Nesterov's look-ahead point).
 
 Weight-side recursions (per coordinate of w⊥, linear because the regulariser is quadratic):
   A_{k+1} = (1 − ηλ)A_k − ηαΔ Σ_{j≤k} Γ(k, j) A_j,
@@ -26,18 +27,26 @@ import numpy as np
 from statc.dsl import NumericalError
 
 from .algorithms import sample_selection
-from .kernels import cholesky_row, reduce_partial, sample_step_kernel, tri_size
+from .kernels import cholesky_row, reduce_partial, sample_step_kernel
+from .memory import batch_count, tri_size
+from .observe import fresh_means, fresh_seed
 from .problem import DmftProblem
+from .weights import iterate, weight_step
 
-#: pivots below PIVOT_TOL × (largest variance so far) are dropped (semi-definite C⊥)
-PIVOT_TOL = 1e-9
+#: pivots² below PIVOT_TOL × (largest variance so far) are dropped (semi-definite C⊥). A kept
+#: pivot just above the threshold divides later rows' round-off by √PIVOT_TOL: at 1e-9 that
+#: drove heavy-ball ridge runs (whose C⊥ has numerical rank ~15 of 100) to relative pivots of
+#: −7e-6 (β = 0.8, 100 steps); at 1e-7 the worst is −3e-13. A dropped direction carries at most
+#: √1e-7 ≈ 3e-4 of the path's amplitude, far below the Monte-Carlo error at any practical n_s.
+PIVOT_TOL = 1e-7
 #: a pivot² below −NEG_TOL × scale is not round-off: C⊥ is not positive semi-definite
 NEG_TOL = 1e-6
 
 
 @dataclass
 class Inputs:
-    """The random numbers of one repeat: per-sample (τ, y), path normals z, selection s."""
+    """The random numbers of one repeat: per-sample (τ, y), path normals z[l, μ] and
+    selection s[k, μ] (steps × samples: the sample index is the fast axis)."""
 
     tau: np.ndarray
     y: np.ndarray
@@ -50,8 +59,8 @@ def draw_inputs(problem: DmftProblem, n_samples: int, seed) -> Inputs:
     rng = np.random.default_rng(seed)
     rows = problem.steps + 1
     tau, y = problem.teacher.effective(rng, n_samples)
-    z = rng.standard_normal((n_samples, rows))
-    sel = sample_selection(problem.algorithm, rng, n_samples, rows)
+    z = np.ascontiguousarray(rng.standard_normal((n_samples, rows)).T)
+    sel = np.ascontiguousarray(sample_selection(problem.algorithm, rng, n_samples, rows).T)
     return Inputs(np.ascontiguousarray(tau), np.ascontiguousarray(y), z, sel)
 
 
@@ -100,18 +109,6 @@ def covariance_row(p: DmftProblem, K: Kernels, k: int) -> np.ndarray:
     return row
 
 
-def weight_step(p: DmftProblem, K: Kernels, k: int) -> None:
-    """A_{k+1}, R(k+1, ·), m_{k+1} from Γ(k, ·) and E[τ g(k)]."""
-    decay = 1.0 - p.eta * p.lam
-    mem = p.eta * p.alpha * p.delta
-    gk = K.gamma[k, : k + 1]
-    K.A[k + 1] = decay * K.A[k] - mem * (gk @ K.A[: k + 1])
-    if k:
-        K.R[k + 1, :k] = decay * K.R[k, :k] - mem * (gk @ K.R[: k + 1, :k])
-    K.R[k + 1, k] = 1.0
-    K.m[k + 1] = decay * K.m[k] - p.eta * p.alpha * K.etg[k]
-
-
 def extend_cholesky(p: DmftProblem, K: Kernels, k: int) -> None:
     """Row k of C⊥ and of its factor; a clearly negative pivot is numerical trouble."""
     row = covariance_row(p, K, k)
@@ -133,50 +130,106 @@ def check_finite(p: DmftProblem, K: Kernels, k: int, scalars: np.ndarray) -> Non
             hint="the step size eta may be too large for this loss; try a smaller one")
 
 
-def default_chunks(n_samples: int) -> int:
-    """Chunks of samples for the parallel reduction: a few per thread, ≥ 1 sample each."""
+#: the k × C float64 tangent accumulator of one chunk is kept under this many bytes (L2)
+ACCUMULATOR_BYTES = 1 << 17
+
+
+def chunk_size(rows: int) -> int:
+    """Samples per chunk C: a multiple of 8 in [16, 512] with a (rows × C) float64
+    accumulator of at most ACCUMULATOR_BYTES."""
+    return int(max(16, min(512, ACCUMULATOR_BYTES // (8 * rows) // 8 * 8)))
+
+
+def default_blocks(n_chunks: int) -> int:
+    """Blocks of chunks for the parallel loop: a few per thread, ≥ 1 chunk each."""
     from numba import get_num_threads
-    return max(1, min(n_samples, 8 * get_num_threads()))
+    return max(1, min(n_chunks, 8 * get_num_threads()))
 
 
-def solve(problem: DmftProblem, n_samples: int, seed=0, inputs: Inputs | None = None) -> DmftRun:
-    """One causal sweep with n_s = `n_samples` Monte-Carlo samples of the effective process."""
+def solve(problem: DmftProblem, n_samples: int, seed=0, inputs: Inputs | None = None,
+          max_bytes: int | None = None) -> DmftRun:
+    """The DMFT with n_s = `n_samples` Monte-Carlo samples of the effective process: one causal
+    sweep, or, when its memory (`memory.sweep_bytes`) exceeds the budget, independent sweeps
+    over equal batches of the samples, averaged (`memory.py`)."""
     if n_samples < 2:
         raise ValueError("the DMFT needs at least 2 Monte-Carlo samples")
+    rows = problem.steps + 1
+    batches = 1 if inputs is not None else batch_count(rows, n_samples, chunk_size(rows), max_bytes)
+    if batches == 1:
+        return sweep(problem, n_samples, seed, inputs)
+    start = time.perf_counter()
+    sizes = [n_samples * (i + 1) // batches - n_samples * i // batches for i in range(batches)]
+    parent = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    runs = [sweep(problem, size, s) for size, s in zip(sizes, parent.spawn(batches))]
+    return combine(runs, seconds=time.perf_counter() - start)
+
+
+def combine(runs: list[DmftRun], seconds: float) -> DmftRun:
+    """Sample-size-weighted mean of the kernels and observables of independent sweeps (the
+    Cholesky factor is the first sweep's)."""
+    n = sum(r.n_samples for r in runs)
+    w = [r.n_samples / n for r in runs]
+    mean = lambda arrays: sum(wi * a for wi, a in zip(w, arrays))            # noqa: E731
+    K = Kernels(**{f: mean([getattr(r.kernels, f) for r in runs]) for f in ("m", "A", "R", "C_perp", "gamma",
+                                                                             "egg", "etg")},
+                L=runs[0].kernels.L)
+    cols = {name: mean([r.columns[name] for r in runs]) for name in runs[0].columns}
+    return DmftRun(runs[0].problem, cols, K, n, seconds=seconds,
+                   info={"batches": len(runs), "batch_samples": [r.n_samples for r in runs]})
+
+
+def sweep(problem: DmftProblem, n_samples: int, seed=0, inputs: Inputs | None = None) -> DmftRun:
+    """One causal sweep with n_s = `n_samples` Monte-Carlo samples of the effective process."""
     start = time.perf_counter()
     p = problem
     rows = p.steps + 1
     inp = inputs if inputs is not None else draw_inputs(p, n_samples, seed)
     K = new_kernels(rows)
     K.m[0], K.A[0] = p.m0, 1.0
-    g = np.zeros((n_samples, rows))
-    gp = np.zeros((n_samples, rows))
-    D = np.zeros((n_samples, max(tri_size(rows), 1)), dtype=np.float32)
-    partial = np.zeros((default_chunks(n_samples), 2 * rows + 3))
+    g = np.zeros((rows, n_samples))
+    gp = np.zeros((rows, n_samples))
+    C = chunk_size(rows)
+    n_chunks = -(-n_samples // C)
+    G = np.empty((n_chunks, max(tri_size(rows + 1), 1), C), dtype=np.float32)
+    n_extra = 3 + p.observe.n_train
+    partial = np.zeros((default_blocks(n_chunks), 2 * rows + n_extra))
     step = sample_step_kernel(p.loss)
-    scalars = np.zeros(3)
+    scalars = np.zeros(n_extra)
+    train_means = np.zeros((rows, p.observe.n_train))
     sqrt_delta, eta_delta = np.sqrt(p.delta), p.eta * p.delta
     train_loss, train_error = np.zeros(rows), np.zeros(rows)
     for k in range(rows):
         extend_cholesky(p, K, k)
-        partial[:, : 2 * (k + 1) + 3] = 0.0
+        partial[:, : 2 * (k + 1) + n_extra] = 0.0
         step(k, K.m[k], sqrt_delta, eta_delta, p.algorithm.kappa, K.L[k, : k + 1].copy(),
-             K.R[k, :k].copy(), inp.tau, inp.y, inp.z, inp.sel, g, gp, D, partial)
+             K.R[k, :k].copy(), inp.tau, inp.y, inp.z, inp.sel, g, gp, G, partial)
         reduce_partial(partial, k, n_samples, K.gamma, K.egg, scalars)
         K.etg[k] = scalars[0]
         train_loss[k], train_error[k] = scalars[1], scalars[2]
+        train_means[k] = scalars[3:]
         check_finite(p, K, k, scalars)
         if k < p.steps:
             weight_step(p, K, k)
-    return DmftRun(p, observables(p, K, train_loss, train_error), K, n_samples,
-                   seconds=time.perf_counter() - start)
+    m_w, c_w = iterate(p, K)
+    test_means = fresh_means(p, m_w, c_w, n_samples, fresh_seed(seed))
+    return DmftRun(p, observables(p, K, train_loss, train_error, train_means, test_means), K, n_samples,
+                   seconds=time.perf_counter() - start, info={"batches": 1, "batch_samples": [n_samples]})
 
 
-def observables(p: DmftProblem, K: Kernels, train_loss: np.ndarray, train_error: np.ndarray) -> dict:
-    """trajectory columns: t, m, Q = m² + C⊥(k, k), train_loss, train_error, test metric."""
-    Q = K.m ** 2 + np.diag(K.C_perp)
-    cols = {"t": p.eta * np.arange(p.steps + 1), "m": K.m.copy(), "Q": Q, "train_loss": train_loss}
+def observables(p: DmftProblem, K: Kernels, train_loss: np.ndarray, train_error: np.ndarray,
+                train_means: np.ndarray | None = None, test_means: np.ndarray | None = None) -> dict:
+    """trajectory columns: t, m (|m| for sign-symmetric data), Q = m² + C⊥(k, k), train_loss,
+    train_error, test metric, and the model's observables from m, Q and their training /
+    fresh-sample averages. m, Q and test quantities are those of the iterate w_k; training
+    quantities are at the point where the gradient is evaluated (w_k itself except for
+    Nesterov, where it is the look-ahead u_k)."""
+    m_w, c_w = iterate(p, K)
+    Q = m_w ** 2 + c_w
+    m = np.abs(m_w) if getattr(p.teacher, "sign_symmetric", False) else m_w
+    cols = {"t": p.eta * np.arange(p.steps + 1), "m": m, "Q": Q, "train_loss": train_loss}
     if p.teacher.classification:
         cols["train_error"] = train_error
-    cols[p.teacher.test_metric] = np.array([p.teacher.test_error(m, q) for m, q in zip(K.m, Q)])
+    cols[p.teacher.test_metric] = np.array([p.teacher.test_error(a, q) for a, q in zip(m_w, Q)])
+    if p.observe.names and train_means is not None:
+        cols.update(p.observe.columns(m, Q, train_means, test_means))
     return cols

@@ -9,6 +9,8 @@ two ways that never share code paths beyond the label rule:
   vector).
 
 ``sample_metric(h, y)`` is the same metric on one fresh sample (the simulator's estimate).
+``sign_symmetric`` (default False): the data model is invariant under w → −w, so the
+trajectories report |m|.
 ``test_error(m, Q)`` is the generalisation metric of a fresh sample, whose field is
 h = m τ + √(Δ(Q − m²)) ξ with no memory term (DMFT.md §2, Observables).
 """
@@ -122,7 +124,13 @@ class SignTeacher(_GLM):
 
 @dataclass(frozen=True)
 class PhaseRetrieval(_GLM):
-    """y = τ². Test loss E[(h² − τ²)²]/4 = (3Q² + 3 − 2Q − 4m²)/4 for (h, τ) Gaussian."""
+    """y = τ². Test loss E[(h² − τ²)²]/4 = (3Q² + 3 − 2Q − 4m²)/4 for (h, τ) Gaussian.
+
+    Symmetric under w → −w (the labels see only τ²): the overlap is reported as
+    |m| = |w·v|/N on both sides (`sign_symmetric`). The DMFT m keeps the sign of m0 (m = 0
+    is invariant), but a finite-N run that passes near m = 0 can flip; |m| folds the flip."""
+
+    sign_symmetric = True      # a class attribute, not a dataclass field
 
     name: str = "phase_retrieval"
     classification: bool = False

@@ -6,5 +6,7 @@
 * :mod:`.bayes` — Bayes-optimal state evolution and its free entropy;
 * :mod:`.continuation`, :mod:`.thresholds` — α-curves and bisected thresholds;
 * :mod:`.finite` — the finite-size check (trains the estimator on data);
+* :mod:`.amp` — the Bayes-optimal estimator at finite size (GAMP; the mixture's exact posterior);
+* :mod:`.check` — `statc check` (pass rule per N and the a + c/N extrapolation);
 * :mod:`.solve` — the runner-facing entry point (summary and curve).
 """

@@ -105,6 +105,13 @@ class Mixture:
         """The q-dependent part of Ψ_out: the Gaussian channel of the means, q/(2Δ)."""
         return q / (2.0 * self.Delta)
 
+    def bo_field(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+        r"""The exact posterior of the means given labelled data: x_μ = y_μ v/√d + √Δ z_μ is a
+        Gaussian observation of each v_i, so the posterior is the prior tilted by
+        exp(γ_i v_i − A v_i²/2) with γ_i = Σ_μ y_μ x_μi/(Δ√d), A = Σ_μ y_μ²/(Δd) = α/Δ."""
+        n, d = X.shape
+        return (y @ X) / (self.Delta * np.sqrt(d)), float(np.sum(y * y) / (self.Delta * d))
+
     def bo_bias(self, q: float) -> float:
         """b* = (Δ/2) log(ρ/(1−ρ)): the Bayes log-odds threshold on the field."""
         return 0.5 * self.Delta * np.log(self.rho / (1.0 - self.rho))
@@ -194,9 +201,21 @@ class BinaryTeacher:
         tot = sum(np.exp(log_ndtr(y * x)) * log_ndtr(y * x) for y in (1.0, -1.0))
         return float(np.sum(w * tot))
 
+    def bo_gout(self, y: np.ndarray, omega: np.ndarray, V: float) -> tuple[np.ndarray, np.ndarray]:
+        r"""g = ∂_ω log Z_out(y; ω, V) and ∂_ω g for AMP, Z_out = Φ(y ω/s), s² = V + σ²:
+        g = (y/s) r(u), r = φ/Φ at u = yω/s, ∂_ω g = −g (g + ω/s²)."""
+        if self.name == "random":
+            return np.zeros_like(omega), np.zeros_like(omega)
+        s = np.sqrt(V + self.noise)
+        u = y * omega / s
+        g = (y / s) * np.exp(-0.5 * u * u - _LOG_SQRT_2PI - log_ndtr(u))
+        return g, -g * (g + omega / (s * s))
+
     def bo_test_error(self, q: float) -> float:
-        """The BO label is sign(ω): test error arccos(√q)/π against the clean sign teacher."""
-        return float(np.arccos(np.sqrt(min(q, 1.0))) / np.pi)
+        """The BO label is sign(ω) (the posterior predictive Φ(ω/√(ρ − q + σ²)) > ½): the test
+        error on a fresh noisy label y = sign(z + σε) is arccos(corr(ω, z + σε))/π with
+        corr = q/√(q(ρ + σ²)) (m = q); at σ = 0 arccos(√q)/π."""
+        return float(np.arccos(np.sqrt(min(q, 1.0) / (self.teacher_norm + self.noise))) / np.pi)
 
 
 # ------------------------------------------------------- linear teacher ---
@@ -235,6 +254,10 @@ class LinearTeacher:
 
     def bo_qhat(self, q: float) -> float:
         return 1.0 / (self.teacher_norm - q + self.noise)
+
+    def bo_gout(self, y: np.ndarray, omega: np.ndarray, V: float) -> tuple[np.ndarray, np.ndarray]:
+        """Z_out = N(y; ω, V + σ²): g = (y − ω)/(V + σ²), ∂_ω g = −1/(V + σ²)."""
+        return (y - omega) / (V + self.noise), np.full_like(omega, -1.0 / (V + self.noise))
 
     def bo_psi_out(self, q: float) -> float:
         """Z_out = N(y; ω, ρ − q + σ²): Ψ_out = −½ log(2πe(ρ − q + σ²))."""

@@ -2,12 +2,16 @@
 
 finite.py draws n = αN samples from the model's channel (teacher or mixture), trains the same
 estimator with a well-kept solver (scikit-learn / the ridge normal equations; λ mapped exactly,
-C = 1/λ) and measures test_error (exact given m, q, b), train_error, train_loss, m, q and b; the
+C = 1/λ; ElasticNet / saga for an L1 part) and measures test_error (exact given m, q, b), train_error,
+train_loss, free_energy (the minimised objective per coordinate), m, q and b; the
 theory never enters there. Seeds give a mean and a standard error per N.
 
 **Pass rule** (as for the other kinds): for every compared quantity and N,
 
     |theory − mean|  ≤  z* · SE  +  κ · max(|theory|, 0.01) / N,
+
+and, with two sizes or more, finite-size scaling: the N → ∞ intercept a of the weighted fit
+mean(N) = a + c/N must satisfy |theory − a| ≤ z*·SE(a) (no allowance: the O(1/N) bias is fitted);
 
 z* the two-sided Student-t quantile (seeds − 1 degrees of freedom: the SE is estimated from
 few seeds) at level 0.01 with a Bonferroni correction over all comparisons, κ = ``--tolerance`` (the O(1/N) finite-size bias of the minimiser's overlaps).
@@ -26,17 +30,21 @@ from statc.dsl import StatcError
 from statc.dsl.errors import NumericalError
 from statc.runtime.results import write_csv, write_json
 
-from .finite import TRAINERS, ModelLoss, train_once
+from .amp import bo_train_once
+from .finite import L1_TRAINERS, TRAINERS, ModelLoss, fit_inverse_n, train_once
 from .from_model import spec_from_model
 from .solve import solve
 
 LEVEL, MIN_SEEDS = 0.01, 3
-KEYS = ("test_error", "train_error", "train_loss", "m", "q")
+KEYS = ("test_error", "train_error", "train_loss", "free_energy", "m", "q")
+BO_KEYS = ("test_error", "m", "q")
 
 
-def measure(loss: str, ch, alpha: float, lam: float, N: int, seeds: int, seed: int, n_test: int) -> dict:
+def measure(loss: str, ch, alpha: float, lam: float, N: int, seeds: int, seed: int, n_test: int,
+            lam1: float = 0.0, teacher_prior: str = "gaussian", teacher_p: float = 1.0) -> dict:
     """Per observable: mean and standard error over ``seeds`` data sets at dimension N."""
-    runs = [train_once(loss, ch, alpha, lam, N, seed * 1_000_003 + 7919 * N + s, n_test)
+    runs = [train_once(loss, ch, alpha, lam, N, seed * 1_000_003 + 7919 * N + s, n_test, lam1,
+                       teacher_prior, teacher_p)
             for s in range(seeds)]
     return {k: (float(np.mean([r[k] for r in runs])),
                 float(np.std([r[k] for r in runs], ddof=1) / math.sqrt(seeds)) if seeds > 1 else math.inf)
@@ -54,9 +62,20 @@ def _model_loss(mod) -> ModelLoss:
 
 def compare(theory: dict, measured: dict[int, dict], keys: tuple[str, ...], tolerance: float,
             seeds: int) -> dict:
-    n_comp = len(keys) * len(measured)
+    """Per N and observable, the pass rule; with two sizes or more also the N → ∞ value of the
+    fit mean(N) = a + c/N against the theory: |theory − a| ≤ t*·SE(a), no 1/N allowance (row
+    ``N = inf``).  One Bonferroni correction over all the comparisons."""
+    extrapolated = len(measured) >= 2
+    n_comp = len(keys) * (len(measured) + int(extrapolated))
     z = float(student_t.ppf(1 - LEVEL / (2 * n_comp), df=max(seeds - 1, 1)))
     rows = []
+    if extrapolated:
+        Ns = sorted(measured)
+        for k in keys:
+            a, se = fit_inverse_n(Ns, [measured[N][k][0] for N in Ns], [measured[N][k][1] for N in Ns])
+            th = float(theory[k])
+            rows.append({"N": math.inf, "name": k, "theory": th, "sim_mean": a, "se": se, "bound": z * se,
+                         "ok": bool(abs(th - a) <= z * se)})
     for N, meas in measured.items():
         for k in keys:
             mean, se = meas[k]
@@ -79,34 +98,64 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
     if args.seeds < 1:
         raise StatcError("--seeds must be at least 1")
     meta = compiled.meta
-    if meta["algorithm"] != "erm":
-        raise StatcError("`statc check` trains the estimator on finite data; there is no finite-size "
-                         "trainer for `algorithm bayes_optimal` yet",
-                         hint="check an `algorithm erm` model; the Bayes-optimal curve is tested "
-                              "against its closed forms")
-    loss = meta["loss_name"] if meta["loss_name"] in TRAINERS else _model_loss(compiled.module)
     t0 = time.perf_counter()
     spec, alpha, values = spec_from_model(compiled, overrides)
     tspec, talpha, _ = spec_from_model(compiled, {**overrides, **theory_overrides})
     theory = solve(tspec, talpha)
     if not theory["converged"]:
         raise NumericalError(f"the theory's fixed point did not converge: {theory['error']}")
-    if isinstance(loss, str) and loss in ("logistic", "hinge") and not spec.lam > 0:
+    if meta["algorithm"] == "bayes_optimal":
+        # AMP from an uninformed start reaches the uninformed SE fixed point (STATIC.md §9)
+        reference = dict(theory["starts"]["uninformed"], m=theory["starts"]["uninformed"]["q"])
+        ch = spec.make_channel()
+        measured = {N: measure_bo(ch, spec.prior, alpha, N, args.seeds, args.seed, spec.teacher_p)
+                    for N in sizes}
+        trainer = "the exact posterior mean" if meta["channel"] == "mixture" else "GAMP"
+        return _report(meta, values, sizes, args, theory_overrides, alpha, t0, trainer,
+                       compare(reference, measured, BO_KEYS, args.tolerance, args.seeds),
+                       "Bayes-optimal state evolution (uninformed start)")
+    loss = meta["loss_name"] if meta["loss_name"] in TRAINERS else _model_loss(compiled.module)
+    if isinstance(loss, str) and loss in ("logistic", "hinge") and not spec.lam + spec.lam1 > 0:
         raise StatcError(f"the {loss} check needs lambda > 0 (scikit-learn's C = 1/lambda)")
+    if spec.lam1 > 0 and not (isinstance(loss, str) and loss in L1_TRAINERS):
+        raise StatcError("no finite-size trainer for this loss with an L1 penalty",
+                         hint=f"L1 / elastic-net models are trained by scikit-learn for the "
+                              f"{' and '.join(L1_TRAINERS)} losses")
     ch = spec.make_channel()
-    keys = KEYS + (("b",) if ch.learns_bias else ())
-    measured = {N: measure(loss, ch, alpha, spec.lam, N, args.seeds, args.seed, args.test_samples)
+    keys = tuple(k for k in KEYS if k in theory["final"]) + (("b",) if ch.learns_bias else ())
+    measured = {N: measure(loss, ch, alpha, spec.lam, N, args.seeds, args.seed, args.test_samples, spec.lam1,
+                           spec.teacher, spec.teacher_p)
                 for N in sizes}
     result = compare(theory["final"], measured, keys, args.tolerance, args.seeds)
+    trainer = (loss if isinstance(loss, str) else "L-BFGS") + " ERM"
+    return _report(meta, values, sizes, args, theory_overrides, alpha, t0, trainer, result, "replica fixed point")
+
+
+def measure_bo(ch, prior: str, alpha: float, N: int, seeds: int, seed: int, prior_p: float = 1.0) -> dict:
+    """Per observable: mean and standard error of the Bayes-optimal estimate (GAMP / exact
+    posterior, amp.py) over ``seeds`` data sets at dimension N."""
+    runs = [bo_train_once(ch, prior, alpha, N, seed * 1_000_003 + 7919 * N + s, prior_p) for s in range(seeds)]
+    if not all(r["converged"] for r in runs):
+        raise NumericalError(f"GAMP did not converge at N = {N} on {sum(not r['converged'] for r in runs)} "
+                             f"of {seeds} data sets", hint="a hard phase or a too small N; try a larger N")
+    return {k: (float(np.mean([r[k] for r in runs])),
+                float(np.std([r[k] for r in runs], ddof=1) / math.sqrt(seeds)) if seeds > 1 else math.inf)
+            for k in runs[0]}
+
+
+def _report(meta, values, sizes, args, theory_overrides, alpha, t0, trainer: str, result: dict,
+            theory_name: str) -> int:
     conclusive = args.seeds >= MIN_SEEDS
-    trainer = loss if isinstance(loss, str) else "L-BFGS"
-    print(f"{meta['model']}: replica fixed point vs {trainer} ERM trained on n = alpha N samples, "
+    print(f"{meta['model']}: {theory_name} vs {trainer} on n = alpha N samples, "
           f"alpha = {alpha:g}, N = {sizes}, {args.seeds} seeds ({time.perf_counter() - t0:.1f} s)")
     for r in result["rows"]:
         flag = "" if r["ok"] else "   <-- outside"
-        print(f"  N = {r['N']:>6}  {r['name']:<12} theory {r['theory']:.5g}  "
+        size = "  inf" if math.isinf(r["N"]) else r["N"]
+        print(f"  N = {size:>6}  {r['name']:<12} theory {r['theory']:.5g}  "
               f"sim {r['sim_mean']:.5g} ± {r['se']:.2g}  (bound {r['bound']:.2g}){flag}")
-    print(f"pass rule: |theory - sim| <= {result['z_crit']:.2f} SE + {args.tolerance:g} max(|theory|, 0.01)/N")
+    print(f"pass rule: |theory - sim| <= {result['z_crit']:.2f} SE + {args.tolerance:g} max(|theory|, 0.01)/N"
+          + ("; N = inf: the fit a + c/N over the sizes, |theory - a| <= "
+             f"{result['z_crit']:.2f} SE(a)" if len(sizes) >= 2 else ""))
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,13 @@ stalls on rounding where V, q grow like 1/λ (λ → 0) and stops far too early
 where they are O(1/λ) small (λ → ∞); m = 0 exactly (random labels) counts 0
 and fails — with the residual history and a hint, never a traceback from deep
 inside — on NaN, on q ≤ 0 or V ≤ 0, or after ``max_iter`` sweeps.
+
+The zero-temperature free energy (ground-state energy density) is the minimum of the
+objective per input coordinate, e = lim min_w [Σ_μ ℓ(y_μ, h_μ) + Σ_i r(w_i)]/d.  At the fixed
+point the training field of a sample is its prox h* and a weight coordinate is η(b), so
+e = α ⟨ℓ(y, h*)⟩ + ⟨r(η)⟩ (``free_energy``; the replica formula extr[m m̂ + ½q̂V − ½V̂q
++ α⟨M_ℓ⟩ + ⟨M_r⟩] with the Moreau envelopes M reduces to it by ⟨(h* − ω)²⟩/(2V) = Vq̂/(2α)
+and ⟨bη⟩ = m̂m + q̂V).
 """
 from __future__ import annotations
 
@@ -18,7 +25,7 @@ from types import ModuleType
 import numpy as np
 from scipy.optimize import brentq
 
-from .regularisers import REGULARISERS
+from .regularisers import TEACHER_PRIORS, Penalty, regulariser as regulariser_entry
 
 
 class FixedPointError(RuntimeError):
@@ -51,10 +58,12 @@ class FixedPoint:
 
 
 class ERM:
-    """One ERM problem: loss module, channel, α, λ, regulariser."""
+    """One ERM problem: loss module, channel, α, the penalty r(w) = λ₁|w| + λ/2 w²
+    (``lam`` = λ, the ridge part; ``lam1`` = λ₁) and its regulariser registry entry."""
 
     def __init__(self, loss: str | ModuleType, channel, alpha: float, lam: float,
-                 regulariser: str = "ridge"):
+                 regulariser: str = "ridge", lam1: float = 0.0, teacher: str = "gaussian",
+                 teacher_p: float = 1.0):
         if isinstance(loss, str):                 # a registry loss: built (SymPy) on first use
             from statc.compiler.static.build import load
             loss = load(loss)
@@ -62,10 +71,12 @@ class ERM:
         if self.mod.LABELS == "binary" and channel.labels != "binary":
             raise ValueError("a binary-label loss needs a channel with labels ±1")
         self.ch, self.alpha, self.lam = channel, float(alpha), float(lam)
-        try:
-            self.prior = REGULARISERS[regulariser]
-        except KeyError:
-            raise KeyError(f"unknown regulariser {regulariser!r}; known: {', '.join(REGULARISERS)}") from None
+        self.penalty = Penalty(l2=float(lam), l1=float(lam1))
+        self.reg = regulariser_entry(regulariser)
+        #: the teacher prior as Gaussian components (weight, variance) of second moment ρ
+        self.teacher = TEACHER_PRIORS[teacher](float(teacher_p), channel.teacher_norm)
+        if regulariser == "ridge" and self.penalty.l1 != 0.0:
+            raise ValueError("the ridge regulariser has no L1 part; use 'lasso' or 'elastic_net'")
         self._buf, self._out = np.empty(8), np.empty(7)
 
     def _breaks(self, Vp: float):
@@ -110,7 +121,7 @@ class ERM:
         s = self.sums(m, q, V, b)
         a, sc = self.alpha, self.ch.scale
         qhat, Vhat, mhat = a * sc * s[0], -a * sc * s[1], a * s[2]
-        m1, q1, V1 = self.prior(mhat, qhat, Vhat, self.lam, self.ch.teacher_norm)
+        m1, q1, V1 = self.reg.overlaps(mhat, qhat, Vhat, self.penalty, self.teacher)
         return (m1, q1, V1, b), (mhat, qhat, Vhat), s
 
     def solve(self, init=(0.3, 0.5, 1.0, 0.0), damping: float = 0.5, tol: float = 1e-10,
@@ -137,7 +148,9 @@ class ERM:
                               "try a larger damping (closer to 1) or continuation in α", history)
 
     def _result(self, m, q, V, b, hats, s, it, res, history) -> FixedPoint:
+        penalty = self.reg.value(*hats, self.penalty, self.teacher)
         obs = {"test_error": self.ch.test_error(m, q, b), "train_loss": float(s[4]),
+               "free_energy": self.alpha * float(s[4]) + penalty,
                "m": m, "q": q, "V": V, "b": b, "mhat": hats[0], "qhat": hats[1], "Vhat": hats[2]}
         if self.ch.labels == "binary":
             obs["train_error"] = float(s[5])

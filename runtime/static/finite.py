@@ -14,6 +14,15 @@ by C):
 * any other (a model's own convex loss): scipy's L-BFGS with the gradient from ℓ′
   (:class:`ModelLoss`).
 
+With an L1 part, Σ ℓ + λ₁|w|₁ + λ₂/2 |w|² (elastic net; LASSO at λ₂ = 0):
+
+* square: ``ElasticNet(alpha=(λ₁ + λ₂)/n, l1_ratio=λ₁/(λ₁ + λ₂))`` — its objective
+  |y − Xw|²/(2n) + a r|w|₁ + a(1 − r)/2 |w|² is ours divided by n; the intercept
+  (data centred) is unpenalised;
+* logistic: ``LogisticRegression(penalty="elasticnet", solver="saga", C=1/(λ₁ + λ₂),
+  l1_ratio=λ₁/(λ₁ + λ₂))`` — ½(1 − r)|w|² + r|w|₁ + C Σ ℓ is ours times C; saga does not
+  penalise the intercept.
+
 Observables per data set: the test error on ``n_test`` fresh samples and the
 exact one given (w, b) — for the mixture the test field is y m + b + √(Δq) ξ
 exactly at any d, for a sign teacher the angle — plus training error and loss,
@@ -27,7 +36,7 @@ from typing import Callable
 import numpy as np
 from scipy.special import ndtr
 
-from .channels import BinaryTeacher, Mixture
+from .channels import BinaryTeacher, LinearTeacher, Mixture
 
 # ----------------------------------------------------------------- data ---
 
@@ -45,14 +54,31 @@ def _sample_teacher(ch: BinaryTeacher, rng, n: int, d: int, teacher: np.ndarray)
     return X, y
 
 
-SAMPLERS: dict[type, Callable] = {Mixture: _sample_mixture, BinaryTeacher: _sample_teacher}
+def _sample_linear(ch: LinearTeacher, rng, n: int, d: int, teacher: np.ndarray):
+    X = rng.standard_normal((n, d))
+    return X, X @ teacher / np.sqrt(d) + np.sqrt(ch.noise) * rng.standard_normal(n)
 
 
-def _exact_test_error(ch, m: float, q: float, b: float) -> float:
+#: teacher priors (second moment 1): name → draw(rng, d, p)
+TEACHERS: dict[str, Callable] = {
+    "gaussian": lambda rng, d, p: rng.standard_normal(d),
+    "sparse": lambda rng, d, p: np.where(rng.random(d) < p, rng.standard_normal(d) / np.sqrt(p), 0.0),
+}
+
+SAMPLERS: dict[type, Callable] = {Mixture: _sample_mixture, BinaryTeacher: _sample_teacher,
+                                  LinearTeacher: _sample_linear}
+
+
+def exact_test_error(ch, m: float, q: float, b: float, rho: float) -> float:
+    """The test error of a trained (w, b) given its overlaps with the actual teacher (ρ = |w*|²/d):
+    mixture: the per-cluster Gaussian tails; sign/probit teacher: P(sign ω ≠ sign(z + σε)) with
+    corr(ω, z + σε) = m/√(q(ρ + σ²)), i.e. arccos(corr)/π; linear: E(z − ω)² = ρ − 2m + q."""
     if isinstance(ch, Mixture):
         return ch.test_error(m, q, b)
-    if ch.name == "sign" and ch.noise == 0.0 and b == 0.0:
-        return float(np.arccos(np.clip(m / np.sqrt(q), -1, 1)) / np.pi)
+    if isinstance(ch, LinearTeacher):
+        return float(rho - 2.0 * m + q)
+    if ch.name == "sign" and b == 0.0:
+        return float(np.arccos(np.clip(m / np.sqrt(q * (rho + ch.noise)), -1, 1)) / np.pi)
     return float("nan")
 
 
@@ -92,6 +118,32 @@ def _fit_square(Xs, y, lam, bias):
 TRAINERS: dict[str, Callable] = {"logistic": _fit_logistic, "hinge": _fit_hinge, "square": _fit_square}
 
 
+def _fit_square_l1(Xs, y, lam, bias, lam1):
+    from sklearn.linear_model import ElasticNet
+    n = len(y)
+    tot = lam1 + lam
+    clf = ElasticNet(alpha=tot / n, l1_ratio=lam1 / tot, fit_intercept=bias, tol=1e-12, max_iter=200_000,
+                     selection="cyclic")
+    clf.fit(Xs, y)
+    return clf.coef_.ravel(), float(clf.intercept_) if bias else 0.0
+
+
+def _fit_logistic_l1(Xs, y, lam, bias, lam1):
+    from sklearn.linear_model import LogisticRegression
+    import inspect
+    tot = lam1 + lam
+    # scikit-learn ≥ 1.8 reads the penalty from l1_ratio alone (``penalty`` deprecated)
+    old = inspect.signature(LogisticRegression).parameters["penalty"].default != "deprecated"
+    clf = LogisticRegression(**({"penalty": "elasticnet"} if old else {}), solver="saga", C=1.0 / tot,
+                             l1_ratio=lam1 / tot, fit_intercept=bias, tol=1e-10, max_iter=200_000)
+    clf.fit(Xs, y)
+    return clf.coef_.ravel(), float(clf.intercept_[0]) if bias else 0.0
+
+
+#: trainers of the penalties with an L1 part (λ₁ > 0): loss → fit(Xs, y, λ₂, bias, λ₁)
+L1_TRAINERS: dict[str, Callable] = {"square": _fit_square_l1, "logistic": _fit_logistic_l1}
+
+
 @dataclass(frozen=True)
 class ModelLoss:
     """A loss no registry trainer knows (a model's own, convex and smooth): ℓ and ℓ′ as
@@ -116,7 +168,13 @@ class ModelLoss:
         return res.x[:d], float(res.x[d]) if bias else 0.0
 
 
-def _fit(loss):
+def _fit(loss, lam1: float = 0.0):
+    if lam1 > 0.0:
+        if not (isinstance(loss, str) and loss in L1_TRAINERS):
+            raise ValueError(f"no finite-size trainer for the loss {loss!r} with an L1 penalty; "
+                             f"known: {', '.join(L1_TRAINERS)}")
+        fit = L1_TRAINERS[loss]
+        return lambda Xs, y, lam, bias: fit(Xs, y, lam, bias, lam1)
     return TRAINERS[loss] if isinstance(loss, str) else loss.fit
 
 
@@ -148,29 +206,40 @@ class FiniteSize:
 
 
 def train_once(loss: "str | ModelLoss", ch, alpha: float, lam: float, d: int, seed: int,
-               n_test: int = 20_000) -> dict[str, float]:
-    """Train on one data set of n = αd samples and measure the observables."""
+               n_test: int = 20_000, lam1: float = 0.0, teacher_prior: str = "gaussian",
+               teacher_p: float = 1.0) -> dict[str, float]:
+    """Train on one data set of n = αd samples (penalty λ₁|w|₁ + λ/2 |w|², teacher drawn from
+    ``TEACHERS[teacher_prior]``) and measure the observables; ``free_energy`` is the minimised
+    objective per input coordinate."""
     rng = np.random.default_rng(seed)
     sample = SAMPLERS[type(ch)]
-    teacher = rng.standard_normal(d)
+    teacher = TEACHERS[teacher_prior](rng, d, teacher_p)
     n = int(round(alpha * d))
     X, y = sample(ch, rng, n, d, teacher)
-    w, b = _fit(loss)(X / np.sqrt(d), y, lam, bool(ch.learns_bias))
+    w, b = _fit(loss, lam1)(X / np.sqrt(d), y, lam, bool(ch.learns_bias))
     h = X @ w / np.sqrt(d) + b
     Xt, yt = sample(ch, rng, n_test, d, teacher)
     ht = Xt @ w / np.sqrt(d) + b
-    m, q = float(w @ teacher / d), float(w @ w / d)
-    return {"test_error_sampled": float(np.mean(yt * ht <= 0)),
-            "test_error": _exact_test_error(ch, m, q, b),
-            "train_error": float(np.mean(y * h <= 0)),
-            "train_loss": float(np.mean(_value(loss)(y, h))),
-            "m": m, "q": q, "b": b}
+    m, q, rho = float(w @ teacher / d), float(w @ w / d), float(teacher @ teacher / d)
+    losses = _value(loss)(y, h)
+    out = {"test_error": exact_test_error(ch, m, q, b, rho),
+           "train_loss": float(np.mean(losses)),
+           "free_energy": float((np.sum(losses) + lam1 * np.abs(w).sum() + 0.5 * lam * w @ w) / d),
+           "m": m, "q": q, "b": b}
+    if ch.labels == "binary":
+        out["test_error_sampled"] = float(np.mean(yt * ht <= 0))
+        out["train_error"] = float(np.mean(y * h <= 0))
+    else:
+        out["test_error_sampled"] = float(np.mean((yt - ht) ** 2) - ch.noise)
+    return out
 
 
 def finite_size(loss: str, ch, alpha: float, lam: float, d: int, seeds: int = 8,
-                n_test: int = 20_000) -> FiniteSize:
+                n_test: int = 20_000, lam1: float = 0.0, teacher_prior: str = "gaussian",
+                teacher_p: float = 1.0) -> FiniteSize:
     """``seeds`` independent data sets at dimension d."""
-    runs = [train_once(loss, ch, alpha, lam, d, seed, n_test) for seed in range(seeds)]
+    runs = [train_once(loss, ch, alpha, lam, d, seed, n_test, lam1, teacher_prior, teacher_p)
+            for seed in range(seeds)]
     return FiniteSize(d, {k: np.array([r[k] for r in runs]) for k in runs[0]})
 
 
@@ -187,16 +256,22 @@ def compare(measured: FiniteSize, theory: dict[str, float], keys=("test_error", 
     return out
 
 
-def extrapolate(runs: list[FiniteSize], key: str) -> tuple[float, float]:
-    """The d → ∞ value a and its standard error from a weighted least-squares fit
-    of mean(d) = a + c/d over the dimensions measured (finite-size scaling)."""
-    x = np.array([1.0 / r.d for r in runs])
-    y = np.array([r.mean(key) for r in runs])
-    w = 1.0 / np.array([max(r.stderr(key), 1e-300) for r in runs]) ** 2
+def fit_inverse_n(Ns, means, ses) -> tuple[float, float]:
+    """Weighted least squares of mean(N) = a + c/N (weights 1/SE²): the N → ∞ value a and its
+    standard error.  Two sizes determine the line exactly (a = (N₂ȳ₂ − N₁ȳ₁)/(N₂ − N₁))."""
+    x = 1.0 / np.asarray(Ns, dtype=float)
+    y = np.asarray(means, dtype=float)
+    w = 1.0 / np.maximum(np.asarray(ses, dtype=float), 1e-12) ** 2
     A = np.stack([np.ones_like(x), x], axis=1)
     cov = np.linalg.inv(A.T @ (w[:, None] * A))
     a, _ = cov @ A.T @ (w * y)
     return float(a), float(np.sqrt(cov[0, 0]))
+
+
+def extrapolate(runs: list[FiniteSize], key: str) -> tuple[float, float]:
+    """The d → ∞ value a and its standard error from a weighted least-squares fit
+    of mean(d) = a + c/d over the dimensions measured (finite-size scaling)."""
+    return fit_inverse_n([r.d for r in runs], [r.mean(key) for r in runs], [r.stderr(key) for r in runs])
 
 
 def compare_scaling(runs: list[FiniteSize], theory: dict[str, float],

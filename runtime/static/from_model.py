@@ -17,13 +17,18 @@ def spec_from_model(compiled, overrides: dict[str, float] | None = None) -> tupl
     if not v["alpha"] > 0:
         raise StatcError(f"alpha = n/N must be > 0, got {v['alpha']:g}")
     if v["lam"] < 0:
-        raise StatcError(f"the ridge penalty must be >= 0, got lambda = {v['lam']:g}")
+        raise StatcError(f"the ridge (L2) penalty must be >= 0, got {v['lam']:g}")
+    if not 0 < v["teacher_p"] <= 1:
+        raise StatcError(f"the sparse teacher's density must lie in (0, 1], got p = {v['teacher_p']:g}")
+    if v["lam1"] < 0:
+        raise StatcError(f"the L1 penalty must be >= 0, got {v['lam1']:g}")
     if "rho" in ch and not 0 < ch["rho"] < 1:
         raise StatcError(f"the cluster fraction must lie in (0, 1), got rho = {ch['rho']:g}")
     if "Delta" in ch and not ch["Delta"] > 0:
         raise StatcError(f"the cluster variance must be > 0, got Delta = {ch['Delta']:g}")
     erm = meta["algorithm"] == "erm"
     spec = StaticSpec(meta["algorithm"], meta["channel"], ch, loss=mod if erm else None,
-                      regulariser=meta["regulariser"], lam=v["lam"], prior=meta["prior"],
+                      regulariser=meta["regulariser"], lam=v["lam"], lam1=v["lam1"],
+                      teacher=meta.get("teacher_prior", "gaussian"), teacher_p=v["teacher_p"], prior=meta["prior"],
                       learns_bias=bool(meta["bias"]) if meta["channel"] == "mixture" else None)
     return spec, float(v["alpha"]), values

@@ -41,7 +41,16 @@ def gaussian_rule(breaks=(), order: int = ORDER, panel: float = PANEL,
     return xi, wt * np.exp(-0.5 * xi * xi) / np.sqrt(2.0 * np.pi)
 
 
-def hermite_rule(order: int = 80) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss–Hermite rule for smooth integrands (probabilists' weight, normalised)."""
+@lru_cache(maxsize=None)
+def _hermite(order: int) -> tuple[np.ndarray, np.ndarray]:
     x, w = np.polynomial.hermite_e.hermegauss(order)
-    return x, w / np.sqrt(2.0 * np.pi)
+    x.flags.writeable = False
+    w = w / np.sqrt(2.0 * np.pi)
+    w.flags.writeable = False
+    return x, w
+
+
+def hermite_rule(order: int = 80) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss–Hermite rule for smooth integrands (probabilists' weight, normalised; cached,
+    read-only arrays)."""
+    return _hermite(order)

@@ -81,7 +81,8 @@ def run(compiled, overrides: dict[str, float] | None = None, *, alphas=None, **_
 
 def run_line(compiled, res: StaticResult) -> str:
     """One line for the terminal: the fixed point's observables."""
-    keys = [k for k in ("test_error", "train_error", "train_loss", "m", "q", "b") if k in res.summary["final"]]
+    keys = [k for k in ("test_error", "train_error", "train_loss", "free_energy", "m", "q", "b")
+            if k in res.summary["final"]]
     final = ", ".join(f"{k} = {res.summary['final'][k]:.6g}" for k in keys)
     line = (f"{compiled.meta['model']}: {compiled.meta['algorithm']} at alpha = {res.summary['alpha']:g}: "
             f"{final} ({res.info['solve_s']:.2f} s)")

@@ -28,7 +28,8 @@ from .erm import ERM, FixedPoint, FixedPointError
 @dataclass(frozen=True)
 class StaticSpec:
     """What to compute: ``algorithm`` is ``"erm"`` (loss, regulariser, λ) or
-    ``"bayes_optimal"`` (prior); ``channel`` names a registry entry.  ``loss`` is a
+    ``"bayes_optimal"`` (prior); ``channel`` names a registry entry; the penalty is
+    ``lam1``·|w|₁ + ``lam``/2·|w|² (``regulariser`` ridge, lasso or elastic_net).  ``loss`` is a
     registry name or a compiled loss module (a model's own loss); ``learns_bias``
     False pins the bias of a channel that would learn one at b = 0."""
 
@@ -38,6 +39,9 @@ class StaticSpec:
     loss: str | ModuleType | None = None
     regulariser: str = "ridge"
     lam: float = 0.0
+    lam1: float = 0.0
+    teacher: str = "gaussian"
+    teacher_p: float = 1.0
     prior: str = "gaussian"
     learns_bias: bool | None = None
 
@@ -48,7 +52,8 @@ class StaticSpec:
         return ch
 
     def problem(self, alpha: float) -> ERM:
-        return ERM(self.loss, self.make_channel(), alpha, self.lam, self.regulariser)
+        return ERM(self.loss, self.make_channel(), alpha, self.lam, self.regulariser, self.lam1,
+                   self.teacher, self.teacher_p)
 
     def as_dict(self) -> dict:
         """JSON-ready (a loss module is named by its model)."""
@@ -70,7 +75,7 @@ def solve(spec: StaticSpec, alpha: float, **solve_kw) -> dict:
     if spec.algorithm == "bayes_optimal":
         ch = spec.make_channel()
         try:
-            pts = bayes_optimal(ch, alpha, prior=spec.prior, **solve_kw)
+            pts = bayes_optimal(ch, alpha, prior=spec.prior, prior_p=spec.teacher_p, **solve_kw)
         except FixedPointError as e:
             return base | {"converged": False, "error": str(e), "history": e.history}
         # ``final``: the branch of larger free entropy (the equilibrium); the

@@ -5,6 +5,13 @@ Linear separability: the λ → 0 hinge ERM fixed point has zero training error
 exactly when the training set is separable (the hinge minimiser at vanishing
 ridge is then the max-margin classifier, with margin κ = 1/√q); λ is lowered by
 continuation because the small-λ fixed point is slow from a cold start.
+
+Interpolation (the square loss's peak): below the threshold the λ → 0 ridge minimiser fits
+the training set exactly, its training loss vanishing like λ² (the residual is λ(XXᵀ/d + λ)⁻¹y),
+above it the training loss tends to a positive limit; the predicate compares the training loss
+at the two smallest λ of the path, a ratio ≤ 0.1 (λ² decay gives 0.01 for a decade) meaning
+"interpolates".  The threshold is α = 1 for any teacher (n = d: as many equations as unknowns),
+where V diverges — the interpolation peak.
 """
 from __future__ import annotations
 
@@ -44,3 +51,12 @@ def separable(channel, alpha: float, lambdas: Sequence[float] = LAMBDAS, zero: f
     (a fixed point that fails raises its :class:`FixedPointError`: no verdict)."""
     fp = lambda_path("hinge", channel, alpha, lambdas, **solve_kw)
     return fp.observables["train_error"] < zero
+
+
+def interpolates(channel, alpha: float, lambdas: Sequence[float] = LAMBDAS[:5], ratio: float = 0.1,
+                 **solve_kw) -> bool:
+    """Whether the λ → 0 square-loss ridge minimiser interpolates the training set: its training
+    loss falls by more than ``1/ratio`` over the last decade of the λ path."""
+    fp_prev = lambda_path("square", channel, alpha, lambdas[:-1], **solve_kw)
+    fp = ERM("square", channel, alpha, lambdas[-1]).solve(init=fp_prev.state(), **solve_kw)
+    return fp.observables["train_loss"] < ratio * fp_prev.observables["train_loss"]

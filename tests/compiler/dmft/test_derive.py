@@ -62,3 +62,11 @@ def test_unsupported_models_are_golden_located_errors(name):
     with pytest.raises(StatcError) as info:
         derive(check(parse(source, filename)))
     assert info.value.located(filename, source).render() == (BAD / f"{name}.err").read_text().rstrip("\n")
+
+
+@pytest.mark.parametrize("option, nesterov", [("momentum", 0), ("nesterov", 1)])
+def test_momentum_options_select_the_update_rule(option, nesterov):
+    """`momentum = beta` is the heavy ball, `nesterov = beta` Nesterov (runtime/dmft/weights.py)."""
+    text = (ROOT / "models" / "momentum_ridge.model").read_text().replace("momentum = beta", f"{option} = beta")
+    values = dict(derive(check(parse(text, "m.model"))).values)
+    assert str(values["beta"]) == "beta" and values["nesterov"] == nesterov

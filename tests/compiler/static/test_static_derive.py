@@ -21,7 +21,9 @@ def derived(name: str):
 
 
 @pytest.mark.parametrize("name", ["gmm_square", "gmm_logistic", "gmm_hinge", "gmm_bayes",
-                                  "perceptron_ridge", "perceptron_logistic", "perceptron_bayes"])
+                                  "perceptron_ridge", "perceptron_logistic", "perceptron_bayes",
+                                  "lasso", "elastic_net", "probit_logistic", "probit_bayes", "linear_ridge",
+                                  "lasso_sparse", "sparse_bayes"])
 def test_erm_and_bayes_optimal_select_the_static_kind(name):
     assert check(parse_file(ROOT / "models" / f"{name}.model")).theory == "static"
 
@@ -41,7 +43,33 @@ def test_models_are_recognised(model, channel, loss, bias):
     assert (eq.algorithm, eq.channel, eq.loss_name, eq.bias) == ("erm", channel, loss, bias)
     values = dict(eq.values)
     assert values["lam"] == sp.Symbol("lambda", real=True)      # lambda/2 |w|^2 -> ridge lambda
+    assert values["lam1"] == 0 and eq.regulariser == "ridge"
     assert values["alpha"] == sp.Symbol("alpha", real=True)
+
+
+@pytest.mark.parametrize("model, reg, lam, lam1", [
+    ("lasso", "lasso", "0", "lambda1"), ("elastic_net", "elastic_net", "lambda2", "lambda1"),
+])
+def test_l1_and_elastic_net_penalties_are_recognised(model, reg, lam, lam1):
+    """`lambda1 * norm1(w) + lambda2 / 2 * |w|^2` → r(w) = λ₁|w|₁ + λ₂/2 |w|², λ₂ = 2·(λ2/2)."""
+    eq = derived(model)
+    values = dict(eq.values)
+    assert (eq.regulariser, eq.channel, eq.loss_name) == (reg, "linear", "square")
+    assert str(values["lam"]) == lam and str(values["lam1"]) == lam1
+    assert dict(eq.channel_args)["noise"] == sp.Symbol("sigma", real=True) ** 2
+
+
+@pytest.mark.parametrize("model", ["probit_logistic", "probit_bayes"])
+def test_probit_teacher_is_the_sign_channel_with_the_declared_noise(model):
+    """`y = sign(wt.x + sigma * noise)` → channel `sign` with noise variance sigma² (probit)."""
+    eq = derived(model)
+    assert eq.channel == "sign" and dict(eq.channel_args) == {"noise": sp.Symbol("sigma", real=True) ** 2}
+
+
+def test_sparse_teacher_prior_is_recognised():
+    eq = derived("lasso_sparse")
+    assert eq.teacher == "sparse" and dict(eq.values)["teacher_p"] == sp.Symbol("eps", real=True)
+    assert dict(derived("lasso").values)["teacher_p"] == 1 and derived("lasso").teacher == "gaussian"
 
 
 def test_logistic_loss_is_stable_and_equals_the_written_one():

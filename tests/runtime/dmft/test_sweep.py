@@ -73,3 +73,27 @@ def test_divergence_names_the_step_and_cause():
     with pytest.raises(NumericalError, match=r"DMFT step \d+ \(t = [0-9.]+\)") as err:
         solve(p, 500, seed=0)
     assert err.value.exit_code == 3
+
+
+def test_memory_budget_splits_the_samples_into_averaged_batches():
+    """Over the budget, n_s samples run as the fewest equal independent sweeps that fit, averaged
+    with weights n_batch/n_s: exactly the mean of those sweeps run by hand on the spawned seeds."""
+    from statc.runtime.dmft.memory import sweep_bytes
+    from statc.runtime.dmft.sweep import chunk_size, sweep
+    p = logistic_gmm(8)
+    rows, n, C = 9, 1000, chunk_size(9)
+    per_sample = sweep_bytes(rows, C, C) / C
+    r = solve(p, n, seed=5, max_bytes=int(300.5 * per_sample))       # 300 samples fit: 4 batches of 250
+    assert r.info["batches"] == 4 and sum(r.info["batch_samples"]) == n
+    parts = [sweep(p, size, s) for size, s in zip(r.info["batch_samples"], np.random.SeedSequence(5).spawn(4))]
+    for name in ("m", "Q", "train_loss", "test_error"):
+        expect = sum(q.n_samples * q.columns[name] for q in parts) / n
+        np.testing.assert_allclose(r.columns[name], expect, rtol=1e-12, err_msg=name)
+    np.testing.assert_allclose(r.kernels.gamma, sum(q.n_samples * q.kernels.gamma for q in parts) / n, rtol=1e-12)
+    assert solve(p, n, seed=5).info["batches"] == 1                 # the default budget holds it whole
+
+
+def test_memory_budget_too_small_for_two_samples_is_an_error():
+    from statc.dsl import StatcError
+    with pytest.raises(StatcError, match="memory budget"):
+        solve(logistic_gmm(8), 100, seed=0, max_bytes=500)   # one sample needs ~420 bytes

@@ -15,7 +15,8 @@ from statc.cli import main
 ROOT = Path(__file__).resolve().parents[3]
 MODELS = ROOT / "models"
 ERM = ["gmm_square", "gmm_logistic", "gmm_hinge", "perceptron_ridge", "perceptron_logistic"]
-BAYES = ["gmm_bayes", "perceptron_bayes"]
+REGRESSION = ["lasso", "elastic_net", "linear_ridge", "lasso_sparse"]
+BAYES = ["gmm_bayes", "perceptron_bayes", "probit_bayes", "sparse_bayes"]
 
 
 def _Q(x: float) -> float:
@@ -39,6 +40,28 @@ def test_erm_models_run_and_write_the_contract_keys(cache_dir, tmp_path, name):
     assert f["m"] ** 2 <= f["q"]                        # Cauchy-Schwarz: m²/q ≤ |teacher|² = 1
 
 
+@pytest.mark.parametrize("name", REGRESSION)
+def test_l1_models_run_and_write_the_contract_keys(cache_dir, tmp_path, name):
+    f = _run(tmp_path, name)["final"]
+    for key in ("test_error", "train_loss", "free_energy", "m", "q"):
+        assert math.isfinite(f[key])
+    assert f["m"] ** 2 <= f["q"] and f["free_energy"] > 0.5 * f["train_loss"]   # α ≥ ½, r ≥ 0
+
+
+@pytest.mark.parametrize("name, wrong", [("lasso", "lambda1=1.5"), ("elastic_net", "lambda1=1")])
+def test_check_l1_models_against_scikit_learn_elastic_net(cache_dir, capsys, name, wrong):
+    """scikit-learn's ElasticNet / Lasso (alpha = (λ₁ + λ₂)/n, l1_ratio = λ₁/(λ₁ + λ₂)) at
+    N = 200, 400 agrees with the soft-threshold fixed point, objective (free_energy) included;
+    a theory at another λ₁ FAILs."""
+    base = ["check", str(MODELS / f"{name}.model"), "--N", "200,400", "--seeds", "4", "--test-samples", "500"]
+    assert main(base) == 0
+    out = capsys.readouterr().out
+    assert "PASS" in out and "free_energy" in out
+    assert out.count("N =    inf") == 5          # the a + c/N extrapolation of each observable
+    assert main(base + ["--theory-set", wrong]) == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("name", BAYES)
 def test_bayes_models_run(cache_dir, tmp_path, name):
     s = _run(tmp_path, name)
@@ -55,6 +78,20 @@ def test_square_loss_at_large_lambda_is_bayes_optimal(cache_dir, tmp_path, alpha
     assert s["final"]["test_error"] == pytest.approx(expected, rel=1e-6)
     b = _run(tmp_path, "gmm_bayes", "--set", f"alpha={alpha}", "--set", f"Delta={Delta}")
     assert b["final"]["test_error"] == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize("probit, sign", [
+    pytest.param("probit_logistic", "perceptron_logistic", marks=pytest.mark.slow),   # 10 s of compile
+    ("probit_bayes", "perceptron_bayes")])
+def test_probit_teacher_at_zero_noise_is_the_sign_teacher(cache_dir, tmp_path, probit, sign):
+    """`y = sign(wt.x + sigma * noise)` at sigma = 0 is `y = sign(wt.x)`: same fixed point."""
+    a = _run(tmp_path, probit, "--set", "sigma=0")["final"]
+    b = _run(tmp_path, sign)["final"]
+    for key in ("test_error", "m", "q"):
+        assert a[key] == pytest.approx(b[key], rel=1e-12)
+    noisy = _run(tmp_path, probit)["final"]
+    assert noisy["test_error"] > b["test_error"]           # noise makes it harder
+    assert noisy["m"] ** 2 <= noisy["q"] and math.isfinite(noisy.get("train_error", 0.0))
 
 
 def test_perceptron_bayes_alpha_eps_tends_to_0_4417(cache_dir, tmp_path):
@@ -126,18 +163,39 @@ def test_check_square_loss_passes_and_fails_when_the_theory_changes_lambda(cache
 @pytest.mark.parametrize("name, sets", [
     ("gmm_logistic", ()), ("gmm_logistic", ("--set", "alpha=1", "--set", "rho=0.3")),
     ("gmm_hinge", ()), ("gmm_hinge", ("--set", "alpha=3", "--set", "rho=0.3")),
-    ("perceptron_logistic", ()),
+    ("perceptron_logistic", ()), ("probit_logistic", ()),
     # a loss no registry trainer knows: scipy L-BFGS with the generated ℓ′
     ("tests/fixtures/static/gmm_scaled_logistic.model", ()),
+    # elastic net with a learned bias: scikit-learn's saga (C = 1/(λ₁ + λ), l1_ratio = λ₁/(λ₁ + λ))
+    ("tests/fixtures/static/gmm_logistic_elastic_net.model", ()),
 ])
 def test_check_logistic_and_hinge_pass_and_fail_when_the_theory_changes_lambda(cache_dir, capsys, name, sets):
     """scikit-learn's LogisticRegression / SVC (C = 1/λ) at two settings, imbalance included."""
     _check_passes_then_fails(capsys, name, *sets)
 
 
-def test_check_refuses_bayes_optimal(cache_dir, capsys):
-    assert main(["check", str(MODELS / "gmm_bayes.model"), "--N", "200", "--seeds", "3"]) == 2
-    assert "no finite-size trainer" in capsys.readouterr().err
+@pytest.mark.parametrize("name, sizes, wrong", [
+    ("gmm_bayes", "500,1000", "Delta=1.3"),          # exact posterior of the means, ρ = 0.3
+    ("probit_bayes", "600", "sigma=0.8"),             # GAMP, probit channel
+    ("sparse_bayes", "500,1000", "sigma=0.2"),        # GAMP, Bernoulli-Gaussian prior
+])
+def test_check_bayes_optimal_against_the_finite_size_estimator(cache_dir, capsys, name, sizes, wrong):
+    """The Bayes-optimal estimator at finite N (amp.py: GAMP from the channel's g_out and the
+    prior's denoiser; the mixture's exact posterior) agrees with state evolution, and a theory
+    at another parameter FAILs."""
+    base = ["check", str(MODELS / f"{name}.model"), "--N", sizes, "--seeds", "4", "--set", "rho=0.3"] \
+        if name == "gmm_bayes" else ["check", str(MODELS / f"{name}.model"), "--N", sizes, "--seeds", "4"]
+    assert main(base) == 0
+    assert "PASS" in capsys.readouterr().out
+    assert main(base + ["--theory-set", wrong]) == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_check_perceptron_bayes_gamp_at_1000_and_2000(cache_dir, capsys):
+    """STATIC.md §9: state evolution against GAMP's overlaps at N = 1000, 2000 (8 seeds)."""
+    assert main(["check", str(MODELS / "perceptron_bayes.model"), "--N", "1000,2000", "--seeds", "8"]) == 0
+    assert "PASS" in capsys.readouterr().out
 
 
 def test_cached_static_run_does_no_sympy_work(cache_dir):

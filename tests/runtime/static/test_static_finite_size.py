@@ -10,6 +10,7 @@ deterministic; a 3σ criterion on 7 observables fails by chance with p ≈ 2%.
 """
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from statc.runtime.static.channels import channel
@@ -37,3 +38,12 @@ def test_square_loss_mixture_finite_size(cache_dir):
 @pytest.mark.parametrize("loss", ["logistic", "hinge"])
 def test_logistic_and_hinge_mixture_finite_size(loss, cache_dir):
     _check(loss, (500, 1000), seeds=8)
+
+
+def test_inverse_n_fit_recovers_the_intercept_and_its_error():
+    """mean(N) = a + c/N exactly at two sizes: a = (N₂ȳ₂ − N₁ȳ₁)/(N₂ − N₁), and the standard
+    error propagates as √(N₂²σ₂² + N₁²σ₁²)/(N₂ − N₁)."""
+    from statc.runtime.static.finite import fit_inverse_n
+    a, se = fit_inverse_n([200, 400], [0.3 + 5 / 200, 0.3 + 5 / 400], [0.01, 0.02])
+    assert a == pytest.approx(0.3, abs=1e-12)
+    assert se == pytest.approx(np.sqrt(400**2 * 0.02**2 + 200**2 * 0.01**2) / 200, rel=1e-10)

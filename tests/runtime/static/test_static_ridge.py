@@ -64,3 +64,13 @@ def test_ridge_at_lambda_equal_noise_is_the_mmse(alpha, noise, cache_dir):
     assert fp.observables["test_error"] == pytest.approx(1 - q, abs=1e-9)
     bo = bayes_optimal(channel("linear", noise=noise), alpha)
     assert bo["uninformed"].test_error == pytest.approx(1 - q, abs=1e-9)
+
+
+@pytest.mark.parametrize("alpha,lam,noise", CASES)
+def test_ridge_free_energy_is_the_minimal_objective_of_random_matrix_theory(alpha, lam, noise, cache_dir):
+    """min_w ½|y − Xw/√d|² + λ/2 |w|² = (λ/2) yᵀ(XXᵀ/d + λ)⁻¹y; per coordinate, with
+    tr_n(XXᵀ/d + λ)⁻¹ = d g + (n − d)/λ, it is (λ/2)(1 − λg) + (σ²/2)(λg + α − 1)."""
+    g, _ = _mp_moments(alpha, lam)
+    expected = 0.5 * lam * (1 - lam * g) + 0.5 * noise * (lam * g + alpha - 1)
+    fp = ERM("square", channel("linear", noise=noise), alpha, lam).solve(damping=0.3, tol=1e-12)
+    assert fp.observables["free_energy"] == pytest.approx(expected, abs=1e-9)

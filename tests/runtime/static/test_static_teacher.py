@@ -24,7 +24,7 @@ from scipy.stats import norm
 from statc.runtime.static.bayes import bayes_optimal
 from statc.runtime.static.channels import channel
 from statc.runtime.static.erm import ERM
-from statc.runtime.static.thresholds import bisect, lambda_path, separable
+from statc.runtime.static.thresholds import bisect, interpolates, lambda_path, separable
 
 
 def test_bayes_optimal_perceptron_asymptote(cache_dir):
@@ -109,3 +109,60 @@ def test_rademacher_information_theoretic_threshold(cache_dir):
     f = lambda a: bayes_optimal(channel("sign"), a, prior="rademacher")["uninformed"].free_entropy + np.log(2)
     a_it = brentq(f, 1.15, 1.35, xtol=1e-5)
     assert abs(a_it - 1.247) < 3e-3
+
+
+# ------------------------------------------------------------------ probit ---
+
+def _mp_moments(alpha: float, lam: float) -> tuple[float, float]:
+    """g = tr(S+λ)⁻¹/d, h = tr(S+λ)⁻²/d for S = XᵀX/d (Marchenko–Pastur, scipy quad)."""
+    c = 1.0 / alpha
+    a, b = (1 - np.sqrt(c)) ** 2, (1 + np.sqrt(c)) ** 2
+    dens = lambda x: np.sqrt((b - x) * (x - a)) / (2 * np.pi * c * x)
+    g = quad(lambda x: dens(x) / (alpha * x + lam), a, b, epsabs=1e-13, epsrel=1e-13, limit=200)[0]
+    h = quad(lambda x: dens(x) / (alpha * x + lam) ** 2, a, b, epsabs=1e-13, epsrel=1e-13, limit=200)[0]
+    if alpha < 1:
+        g, h = g + (1 - alpha) / lam, h + (1 - alpha) / lam**2
+    return g, h
+
+
+@pytest.mark.parametrize("alpha,lam,noise", [(0.5, 0.2, 0.25), (2.0, 0.1, 1.0), (3.0, 0.5, 0.0)])
+def test_ridge_on_probit_labels_is_ridge_on_a_linear_teacher(alpha, lam, noise, cache_dir):
+    """Square loss + ridge sees the labels y = sign(z + σε) only through c = E[yz] =
+    √(2/π)/√(1 + σ²) and E[y²] = 1: y = cz + √(1 − c²)ε′ with ε′ uncorrelated with x, so
+    m = c(1 − λg), q = c²(1 − 2λg + λ²h) + (1 − c²)(g − λh) (random-matrix theory), and the
+    test error against fresh noisy labels is arccos(m/√(q(1 + σ²)))/π."""
+    g, h = _mp_moments(alpha, lam)
+    c = np.sqrt(2 / np.pi) / np.sqrt(1 + noise)
+    m, q = c * (1 - lam * g), c * c * (1 - 2 * lam * g + lam**2 * h) + (1 - c * c) * (g - lam * h)
+    fp = ERM("square", channel("sign", noise=noise), alpha, lam).solve(tol=1e-12)
+    assert fp.m == pytest.approx(m, abs=1e-8) and fp.q == pytest.approx(q, abs=1e-8)
+    assert fp.observables["test_error"] == pytest.approx(np.arccos(m / np.sqrt(q * (1 + noise))) / np.pi,
+                                                         abs=1e-8)
+
+
+def test_bayes_optimal_probit_reaches_the_fisher_rate(cache_dir):
+    """Probit channel, Gaussian prior, α → ∞: the posterior variance per coordinate is
+    1/(α I), I the Fisher information of one label about the field, I = ∫Dξ φ(ξ/σ)²/
+    (σ² Φ(ξ/σ)Φ(−ξ/σ)) (scipy quad); so α(1 − q) → 1/I, with O(1/α) corrections, and the
+    test error tends to the noise floor arccos(1/√(1 + σ²))/π."""
+    s2 = 0.25
+    s = np.sqrt(s2)
+    info = quad(lambda x: np.exp(2 * norm.logpdf(x / s) - log_ndtr(x / s) - log_ndtr(-x / s)) / s2 * norm.pdf(x),
+                -12, 12, epsabs=1e-13, limit=400)[0]
+    bo = bayes_optimal(channel("sign", noise=s2), 1e4)["uninformed"]
+    assert 1e4 * (1 - bo.q) == pytest.approx(1 / info, rel=2e-3)
+    assert bo.test_error == pytest.approx(np.arccos(1 / np.sqrt(1 + s2)) / np.pi, abs=5e-5)
+
+
+def test_ridge_interpolates_below_alpha_one_only(cache_dir):
+    """Square loss, λ → 0: the training set is fitted exactly iff n < d (linear algebra)."""
+    ch = channel("linear", noise=0.25)
+    assert interpolates(ch, 0.8, max_iter=20000) and not interpolates(ch, 1.2, max_iter=20000)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["linear", "sign"])
+def test_interpolation_threshold_by_bisection_is_one(name, cache_dir):
+    ch = channel(name, noise=0.25) if name == "linear" else channel(name)
+    a = bisect(lambda x: interpolates(ch, x, max_iter=50000), 0.5, 1.5, tol=0.02)
+    assert abs(a - 1.0) < 0.02

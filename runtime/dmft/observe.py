@@ -1,0 +1,96 @@
+"""User observables of a dmft model at run time (`observe` statements; compiler/dmft/observe.py).
+
+An :class:`Observables` holds the model's generated functions: per-sample averages
+`train_fns` (over the training set) and `test_fns` (over a fresh sample), each an @njit
+scalar function of (y, h), and `values(m, Q, train, test)`, the formulas with the parameters
+bound. Theory and simulation each compute their own m, Q and averages and call the same
+formulas (the model's definition of the observable, not a DMFT equation):
+
+* DMFT: training averages are means over the effective sample process at each step (summed
+  in the sample step); fresh-sample averages use h = m_k τ + √(Δ C⊥(k, k)) ξ with (τ, y)
+  from the data model and ξ ~ N(0, 1) (no memory term: the sample was never trained on),
+  n_fresh draws per step, common to all steps;
+* simulation (simulate.py): the n = αN training samples and the held-out test samples.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Callable
+
+import numpy as np
+from numba import njit
+
+
+@lru_cache(maxsize=None)
+def elementwise(fn):
+    """An array version out[i] = fn(y[i], h[i]) of a Numba scalar function of (y, h)."""
+    @njit(cache=False)
+    def apply(y, h, out):
+        for i in range(h.shape[0]):
+            out[i] = fn(y[i], h[i])
+        return out
+    return apply
+
+
+def _no_values(m, Q, train, test) -> dict:
+    return {}
+
+
+@dataclass(frozen=True)
+class Observables:
+    """The user observables of one model at fixed parameters."""
+
+    names: tuple[str, ...] = ()
+    train_fns: tuple = ()
+    test_fns: tuple = ()
+    values: Callable = field(default=_no_values)
+
+    @property
+    def n_train(self) -> int:
+        return len(self.train_fns)
+
+    def columns(self, m: np.ndarray, Q: np.ndarray, train: np.ndarray, test: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-step columns from m, Q (rows,) and the averages (rows × n_train, rows × n_test)."""
+        if not self.names:
+            return {}
+        rows = [self.values(m[k], Q[k], train[k], test[k]) for k in range(len(m))]
+        return {name: np.array([r[name] for r in rows]) for name in self.names}
+
+    def sample_means(self, fns: tuple, y: np.ndarray, h: np.ndarray) -> np.ndarray:
+        """Means over samples of each function in `fns` at fields h (one row)."""
+        buf = np.empty(h.shape[0])
+        return np.array([elementwise(f)(y, h, buf).mean() for f in fns])
+
+
+NO_OBSERVABLES = Observables()
+
+
+def from_module(mod, P) -> Observables:
+    """The observables of a generated dmft module at the parameter vector P."""
+    names = tuple(getattr(mod, "OBSERVE_NAMES", ()))
+    if not names:
+        return NO_OBSERVABLES
+    return Observables(names, tuple(mod.TRAIN_OBS), tuple(mod.TEST_OBS),
+                       lambda m, Q, train, test: mod.observe_values(P, m, Q, train, test))
+
+
+def fresh_means(problem, m: np.ndarray, c_perp: np.ndarray, n_fresh: int, seed) -> np.ndarray:
+    """DMFT fresh-sample averages per step: rows × n_test, h = m_k τ + √(Δ C⊥(k, k)) ξ."""
+    obs = problem.observe
+    out = np.zeros((len(m), len(obs.test_fns)))
+    if not obs.test_fns:
+        return out
+    rng = np.random.default_rng(seed)
+    tau, y = problem.teacher.effective(rng, n_fresh)
+    xi = rng.standard_normal(n_fresh)
+    sd = np.sqrt(problem.delta * np.maximum(c_perp, 0.0))
+    for k in range(len(m)):
+        out[k] = obs.sample_means(obs.test_fns, y, m[k] * tau + sd[k] * xi)
+    return out
+
+
+def fresh_seed(seed) -> np.random.SeedSequence:
+    """A seed for the fresh samples, independent of the sweep's own random numbers."""
+    parent = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    return np.random.SeedSequence(parent.entropy, spawn_key=parent.spawn_key + (2**31 - 1,))

@@ -1,0 +1,55 @@
+"""`statc check` for kernel models: the theory against NUTS samples of the finite network's
+full weight posterior (numpyro).  Slow: on the small Markov task with 4 chains × 200 draws +
+200 warmup, ~70 s of CPU at N = 10 and ~5 min at N = 25 (3 and 14 min of wall time on the
+shared 2-core VM under load); skipped without numpyro."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from statc.cli import main
+
+
+def _needs_numpyro():
+    pytest.importorskip("numpyro", reason="statc check for kernel models needs numpyro: "
+                                          "pip install 'statc[sampling]'")
+
+ROOT = Path(__file__).resolve().parents[3]
+SMALL = str(ROOT / "tests" / "fixtures" / "kernel" / "markov_small.model")
+FAST = ["--seeds", "4", "--samples", "200", "--warmup", "200"]
+
+
+@pytest.mark.slow
+def test_nuts_samples_agree_with_the_theory_and_closer_at_larger_width(cache_dir, tmp_path):
+    _needs_numpyro()
+    out = tmp_path / "chk"
+    assert main(["check", SMALL, "--N", "10,25", *FAST, "--out", str(out)]) == 0
+    n10, n25 = json.loads((out / "check.json").read_text())["per_N"]
+    for n in (n10, n25):
+        assert n["divergences"] == 0
+        assert n["max_dev_theory"] < 0.25 * n["max_dev_gp"]        # the GP limit is far off
+    assert n25["max_dev_theory"] < n10["max_dev_theory"]           # O(1/N) corrections
+
+
+@pytest.mark.slow
+def test_nuts_check_fails_when_the_theory_has_another_temperature(cache_dir):
+    _needs_numpyro()
+    assert main(["check", SMALL, "--N", "10", *FAST, "--theory-set", "T=0.3"]) == 1
+
+
+@pytest.mark.slow
+def test_digits_head_scores_order_the_pruning_costs_of_the_trained_network(cache_dir, tmp_path):
+    """models/digits_attention.model (P = 600, 16 paths, ~40 s of CPU): within layer 1, the two
+    heads with the lowest theory scores are the two whose removal from the gradient-descent
+    trained network (examples/digits_pruning.json, written by examples/digits_attention.py)
+    costs the least test accuracy."""
+    out = tmp_path / "dig"
+    assert main(["run", str(ROOT / "models" / "digits_attention.model"), "--restarts", "0", "--out", str(out)]) == 0
+    scores = json.loads((out / "summary.json").read_text())["observables"]["theory"]["head_scores"][0]
+    drops = json.loads((ROOT / "examples" / "digits_pruning.json").read_text())["accuracy_drop_when_pruned"]
+    layer1 = {f"h{h}": drops[f"layer 1 head {h}"] for h in range(1, 5)}
+    low_score = sorted(scores, key=scores.get)[:2]
+    low_drop = sorted(layer1, key=layer1.get)[:2]
+    assert set(low_score) == set(low_drop)
