@@ -51,7 +51,10 @@ at N = 10⁴.  Power and false alarms, measured (issue 17; numbers in README, *C
 the legacy Gauss–Hermite ReLU atoms (STATC_LEGACY_KINK_QUADRATURE=1) are not
 resolved by the two trajectory families from the fixture's init at N = 10⁴
 with 8 seeds (per-time z ≤ 6.7 against t* = 9.8), but the per-step family
-fails them (STEP_POWER below); correct models pass it (STEP_FALSE_ALARMS).
+fails them: 2·10⁶ steps a state (the default at N = 10⁴, 8 seeds), fixture
+trajectory, max |z| 4.8, 2.2, 10.9 at t = 1.09, 4.67, 20 against z* = 3.95;
+the exact atoms at the same states 0.8, 0.8, 1.3 (tests/runtime/test_check.py,
+slow: test_check_has_power_on_the_biased_relu_quadrature and its control).
 With fewer than 3 seeds the verdict is
 *inconclusive*.
 """
