@@ -48,7 +48,10 @@
    correct theory would fail a 10-seed, 11-time version (P(|t₉| > 3) = 0.015,
    ~150 comparisons) most of the time.  Hence 16 seeds and 6 pre-declared times;
    the comparisons are strongly correlated (Q, R and eps_g move together), so
-   the false-alarm rate is well below the union bound m·0.009.
+   the false-alarm rate is well below the union bound m·0.009.  Measured
+   (2026-12-01, 78 min on 2 shared cores): max |z| K = M = 2 eps_g 2.49, Q 1.97,
+   R 1.13; K = 3, M = 2 eps_g 2.31, Q 2.15, R 2.09.  (The per-step family of
+   ``statc check`` is off here: the per-step acceptance is test 1.)
 """
 from __future__ import annotations
 
@@ -142,7 +145,7 @@ def test_theory_matches_simulation(load, cfg):
     values = pm.resolve(m.compiled.model, m.compiled.meta, cfg)
     times = np.array([0.0, 1.0, 2.0, 5.0, 10.0, 20.0])
     result = compare(m.compiled, values, CheckConfig(Ns=[10_000], seeds=16, n_test=10_000,
-                                                     jobs=2, times=times), progress=False)
+                                                     jobs=2, times=times, step_states=0), progress=False)
     worst = {}
     for c in result["comparisons"]:
         if c.name == "eps_g" or c.name.startswith(("Q[", "R[")):
