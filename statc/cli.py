@@ -125,6 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="piecewise-constant parameters (e.g. an optimised control.csv)")
     p.add_argument("--out", default=None, help="output directory (check.csv, check.json, check.png; "
                    "with --rhs: rhs_check.json)")
+    p.add_argument("--step-states", type=int, default=3,
+                   help="per-step stage: states of the theory trajectory at which the derived drift is "
+                        "compared with a Monte Carlo of the simulator's step (default 3; 0: off)")
+    p.add_argument("--step-samples", type=int, default=None,
+                   help="per-step stage: Monte Carlo steps per state (default 25*seeds*N, "
+                        "clipped to [2e4, 4e6])")
     p.add_argument("--rhs", action="store_true",
                    help="per-step check instead: the derived right-hand side and observables at one "
                         "state against a Monte Carlo of the simulator's own step")
@@ -256,10 +262,13 @@ def cmd_check(args) -> int:
         return _check_rhs(args, compiled, values, theory_overrides)
     if args.seeds < 1:
         raise StatcError("--seeds must be at least 1")
+    if args.step_states < 0 or (args.step_samples is not None and args.step_samples < 10):
+        raise StatcError("--step-states must be at least 0 and --step-samples at least 10")
     cfg = check.CheckConfig(Ns=_sizes(args.N), seeds=args.seeds, n_test=args.test_samples,
                             jobs=args.jobs, tolerance=args.tolerance, times=times,
                             theory_overrides=theory_overrides,
-                            schedule=runner.model_schedules(compiled, values, args.schedule))
+                            schedule=runner.model_schedules(compiled, values, args.schedule),
+                            step_states=args.step_states, step_samples=args.step_samples)
     t0 = time.perf_counter()
     result = check.compare(compiled, values, cfg)
     print(f"{compiled.meta['model']}: theory vs simulation, N = {cfg.Ns}, {cfg.seeds} seeds, "
@@ -272,7 +281,7 @@ def cmd_check(args) -> int:
             errs = {c.name: float(np.max(np.abs(c.diff))) for c in result["comparisons"]
                     if c.N == N and c.name in compiled.meta["observables"]}
             print(f"  N = {N:>6}: " + ", ".join(f"{k} {v:.3g}" for k, v in errs.items()))
-    print(check.rule_text(result["z_crit"], cfg.tolerance, result["a_crit"]))
+    print(check.rule_text(result["z_crit"], cfg.tolerance, result["a_crit"], result.get("steps")))
     if args.out:
         check.write_outputs(args.out, compiled, values, cfg, result)
         print(f"wrote {Path(args.out) / 'check.csv'}, check.json, check.png")

@@ -415,7 +415,8 @@ def generate_sim(ir: ModelIR) -> tuple[str, dict]:
         for x in ir.inputs:
             ir.field_base(v, x)
     w = _SimWriter(ir)
-    src = (_TEMPLATES / "random.py").read_text() + "\n" + w.module()
+    src = ((_TEMPLATES / "random.py").read_text() + "\n" + w.module() + "\n\n"
+           + (_TEMPLATES / "drift.py").read_text())
     size = lambda s: int(s) if s.is_Integer else str(s)   # noqa: E731
     layout = {
         "vectors": [{"name": v, "size": size(ir.families[v].size)} for v in w.vectors],

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from statc.dsl import StatcError
-from statc.runtime.check import critical_value
+from statc.runtime.judge import critical_value
 from statc.runtime.results import write_csv, write_json
 
 from .from_model import problem_from_model

@@ -13,10 +13,45 @@
    The previous Gauss–Hermite evaluation (STATC_LEGACY_KINK_QUADRATURE=1)
    misses dQ at these states by 3–23 SE (e.g. dQ[1,2] 2.239e-2 vs 2.559e-2 ± 1.4e-4).
 2. **Trajectories (slow).**  ``runtime.check.compare``: the generated simulator
-   at N = 10⁴, 10 seeds, the theory started from each seed's own overlaps,
-   differences paired per seed; |z| < 3 for eps_g, Q and R at every recorded
-   time up to t = 20.  Finite-size corrections to seed averages are O(1/N)
-   (here ~1e-4 of the scale, far below the paired SE of ~1e-2/√10).
+   at N = 10⁴, 16 seeds, the theory started from the same overlaps, differences
+   paired per seed; |z| < 3 for eps_g, Q and R at the pre-declared times
+   t = 0, 1, 2, 5, 10, 20.  Finite-size corrections to seed averages are O(1/N)
+   (here ~1e-4 of the scale, far below the paired SE of ~1e-2/√16).
+
+   *Initial condition.*  The trajectory runs from ``tests/fixtures/good/
+   relu_committee_o1.model``: the model with an ``init`` block that puts the
+   students O(1) away from the symmetric manifold (Q = ½·δ, R = 0.2·δ + 0.05·k·m),
+   not from the model's ``gaussian(scale = 1e-3)``.  From 1e-3 the students sit
+   near the unspecialised plateau (eps_g ≈ 0.094 (K = M = 2), 0.10 (K = 3, M = 2)
+   from t ≈ 10 on), which they leave along the directions in which they differ —
+   directions of size O(1/√N) that the simulation's SGD noise sets (the very
+   first step already moves w by more than its initial norm, |Δw|²/N ≈ η²/N ≫
+   Q(0) = 1e-6), while the theory, started from the seed's initial overlaps,
+   keeps the initial, noise-free ones.  The paired difference is then an O(1)
+   difference of escape times, not an O(1/N) correction: measured (K = 3, M = 2,
+   16 seeds, N = 2500) the eps_g difference grows from z ≈ 0 at t ≤ 14 to
+   z = 3.8, 4.4, 5.4 at t = 16, 18, 20, the simulation leaving the plateau first
+   (at N = 10⁴, where escape comes later, |z| ≤ 1.6 up to t = 20).  The tiny
+   init has a second finite-N effect: while N·Q ≲ 1 the overlaps do not
+   concentrate and the √Q growth of the ReLU drift is slowed (Jensen), so at
+   t = 1 the simulation lags the theory by ~150 steps (N = 10⁴, 16 seeds: Q and R
+   all ahead in the theory, z up to 3.2) — O(1/N) in t but with a constant ~150;
+   the per-step RHS along the same theory trajectory agrees with 10⁷-sample
+   Monte Carlo of the microscopic step within 2.7 SE at t = 0 … 20 (no atom error;
+   commands in the closing note of issue 17).  From the O(1) initial condition
+   there is no plateau before t = 20 and the comparison tests what it should: the
+   atoms along a generic, non-degenerate path.
+
+   *Multiple comparisons.*  "|z| < 3 at every time" over m comparisons
+   (K = M = 2: 8 quantities, K = 3: 13, × 6 times) is a family of tests: with
+   S seeds each |z| is Student-t with S − 1 dof, P(|t₁₅| > 3) = 0.009, so a
+   correct theory would fail a 10-seed, 11-time version (P(|t₉| > 3) = 0.015,
+   ~150 comparisons) most of the time.  Hence 16 seeds and 6 pre-declared times;
+   the comparisons are strongly correlated (Q, R and eps_g move together), so
+   the false-alarm rate is well below the union bound m·0.009.  Measured
+   (2026-12-01, 78 min on 2 shared cores): max |z| K = M = 2 eps_g 2.49, Q 1.97,
+   R 1.13; K = 3, M = 2 eps_g 2.31, Q 2.15, R 2.09.  (The per-step family of
+   ``statc check`` is off here: the per-step acceptance is test 1.)
 """
 from __future__ import annotations
 
@@ -29,7 +64,9 @@ from statc.runtime import params as pm
 from statc.runtime.check import CheckConfig, compare
 from statc.runtime.online.layout import make_layout
 
-MODEL = Path(__file__).resolve().parents[2] / "models" / "relu_committee.model"
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = ROOT / "models" / "relu_committee.model"
+MODEL_O1 = ROOT / "tests" / "fixtures" / "good" / "relu_committee_o1.model"
 N_SAMPLES = 10_000_000
 CHUNK = 500_000
 N_SE = 3.0
@@ -104,15 +141,17 @@ def test_rhs_matches_monte_carlo(load, cfg):
 @pytest.mark.slow
 @pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: f"K{c['K']}M{c['M']}")
 def test_theory_matches_simulation(load, cfg):
-    m = load(MODEL)
+    m = load(MODEL_O1)
     values = pm.resolve(m.compiled.model, m.compiled.meta, cfg)
-    times = np.linspace(0.0, 20.0, 11)
-    result = compare(m.compiled, values, CheckConfig(Ns=[10_000], seeds=10, n_test=10_000,
-                                                     jobs=2, times=times), progress=False)
+    times = np.array([0.0, 1.0, 2.0, 5.0, 10.0, 20.0])
+    result = compare(m.compiled, values, CheckConfig(Ns=[10_000], seeds=16, n_test=10_000,
+                                                     jobs=2, times=times, step_states=0), progress=False)
     worst = {}
     for c in result["comparisons"]:
         if c.name == "eps_g" or c.name.startswith(("Q[", "R[")):
             z = np.abs(c.diff) / np.where(c.diff_sem > 0, c.diff_sem, np.inf)
+            print(f"{c.name:8s}", " ".join(f"{v:+6.2f}" for v in c.diff / np.where(
+                c.diff_sem > 0, c.diff_sem, np.inf)))
             worst[c.name] = float(np.max(z))
     print("max |z| over t ≤ 20:", {k: round(v, 2) for k, v in worst.items()})
     assert worst and max(worst.values()) < 3.0, worst
