@@ -31,7 +31,7 @@ COMMANDS = ("run", "check", "optimize")
 
 def _validate_options(command: str, model: str, options: list[str]) -> None:
     """Parse the command's own options as the CLI would, so a typo fails before any work."""
-    from statc.cli import build_parser
+    from statc.commands import build_parser
     for opt in options:
         if opt.split("=", 1)[0] in ("--out", "--set", "--cache-dir"):
             raise StatcError(f"`{opt}` is an option of the sweep itself, not of each point",

@@ -60,7 +60,7 @@ def _capture(name: str) -> _ThreadStream:
 def run_point(command: str, model_name: str, model_text: str, params: dict[str, float],
               options: list[str], cache_dir: str | None) -> dict:
     """Run ``statc COMMAND`` for one point; return its exit code, status, output text and files."""
-    from statc import cli
+    from statc import commands
     out_s, err_s = _capture("stdout"), _capture("stderr")
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="statc-point-") as tmp:
@@ -76,7 +76,7 @@ def run_point(command: str, model_name: str, model_text: str, params: dict[str, 
         out_s.local.buf, err_s.local.buf = io.StringIO(), io.StringIO()
         error = None
         try:
-            code = cli._main(argv)
+            code = commands.execute(argv)
         except (Exception, SystemExit):   # a bug or an unexpected failure: recorded, the sweep goes on
             code, error = -1, traceback.format_exc()
         finally:
