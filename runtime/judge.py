@@ -16,7 +16,7 @@ difference between theory and simulation, plus an O(1/N) finite-size allowance.
   them.  scale = the largest |theory| of the quantity, κ = ``--tolerance``.
 
 The online kind (runtime/check.py) applies it per time and to the time
-average; runtime/dmft/check.py and runtime/static/check.py state the same rule.
+average; the dmft, static and kernel checks take their t* from here too.
 """
 from __future__ import annotations
 

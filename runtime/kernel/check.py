@@ -22,11 +22,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 
 from statc.dsl import StatcError
 from statc.dsl.errors import NumericalError
 from statc.runtime import params as params_mod
+from statc.runtime.judge import critical_value
 
 from .action import Action
 from .levels import Architecture
@@ -80,7 +80,7 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
     M = arch.paths
     iu = np.triu_indices(M)
     n_q = len(sizes) * (len(iu[0]) + n_test)
-    t_crit = float(stats.t.ppf(1 - LEVEL / (2 * n_q), chains - 1))
+    t_crit = critical_value(n_q, chains, LEVEL)
     T_sim, T_th = v["temperature"], tv["temperature"]
     rows, per_N = [], []
     t0 = time.perf_counter()

@@ -24,10 +24,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import t as student_t
 
 from statc.dsl import StatcError
 from statc.dsl.errors import NumericalError
+from statc.runtime.judge import critical_value
 from statc.runtime.results import write_csv, write_json
 
 from .amp import bo_train_once
@@ -67,7 +67,7 @@ def compare(theory: dict, measured: dict[int, dict], keys: tuple[str, ...], tole
     ``N = inf``).  One Bonferroni correction over all the comparisons."""
     extrapolated = len(measured) >= 2
     n_comp = len(keys) * (len(measured) + int(extrapolated))
-    z = float(student_t.ppf(1 - LEVEL / (2 * n_comp), df=max(seeds - 1, 1)))
+    z = critical_value(n_comp, seeds, LEVEL)
     rows = []
     if extrapolated:
         Ns = sorted(measured)
