@@ -50,6 +50,10 @@ from .simulate import Simulation, realise
 ALPHA = 0.01
 
 
+#: relative floor of an entry's standard error (rounding of double-precision sums)
+SE_FLOOR = 1e-12
+
+
 @dataclass(frozen=True)
 class RhsEntry:
     """One compared entry: a state derivative (``dQ[1,2]``) or an observable."""
@@ -60,10 +64,13 @@ class RhsEntry:
 
     @property
     def z(self) -> float:
+        """(theory − MC) / SE, with SE floored at 1e-12·max(1, |theory|): an entry that does not
+        depend on the random draws (a skip weight's observable) has a rounding-level SE, and a
+        difference in its last bits is not evidence."""
         d = self.theory - self.mc
         if d == 0.0:
             return 0.0
-        return d / self.se if self.se > 0 else math.copysign(math.inf, d)
+        return d / max(self.se, SE_FLOOR * max(1.0, abs(self.theory)))
 
 
 @dataclass
