@@ -169,6 +169,8 @@ class OutputDecl:
     name: str
     value: Expr
     span: Span
+    #: `yhat[k] = ...`: an indexed output (K class scores), None for a scalar output
+    index: "IndexDecl | None" = None
 
 
 @dataclass(frozen=True)

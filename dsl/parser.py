@@ -186,7 +186,7 @@ class _ToAst(Transformer):
         return ast.RandomDecl(str(children[0]), children[1], children[2], _span(meta))
 
     def output_decl(self, meta, children):
-        return ast.OutputDecl(str(children[0]), children[1], _span(meta))
+        return ast.OutputDecl(str(children[0]), children[2], _span(meta), children[1])
 
     def teacher_block(self, meta, children):
         return ("network", ast.Network("teacher", tuple(c for c in children if c is not None), _span(meta)), _span(meta))

@@ -24,13 +24,19 @@ FUNCTIONS: dict[str, int] = {
     "abs": 1, "sigmoid": 1, "step": 1, "cos": 1, "sin": 1, "delta": 2,
 }
 
+#: Functions of class scores and class labels (the static kind's K-class ERM): name -> number of
+#: arguments.  `cross_entropy(yhat, y)` = log(sum(k, exp(yhat[k]))) - yhat[y] with `yhat[k]` an
+#: indexed output and `y` a class label; `onehot(y)` is the label's one-hot K-vector, used inside a
+#: squared norm of class scores, `|yhat - onehot(y)|^2`.
+CLASS_FUNCTIONS: dict[str, int] = {"cross_entropy": 2, "onehot": 1}
+
 #: Whole-run observables of the dmft kind: two coupled replicas, the FDT effective temperature: name -> number of arguments. Only a
 #: whole `observe` statement may be one (`observe D = replica_distance(w)`); its argument is a
 #: student vector.
 REPLICA_FUNCTIONS: dict[str, int] = {"replica_distance": 1, "fdt": 1}
 
 #: Distributions of vectors, inputs and random scalars: name -> allowed kwargs.
-VECTOR_DISTS = {"gaussian": ("scale",), "zeros": (), "sparse": ("p",)}
+VECTOR_DISTS = {"gaussian": ("scale",), "zeros": (), "sparse": ("p",), "rademacher": ()}
 INPUT_DISTS = {"gaussian": ("var",)}
 RANDOM_DISTS = {"gaussian": ("var",), "bernoulli": ("p",), "rademacher": ("p",)}
 
@@ -120,6 +126,9 @@ class _Checker:
         self.index_sizes: dict[str, str | int] = {}
         self.int_params: set[str] = set()
         self.literal_indices: list[LiteralIndex] = []
+        #: outputs that are class labels (`y = argmax(k, ...)`) and indexed outputs (class scores)
+        self.labels: set[str] = set()
+        self._indexed_outputs: list = []
 
     # ------------------------------------------------------------- helpers
     def err(self, msg: str, span: Span | None, **kw) -> StatcError:
@@ -129,7 +138,7 @@ class _Checker:
         if sym.name in KEYWORDS:
             raise self.err(f"`{sym.name}` is a keyword and cannot be used as a name",
                            sym.span, hint="choose another name")
-        if sym.name in FUNCTIONS:
+        if sym.name in FUNCTIONS or sym.name in CLASS_FUNCTIONS:
             raise self.err(f"`{sym.name}` is a built-in function and cannot be declared",
                            sym.span, hint="choose another name")
         old = self.symbols.get(sym.name)
@@ -279,6 +288,12 @@ class _Checker:
                            expected="`data n = alpha * N` and `algorithm bayes_optimal`",
                            hint="the K-class perceptron is a fixed-point (static) model; online SGD and "
                                 "gradient-flow (dmft) dynamics with K-class labels are not implemented")
+        if theory != "static" and self._indexed_outputs:
+            st = self._indexed_outputs[0]
+            raise self.err("indexed outputs (class scores `yhat[k]`) are supported by the static kind only", st.span,
+                           expected="`data n = alpha * N` and `algorithm erm { train w; ... }`",
+                           hint="the K-class perceptron (cross-entropy or square-loss ERM) is a fixed-point "
+                                "(static) model")
         return CheckedModel(m, self.symbols, self.index_sizes, theory,
                             [p.name for p in m.params], set(self.int_params), self.literal_indices)
 
@@ -325,6 +340,12 @@ class _Checker:
                 self.declare(Symbol("vector", st.name, st.span, net.role, idx, size, idx is not None))
                 if st.dist is not None:
                     self.dist(st.dist, VECTOR_DISTS, "a vector distribution")
+                    if st.dist.name == "rademacher" and not (net.role == "teacher" and is_static(self.m)):
+                        raise self.err("a `rademacher` vector (i.i.d. ±1 entries) is supported for the teacher "
+                                       "of a static model only", st.dist.span,
+                                       expected=f"`vector {st.name} ~ gaussian`",
+                                       hint="`vector wt[k in 1..K] ~ rademacher` is the binary teacher of the "
+                                            "K-class perceptron (static kind, `algorithm bayes_optimal`)")
                     if st.dist.name == "sparse" and not (net.role == "teacher" and is_static(self.m)):
                         raise self.err("a `sparse` vector is supported for the teacher of a static model only",
                                        st.dist.span, expected=f"`vector {st.name} ~ gaussian`",
@@ -339,6 +360,12 @@ class _Checker:
                 idx, size = self.index_decl(st.index)
                 self.declare(Symbol("random", st.name, st.span, net.role, idx, size, idx is not None))
                 self.dist(st.dist, RANDOM_DISTS, "a random-scalar distribution")
+            elif st.index is not None:
+                # `yhat[k] = w[k].x`: K class scores (the static kind's K-class ERM)
+                idx, size = self.index_decl(st.index)
+                self.expr(st.value, scope={idx: size}, ctx="output")
+                self.declare(Symbol("output", st.name, st.span, net.role, idx, size, True))
+                self._indexed_outputs.append(st)
             elif self.is_vec(st.value):
                 # a high-dimensional output: Σ (number) × (input, vector or vector output)
                 try:
@@ -355,6 +382,8 @@ class _Checker:
                 self.expr(st.value, scope={}, ctx="output")
                 self._label_node = None
                 self.declare(Symbol("output", st.name, st.span, net.role))
+                if isinstance(st.value, ast.SumExpr) and st.value.op == "argmax":
+                    self.labels.add(st.name)
 
     def algorithm(self, alg: ast.Algorithm) -> None:
         finite = self.m.data is not None
@@ -705,6 +734,9 @@ class _Checker:
             self.literal_index(int(idx.value), sym.size, idx.span, sym)
             return
         name = idx.name
+        if name not in scope and sym.kind == "output" and name in self.labels:
+            # `yhat[y]`: the class score of the label (a class index in 1..K)
+            return
         if name not in scope:
             bound_here = ", ".join(f"`{i}`" for i in scope)
             hint = f"sum over it: `sum({name}, ...)`"
@@ -769,6 +801,71 @@ class _Checker:
         if sym is None or sym.kind != "vector" or sym.role != "student":
             raise self.err(f"`{e.func}` takes one argument, a student vector", e.span,
                            expected=f"`{e.func}(w)` with w declared in the student block")
+
+    def is_scores(self, e) -> bool:
+        """Whether a node is a bare indexed output (the K class scores `yhat`)."""
+        sym = self.symbols.get(e.name) if isinstance(e, ast.Name) else None
+        return sym is not None and sym.kind == "output" and sym.indexed
+
+    def is_class_vec(self, e) -> bool:
+        """Whether an expression holds bare class scores or `onehot(y)` (a K-vector)."""
+        if self.is_scores(e) or (isinstance(e, ast.Call) and e.func == "onehot"):
+            return True
+        if isinstance(e, ast.Neg):
+            return self.is_class_vec(e.operand)
+        if isinstance(e, ast.BinOp):
+            return self.is_class_vec(e.left) or self.is_class_vec(e.right)
+        return False
+
+    def label_arg(self, a, call: ast.Call) -> None:
+        if not (isinstance(a, ast.Name) and a.name in self.labels):
+            raise self.err(f"the argument of `{call.func}` must be a class label", a.span,
+                           expected="a teacher output `y = argmax(k, wt[k].x)`",
+                           hint="class labels are indices 1..K given by an argmax")
+
+    def class_call(self, e: ast.Call, ctx: str, in_norm: bool = False) -> None:
+        """`cross_entropy(yhat, y)` in the loss; `onehot(y)` inside `|yhat - onehot(y)|^2`."""
+        n = CLASS_FUNCTIONS[e.func]
+        if len(e.args) != n:
+            raise self.err(f"`{e.func}` takes {n} argument{'s' if n != 1 else ''}, got {len(e.args)}", e.span,
+                           expected="`cross_entropy(yhat, y)`" if e.func == "cross_entropy" else "`onehot(y)`")
+        if ctx != "loss":
+            raise self.err(f"`{e.func}` can only be used in the loss", e.span)
+        if e.func == "onehot":
+            if not in_norm:
+                raise self.err("`onehot(y)` is a K-vector: use it inside a squared norm of class scores", e.span,
+                               expected="`|yhat - onehot(y)|^2 / 2`")
+            self.label_arg(e.args[0], e)
+            return
+        if not self.is_scores(e.args[0]):
+            raise self.err("the first argument of `cross_entropy` is the class scores", e.args[0].span,
+                           expected="`cross_entropy(yhat, y)` with `yhat[k] = w[k].x` in `student`")
+        self.label_arg(e.args[1], e)
+
+    def class_vector(self, e, scope: dict, ctx: str) -> None:
+        """The inside of `|...|^2` over class scores: a linear combination of bare indexed outputs
+        and `onehot(y)` with scalar coefficients."""
+        if self.is_scores(e):
+            return
+        if isinstance(e, ast.Call) and e.func == "onehot":
+            self.class_call(e, ctx, in_norm=True)
+            return
+        if isinstance(e, ast.Neg):
+            self.class_vector(e.operand, scope, ctx)
+            return
+        if isinstance(e, ast.BinOp) and e.op in "+-":
+            self.class_vector(e.left, scope, ctx)
+            self.class_vector(e.right, scope, ctx)
+            return
+        if isinstance(e, ast.BinOp) and e.op in "*/" and self.is_class_vec(e.left) != self.is_class_vec(e.right) \
+                and not (e.op == "/" and self.is_class_vec(e.right)):
+            vec, num = (e.left, e.right) if self.is_class_vec(e.left) else (e.right, e.left)
+            self.class_vector(vec, scope, ctx)
+            self.expr(num, scope, ctx)
+            return
+        raise self.err("the squared norm of class scores takes a linear combination of K-vectors", e.span,
+                       expected="e.g. `|yhat - onehot(y)|^2` with `yhat[k] = w[k].x`",
+                       hint="K-vectors are the indexed outputs (written without an index) and `onehot(y)`")
 
     def expr(self, e, scope: dict, ctx: str) -> None:
         """Check a scalar expression; `scope` maps bound indices to sizes."""
@@ -849,6 +946,9 @@ class _Checker:
         if isinstance(e, ast.Call) and e.func in REPLICA_FUNCTIONS:
             self.replica_call(e, ctx)
             return
+        if isinstance(e, ast.Call) and e.func in CLASS_FUNCTIONS:
+            self.class_call(e, ctx)
+            return
         if isinstance(e, ast.Call):
             if e.func not in FUNCTIONS:
                 raise self.err(f"unknown function `{e.func}`", e.func_span,
@@ -869,6 +969,9 @@ class _Checker:
                 raise self.err("squared norms can be used in the loss, outputs and `mean(...)`",
                                e.span)
             inner = e.left.value
+            if self.is_class_vec(inner):
+                self.class_vector(inner, scope, ctx)
+                return
             if not self.is_vec(inner):
                 raise self.err("`|...|^2` is the squared norm of a high-dimensional expression",
                                inner.span, expected="inputs, vectors or vector outputs, e.g. `|x - xhat|^2`",

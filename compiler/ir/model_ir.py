@@ -123,6 +123,9 @@ class ModelIR:
     replicas: dict[str, tuple] = field(default_factory=dict)
     #: high-dimensional outputs as directions along base inputs and vectors
     voutputs: dict[str, tuple[Direction, ...]] = field(default_factory=dict)
+    #: indexed outputs (K class scores `yhat[k] = w[k].x`): name -> (index symbol, size); the
+    #: output's expression in ``outputs`` holds the index symbol
+    output_indices: dict[str, tuple[sp.Symbol, sp.Expr]] = field(default_factory=dict)
 
     def norm(self, r: str, s: str) -> sp.Expr:
         """x_r·x_s/N for base inputs r, s (symmetric: one entry per pair)."""
@@ -203,7 +206,9 @@ class _Lower:
             if e.name in scope:
                 return scope[e.name] + 1      # an index used as a number is 1-based
             if e.name in ir.outputs:
-                return ir.output_symbol(e.name) if self.keep_outputs else ir.outputs[e.name]
+                value = ir.output_symbol(e.name) if self.keep_outputs else ir.outputs[e.name]
+                # a class label's value is its class, 1..K (Argmax is the 0-based index)
+                return value + 1 if isinstance(ir.outputs[e.name], Argmax) else value
             fam = ir.families.get(e.name)
             if fam is not None:
                 return fam.base[0]
@@ -217,6 +222,11 @@ class _Lower:
             if order is not None:            # an unindexed order parameter
                 return ir.overlap_base(order.left.name, order.right.name)[0, 0]
             return ir.param(e.name)
+        if isinstance(e, ast.Indexed) and e.name in ir.output_indices:
+            i = e.indices[0]
+            if isinstance(i, ast.Name) and i.name not in scope:      # `yhat[y]`: the label's score
+                return self.scores(e.name, self.label_index(i.name))
+            return self.scores(e.name, self.index_value(i, scope))
         if isinstance(e, ast.Indexed):
             order = next((o for o in self.cm.model.orders if o.name == e.name), None)
             if order is not None:            # an entry of an order parameter: an overlap
@@ -226,12 +236,21 @@ class _Lower:
                 return ir.overlap_base(order.left.name, order.right.name)[li, ri]
             fam = ir.families[e.name]
             return fam.base[self.index_value(e.indices[0], scope)]
+        if isinstance(e, ast.Call) and e.func == "cross_entropy":
+            name, j = e.args[0].name, sp.Symbol("j_ce", integer=True)
+            size = ir.output_indices[name][1]
+            return (sp.log(sp.Sum(sp.exp(self.scores(name, j)), (j, 0, size - 1)))
+                    - self.scores(name, self.label_index(e.args[1].name)))
         if isinstance(e, ast.Call):
             args = [self.expr(a, scope) for a in e.args]
             if e.func == "delta":
                 return sp.KroneckerDelta(*args)
             return FUNCTIONS[e.func](*args)
         if isinstance(e, ast.BinOp) and e.op == "^" and isinstance(e.left, ast.Norm):
+            size = self.class_size(e.left.value)
+            if size is not None:                 # |yhat - onehot(y)|^2: a sum over the K classes
+                j = sp.Symbol("j_norm", integer=True)
+                return sp.Sum(self.class_entry(e.left.value, j, scope) ** 2, (j, 0, size - 1))
             return self.norm2(e.left.value, scope)
         if isinstance(e, ast.BinOp):
             a, b = self.expr(e.left, scope), self.expr(e.right, scope)
@@ -255,6 +274,46 @@ class _Lower:
             given = sp.Tuple(*[sp.Tuple(k, v) for k, v in subs.items()])
             return (TrainMean if e.over == "train" else Mean)(self.expr(e.body, scope).xreplace(subs), given)
         raise AssertionError(e)  # pragma: no cover
+
+    def scores(self, name: str, idx: sp.Expr) -> sp.Expr:
+        """Entry ``idx`` (0-based) of the indexed output ``name``."""
+        ir = self.ir
+        if self.keep_outputs:
+            return sp.IndexedBase(ir.output_symbol(name).name, real=True)[idx]
+        sym, _ = ir.output_indices[name]
+        return ir.outputs[name].xreplace({sym: idx})
+
+    def label_index(self, name: str) -> sp.Expr:
+        """The 0-based class index of a label output (its Argmax, or its output symbol)."""
+        return self.ir.output_symbol(name) if self.keep_outputs else self.ir.outputs[name]
+
+    def class_size(self, e) -> sp.Expr | None:
+        """K if the expression is a K-vector of class scores (semantically checked), else None."""
+        stack = [e]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, ast.Name) and n.name in self.ir.output_indices:
+                return self.ir.output_indices[n.name][1]
+            for f in ("left", "right", "operand"):
+                if hasattr(n, f):
+                    stack.append(getattr(n, f))
+        return None
+
+    def class_entry(self, e, j: sp.Symbol, scope) -> sp.Expr:
+        """Entry j of a K-vector of class scores: ``yhat`` → yhat[j], ``onehot(y)`` → δ(j, y)."""
+        if isinstance(e, ast.Name) and e.name in self.ir.output_indices:
+            return self.scores(e.name, j)
+        if isinstance(e, ast.Call) and e.func == "onehot":
+            return sp.KroneckerDelta(j, self.label_index(e.args[0].name))
+        if isinstance(e, ast.Neg):
+            return -self.class_entry(e.operand, j, scope)
+        if isinstance(e, ast.BinOp) and e.op in "+-":
+            a, b = self.class_entry(e.left, j, scope), self.class_entry(e.right, j, scope)
+            return a + b if e.op == "+" else a - b
+        left_vec = self.class_size(e.left) is not None
+        vec = self.class_entry(e.left if left_vec else e.right, j, scope)
+        num = self.expr(e.right if left_vec else e.left, scope)
+        return vec / num if e.op == "/" else vec * num
 
     def sum_size(self, e: ast.SumExpr) -> sp.Expr:
         if e.range is not None:
@@ -403,7 +462,12 @@ class _Lower:
         for net in sorted(m.networks, key=lambda n: n.role != "teacher"):
             for st in net.body:
                 if isinstance(st, ast.OutputDecl):
-                    if cm.symbols[st.name].kind == "voutput":
+                    if st.index is not None:
+                        sym = cm.symbols[st.name]
+                        j = sp.Symbol(sym.index, integer=True)
+                        ir.output_indices[st.name] = (j, self.size(sym.size))
+                        ir.outputs[st.name] = self.expr(st.value, {sym.index: j})
+                    elif cm.symbols[st.name].kind == "voutput":
                         ir.voutputs[st.name] = tuple(self.base_directions(self.directions(st.value, {})))
                     else:
                         ir.outputs[st.name] = self.expr(st.value, {})

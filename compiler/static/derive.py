@@ -233,7 +233,7 @@ def derive(cm: CheckedModel) -> StaticEquations:
         else m.data.size.left
     label = teacher_argmax(cm, ir)
     if label is not None:
-        return derive_multiclass(cm, ir, label, lower_expr(ratio))
+        return derive_multiclass(cm, ir, label, lower_expr(ratio), lower_expr)
     w, net = _student(cm, ir)
     yhat, y = _outputs(cm, net)
     field, bias = _bias(cm, ir, yhat, net)

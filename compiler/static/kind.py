@@ -28,11 +28,11 @@ def _values_fn(name: str, doc: str, params: tuple[str, ...], items, pr) -> list[
 def generate(eq: StaticEquations) -> str:
     """Python source of the model's kernel module."""
     pr = KernelPrinter(set(eq.params)).doprint
-    if eq.loss is not None:
+    if eq.loss is not None and eq.labels != "class":
         rule, src = generate_loss(Loss(eq.model, eq.loss, eq.labels))
         out = [src, f"PROX_RULE = {rule!r}", f"LABELS = {eq.labels!r}"]
-    else:
-        out = [f'"""statc static kernels for model `{eq.model}` (Bayes-optimal; generated, do not edit)."""',
+    else:       # Bayes-optimal, or a K-class loss (its kernels per K: compiler/static/multiclass_loss.py)
+        out = [f'"""statc static kernels for model `{eq.model}` ({eq.algorithm}; generated, do not edit)."""',
                "import math", "", "PROX_RULE = None", f"LABELS = {eq.labels!r}"]
     out += _values_fn("static_values", ", ".join(VALUE_NAMES) + " from the parameter vector P.",
                       eq.params, eq.values, pr)
@@ -90,17 +90,40 @@ K-class teacher-student perceptron, Bayes-optimal state evolution (STATIC.md 5-6
   y = argmax_k z_k, z = W* x / sqrt(N), teacher rows N(0, I_K); Nishimori: m = q, V = I - q
   channel:  qhat = alpha sum_k E_omega[ Z_k g_k g_k^T ],  omega ~ N(0, q),  g_k = grad log Z_k
             Z_k(mu) = int Dt prod_{j != k} Phi((mu_k - mu_j)/s + t),  s^2 = tr(P V P)/(K - 1)  (max trick)
-  prior `gaussian`:  q = qhat (I + qhat)^(-1)
+  prior `{prior}`:  {prior_text}
   start q = 1e-6 P (P = I - 11^T/K);  anisotropy |PVP - s^2 P|/s^2 reported
 observables: test_error = P(argmax omega != argmax z) (orthant probability), q (K x K), qbar = tr(PqP)/(K-1)"""
+
+_PRIOR_K = {"gaussian": "q = qhat (I + qhat)^(-1)",
+            "rademacher": ("Z_w(b, A) = 2^-K sum_{w in {-1,1}^K} exp(-w^T A w / 2 + b^T w) (from the declared "
+                           "distribution's support),\n    q = E[f_w f_w^T], f_w = grad_b log Z_w at b = qhat w* + "
+                           "qhat^(1/2) xi; uninformed and informed starts, free entropy on both branches")}
+
+_ARGMAX_ERM_TEXT = """\
+K-class teacher-student perceptron, ERM (STATIC.md 3, 5): K x K overlaps m (student x teacher), q, V
+  loss l(y, h), h in R^K the class scores, y the class (0-based here):  {loss}
+  prox:   h* = argmin_h (h - omega)^T V^-1 (h - omega) / 2 + l(y, h)   [rule: {rule}; SymPy gradient and Hessian]
+          f = -grad l(y, h*),  d_omega f = -(I + H V)^-1 H,  H = Hessian of l at h*
+  channel `argmax`: omega ~ N(0, q) over the range of q, z | omega ~ N(A omega, V0), A = m^T q^+, V0 = I - m^T q^+ m
+          Z0(y; mu) = int Dt prod_(j != y) Phi((mu_y - mu_j)/s0 + t)  (max trick, s0^2 = tr(P V0 P)/(K - 1))
+  hats:   qhat = alpha sum_y E[Z0 f f^T],  Vhat = -alpha sum_y E[Z0 d_omega f],  mhat = alpha sum_y E[f grad_mu Z0^T]
+  ridge:  V = (lambda I + Vhat)^-1,  m = V mhat,  q = V (mhat mhat^T + qhat) V
+  iterate x <- (1 - eta) F(x) + eta x on (m, q, V) until sum |F(x) - x| / sum |F(x)| < tol
+observables: test_error = 1 - sum_k P(omega_k, z_k largest) ((omega, z) ~ N(0, [[q, m], [m^T, I]])), train_error
+  (quasi-Monte Carlo of 1[argmax h* != y]), train_loss = E[l(y, h*)], free_energy = alpha train_loss + lambda/2 tr q,
+  m, q, V as the subspace scalars tr(P x P)/(K - 1)"""
 
 
 def _show_text(eq: StaticEquations, rule: str) -> str:
     cargs = ("(" + ", ".join(f"{k} = {sp.sstr(v)}" for k, v in eq.channel_args) + ")") if eq.channel_args else ""
     head = [f"model {eq.model}: static kind (finite data set, n = alpha N), algorithm `{eq.algorithm}`, "
             f"channel `{eq.channel}`", f"  alpha = {sp.sstr(dict(eq.values)['alpha'])}"]
+    if eq.channel == "argmax" and eq.algorithm == "erm":
+        vals = dict(eq.values)
+        return "\n".join(head + [f"  lambda = {sp.sstr(vals['lam'])} (ridge: lambda/2 |W|_F^2)", "",
+                                  _ARGMAX_ERM_TEXT.format(loss=sp.sstr(eq.loss), rule=rule)])
     if eq.channel == "argmax":
-        return "\n".join(head + ["", _ARGMAX_TEXT])
+        return "\n".join(head + ["", _ARGMAX_TEXT.format(prior=eq.prior, prior_text=_PRIOR_K[eq.prior])])
     if eq.algorithm == "bayes_optimal":
         note = " = alpha / Delta (labels observed)" if eq.channel == "mixture" else ""
         return "\n".join(head + ["", _BO_TEXT.format(channel=eq.channel, cargs=cargs, chan_note=note,
@@ -128,6 +151,9 @@ def _show_text(eq: StaticEquations, rule: str) -> str:
 
 
 def _show_latex(eq: StaticEquations) -> str:
+    if eq.channel == "argmax" and eq.algorithm == "erm":
+        return (r"h^* = \arg\min_h \tfrac12 (h-\omega)^\top V^{-1} (h-\omega) + \ell(y,h),\quad "
+                r"V = (\lambda I + \hat V)^{-1},\ m = V\hat m,\ q = V(\hat m\hat m^\top + \hat q)V")
     if eq.channel == "argmax":
         return (r"\hat q = \alpha \sum_k \mathbb{E}_\omega\left[Z_k\, g_k g_k^\top\right],\quad "
                 r"q = \hat q\,(I + \hat q)^{-1}")
@@ -150,11 +176,14 @@ _LATEX_PRIOR = {"ridge": r"V = \frac{1}{\lambda+\hat V},\ m = V\hat m,\ q = V^2(
 def describe(cm: CheckedModel, eq: StaticEquations) -> dict:
     """Plain-data summary of a static model for the runtime and `statc show`."""
     rule = ""
-    if eq.loss is not None:
+    if eq.loss is not None and eq.labels == "class":
+        from .multiclass_loss import load as load_k
+        rule = "K-dim " + load_k(eq.loss, 3).PROX_RULE
+    elif eq.loss is not None:
         from .build import load
         rule = load(Loss(eq.model, eq.loss, eq.labels)).PROX_RULE
-    observables = (["test_error", "train_error", "train_loss", "free_energy", "m", "q", "V", "b"]
-                   if eq.algorithm == "erm" else ["test_error", "m", "q"])
+    observables = (["test_error", "train_error", "train_loss", "free_energy", "m", "q", "V"]
+                   + (["b"] if eq.channel != "argmax" else []) if eq.algorithm == "erm" else ["test_error", "m", "q"])
     return {
         "model": eq.model, "theory": "static", "params": list(eq.params), "int_params": sorted(cm.int_params),
         "blocks": [], "teacher": eq.channel, "channel": eq.channel, "algorithm": eq.algorithm,
