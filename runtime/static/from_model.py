@@ -29,7 +29,12 @@ def spec_from_model(compiled, overrides: dict[str, float] | None = None) -> tupl
     if "K" in ch and not (float(ch["K"]).is_integer() and ch["K"] >= 2):
         raise StatcError(f"the number of classes must be an integer >= 2, got K = {ch['K']:g}")
     erm = meta["algorithm"] == "erm"
-    spec = StaticSpec(meta["algorithm"], meta["channel"], ch, loss=mod if erm else None,
+    loss_k = None
+    if erm and meta["channel"] == "argmax":            # K-class ERM: kernels per K from the model's loss
+        from statc.compiler.static.derive import derive
+        loss_k = derive(compiled.checked).loss
+    spec = StaticSpec(meta["algorithm"], meta["channel"], ch, loss=mod if erm and loss_k is None else None,
+                      loss_k=loss_k,
                       regulariser=meta["regulariser"], lam=v["lam"], lam1=v["lam1"],
                       teacher=meta.get("teacher_prior", "gaussian"), teacher_p=v["teacher_p"], prior=meta["prior"],
                       learns_bias=bool(meta["bias"]) if meta["channel"] == "mixture" else None)

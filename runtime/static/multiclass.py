@@ -141,7 +141,12 @@ def _rule_1d(scale: float) -> tuple[np.ndarray, np.ndarray]:
 def _rule_polar(U: np.ndarray, lam: np.ndarray, s: float, order: int = 6) -> tuple[np.ndarray, np.ndarray]:
     """Nodes ξ ∈ R² (rows) and weights for ∫ Dξ F(U diag(√λ) ξ), graded around the rays where
     ω_i = ω_j (see the module docstring); ``order``: Gauss–Legendre points per panel."""
-    A = U * np.sqrt(lam)[None, :]                              # ω = A ξ
+    return rule_polar_faces(U * np.sqrt(lam)[None, :], s, order)
+
+
+def rule_polar_faces(A: np.ndarray, s: float, order: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes ξ ∈ R² and weights for ∫ Dξ F(ξ) where F is sharp (width s) across the rays
+    (A_i − A_j)·ξ = 0 (A: K×2; the decision boundaries of μ = A ξ)."""
     rays = []
     for v in _faces(A):                                        # ω_i − ω_j = v·ξ
         th = np.arctan2(v[0], -v[1])                           # v·(cos θ, sin θ) = 0

@@ -24,6 +24,7 @@ from .channels import channel as make_channel
 from .continuation import alpha_curve
 from .erm import ERM, FixedPoint, FixedPointError
 from .multiclass import bayes_optimal_k
+from .multiclass_erm import MulticlassERM
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ class StaticSpec:
     teacher_p: float = 1.0
     prior: str = "gaussian"
     learns_bias: bool | None = None
+    #: K-class ERM: the model's canonical loss (SymPy; compiler/static/multiclass_loss.py), whose
+    #: kernels are generated per K
+    loss_k: object = None
 
     def make_channel(self):
         ch = make_channel(self.channel, **self.channel_params)
@@ -61,12 +65,33 @@ class StaticSpec:
         d = {f.name: getattr(self, f.name) for f in fields(self)}
         if isinstance(self.loss, ModuleType):
             d["loss"] = f"model loss ({getattr(self.loss, 'PROX_RULE', '?')} prox)"
+        if self.loss_k is not None:
+            import sympy as sp
+            d["loss_k"] = sp.sstr(self.loss_k)
         return d
+
+    def multiclass_erm(self, alpha: float) -> MulticlassERM:
+        """The K-class ERM problem at α (the loss kernels for this K generated on first use)."""
+        from statc.compiler.static.multiclass_loss import load
+        K = int(self.channel_params["K"])
+        return MulticlassERM(load(self.loss_k, K), K, alpha, self.lam)
 
 
 def _erm_summary(fp: FixedPoint) -> dict:
     return {"converged": True, "iterations": fp.iterations, "residual": fp.residual,
             "final": fp.observables}
+
+
+def _multiclass_erm_summary(spec: StaticSpec, alpha: float, **solve_kw) -> dict:
+    """The K-class ERM fixed point (runtime/static/multiclass_erm.py): ``final`` holds test_error,
+    train_error, train_loss, free_energy and the subspace scalars m, q, V (tr(P x P)/(K − 1));
+    ``matrices`` the K×K overlaps."""
+    try:
+        p = spec.multiclass_erm(alpha).solve(**solve_kw)
+    except FixedPointError as e:
+        return {"converged": False, "error": str(e), "history": e.history}
+    return {"converged": True, "iterations": p.iterations, "residual": p.residual, "final": p.observables,
+            "matrices": {k: getattr(p, k).tolist() for k in ("m", "q", "V", "mhat", "qhat", "Vhat")}}
 
 
 def _multiclass_summary(spec: StaticSpec, alpha: float, **solve_kw) -> dict:
@@ -87,6 +112,8 @@ def solve(spec: StaticSpec, alpha: float, **solve_kw) -> dict:
     """The summary at one α; a fixed point that fails is reported (message and
     residual history), not raised."""
     base = {"spec": spec.as_dict(), "alpha": alpha}
+    if spec.channel == "argmax" and spec.algorithm == "erm":
+        return base | _multiclass_erm_summary(spec, alpha, **solve_kw)
     if spec.channel == "argmax":
         return base | _multiclass_summary(spec, alpha, **solve_kw)
     if spec.algorithm == "bayes_optimal":
@@ -116,6 +143,15 @@ def curve(spec: StaticSpec, alphas: Sequence[float], **solve_kw) -> dict[str, np
     """Columns of ``curve.csv`` over α (continuation for ERM); failed points are NaN."""
     if spec.algorithm == "bayes_optimal":
         rows = [solve(spec, a, **solve_kw).get("final", {}) for a in alphas]
+    elif spec.channel == "argmax":                     # K-class ERM: warm start from the previous α
+        rows, init = [], None
+        for a in alphas:
+            try:
+                p = spec.multiclass_erm(a).solve(init=init, **solve_kw)
+                rows.append(p.observables)
+                init = (p.m, p.q, p.V)
+            except FixedPointError:
+                rows.append({})
     else:
         rows = [fp.observables if isinstance(fp, FixedPoint) else {}
                 for _, fp in alpha_curve(spec.problem, alphas, **solve_kw)]

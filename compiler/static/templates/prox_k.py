@@ -6,6 +6,14 @@ def _solve(A, B):
     n, m = A.shape[0], B.shape[1]
     a = A.copy()
     x = B.copy()
+    _solve_inplace(a, x)
+    return x
+
+
+@numba.njit(cache=True)
+def _solve_inplace(a, x):
+    """Overwrite x (K, M) with a⁻¹ x; a (K, K) is destroyed."""
+    n, m = a.shape[0], x.shape[1]
     for col in range(n):
         p = col
         best = abs(a[col, col])
@@ -31,7 +39,6 @@ def _solve(A, B):
             for k in range(col + 1, n):
                 acc -= a[col, k] * x[k, j]
             x[col, j] = acc / a[col, col]
-    return x
 
 
 @numba.njit(cache=True)
@@ -45,64 +52,106 @@ def _objective(i_y, h, om, Vinv):
 
 
 @numba.njit(cache=True)
+def _dfdomega(Hm, V, work, out):
+    """out = −(I + H V)⁻¹ H."""
+    K = Hm.shape[0]
+    for a in range(K):
+        for b in range(K):
+            acc = 1.0 if a == b else 0.0
+            for c in range(K):
+                acc += Hm[a, c] * V[c, b]
+            work[a, b] = acc
+            out[a, b] = Hm[a, b]
+    _solve_inplace(work, out)
+    for a in range(K):
+        for b in range(K):
+            out[a, b] = -out[a, b]
+
+
+@numba.njit(cache=True)
 def prox_k(omega, i_y, V, Vinv, linear, h_out, f_out, df_out):
     """For every row ω of ``omega`` and the label ``i_y``: h* (``h_out``), f = −∇ℓ(y, h*)
     (``f_out``) and ∂_ω f = −(I + H V)⁻¹ H (``df_out``); returns the largest final |gradient|
-    of the prox objective (Newton) or 0 (closed form)."""
+    of the prox objective (Newton) or 0 (closed form: the Hessian H does not depend on h, so
+    h* = (I + V H)⁻¹(ω − V ∇ℓ(y, 0)) and ∂_ω f is the same at every node)."""
     n, K = omega.shape
     g = np.empty(K)
     Hm = np.empty((K, K))
-    eye = np.eye(K)
     G = np.empty((K, 1))
+    J = np.empty((K, K))
+    work = np.empty((K, K))
+    df = np.empty((K, K))
+    h = np.empty(K)
+    hn = np.empty(K)
     worst = 0.0
+    if linear:
+        grad_hess(i_y, np.zeros(K), g, Hm)
+        Minv = np.eye(K) + V @ Hm
+        M = _solve(Minv, np.eye(K))                 # (I + V H)⁻¹
+        Vg = V @ g
+        _dfdomega(Hm, V, work, df)
+        for i in range(n):
+            for a in range(K):
+                acc = 0.0
+                for b in range(K):
+                    acc += M[a, b] * (omega[i, b] - Vg[b])
+                h_out[i, a] = acc
+            for a in range(K):                      # ∇ℓ(h) = g₀ + H h
+                acc = g[a]
+                for b in range(K):
+                    acc += Hm[a, b] * h_out[i, b]
+                f_out[i, a] = -acc
+                for b in range(K):
+                    df_out[i, a, b] = df[a, b]
+        return 0.0
     for i in range(n):
         om = omega[i]
-        if linear:
-            grad_hess(i_y, np.zeros(K), g, Hm)
-            rhs = np.empty((K, 1))
+        for a in range(K):
+            h[a] = om[a]
+        gn = 0.0
+        for it in range(200):
+            grad_hess(i_y, h, g, Hm)
+            gn = 0.0
             for a in range(K):
-                acc = om[a]
+                acc = g[a]
                 for b in range(K):
-                    acc -= V[a, b] * g[b]
-                rhs[a, 0] = acc
-            h = _solve(eye + V @ Hm, rhs)[:, 0].copy()
-        else:
-            h = om.copy()
-            for it in range(200):
-                grad_hess(i_y, h, g, Hm)
-                gn = 0.0
+                    acc += Vinv[a, b] * (h[b] - om[b])
+                    J[a, b] = Vinv[a, b] + Hm[a, b]
+                G[a, 0] = acc
+                gn = max(gn, abs(acc))
+            if gn < 1e-12:
+                break
+            _solve_inplace(J, G)                    # G ← J⁻¹ G (the Newton step is −G)
+            if gn < 1e-6:                           # quadratic-convergence region: full steps
                 for a in range(K):
-                    acc = g[a]
-                    for b in range(K):
-                        acc += Vinv[a, b] * (h[b] - om[b])
-                    G[a, 0] = acc
-                    gn = max(gn, abs(acc))
-                if gn < 1e-12:
+                    h[a] -= G[a, 0]
+                continue
+            F0 = _objective(i_y, h, om, Vinv)
+            # the directional derivative along −J⁻¹∇F is −∇Fᵀ J⁻¹ ∇F < 0
+            grad_hess(i_y, h, g, Hm)
+            slope = 0.0
+            for a in range(K):
+                acc = g[a]
+                for b in range(K):
+                    acc += Vinv[a, b] * (h[b] - om[b])
+                slope -= acc * G[a, 0]
+            t = 1.0
+            for _ in range(60):
+                for a in range(K):
+                    hn[a] = h[a] - t * G[a, 0]
+                if _objective(i_y, hn, om, Vinv) <= F0 + 1e-4 * t * slope:
                     break
-                step = -_solve(Vinv + Hm, G)[:, 0]
-                if gn < 1e-6:                     # quadratic-convergence region: full steps
-                    h = h + step
-                    continue
-                F0 = _objective(i_y, h, om, Vinv)
-                slope = 0.0
-                for a in range(K):
-                    slope += G[a, 0] * step[a]
-                t = 1.0
-                hn = h + step
-                for _ in range(60):
-                    hn = h + t * step
-                    if _objective(i_y, hn, om, Vinv) <= F0 + 1e-4 * t * slope:
-                        break
-                    t *= 0.5
-                h = hn
-            worst = max(worst, gn)
+                t *= 0.5
+            for a in range(K):
+                h[a] = hn[a]
+        worst = max(worst, gn)
         grad_hess(i_y, h, g, Hm)
-        df = _solve(eye + Hm @ V, Hm)
+        _dfdomega(Hm, V, work, df)
         for a in range(K):
             h_out[i, a] = h[a]
             f_out[i, a] = -g[a]
             for b in range(K):
-                df_out[i, a, b] = -df[a, b]
+                df_out[i, a, b] = df[a, b]
     return worst
 
 
