@@ -13,9 +13,9 @@ becomes :class:`LogSumExp` (printed with the max shift; ∂/∂a_j = e^{a_j − 
 neither ℓ nor its derivatives overflow for large scores (small λ: V ~ 1/λ).
 
 The prox h* = argmin_h ½(h − ω)ᵀV⁻¹(h − ω) + ℓ(y, h) is the template ``prox_k.py``: the closed
-form h* = (I + V H)⁻¹(ω − V ∇ℓ(y, 0)) when the Hessian does not depend on h (``linear``: the
+form (``prox_linear_k``) h* = (I + V H)⁻¹(ω − V ∇ℓ(y, 0)) when the Hessian does not depend on h (``linear``: the
 square loss), otherwise Newton on the strictly convex prox objective with Armijo backtracking
-(``newton``).  Both return f = −∇ℓ(y, h*) and ∂_ω f = −(I + H V)⁻¹ H.
+(``newton``, ``prox_newton_k``).  Both return f = −∇ℓ(y, h*) and ∂_ω f = −(I + H V)⁻¹ H.
 """
 from __future__ import annotations
 

@@ -98,16 +98,20 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
     if args.seeds < 1:
         raise StatcError("--seeds must be at least 1")
     meta = compiled.meta
-    if meta["channel"] == "argmax":
-        raise StatcError("`statc check` is not available for the K-class perceptron yet",
-                         hint="the finite-size estimator (K-class GAMP) is not implemented; "
-                              "`statc run` solves the state evolution")
+    if meta["channel"] == "argmax" and meta["algorithm"] != "erm":
+        raise StatcError("`statc check` is not available for the Bayes-optimal K-class perceptron yet",
+                         hint="K-class GAMP exists (runtime/static/amp_multiclass.py, a slow test) but is not "
+                              "wired to `statc check`; K-class ERM models are checked against scikit-learn")
     t0 = time.perf_counter()
     spec, alpha, values = spec_from_model(compiled, overrides)
     tspec, talpha, _ = spec_from_model(compiled, {**overrides, **theory_overrides})
+    if meta["channel"] == "argmax" and not spec.lam > 0:
+        raise StatcError("the K-class ERM check needs lambda > 0 (scikit-learn's C = 1/lambda)")
     theory = solve(tspec, talpha)
     if not theory["converged"]:
         raise NumericalError(f"the theory's fixed point did not converge: {theory['error']}")
+    if meta["channel"] == "argmax":
+        return _check_multiclass_erm(meta, spec, alpha, values, sizes, args, theory_overrides, theory, t0)
     if meta["algorithm"] == "bayes_optimal":
         # AMP from an uninformed start reaches the uninformed SE fixed point (STATIC.md §9)
         reference = dict(theory["starts"]["uninformed"], m=theory["starts"]["uninformed"]["q"])
@@ -133,6 +137,29 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
     result = compare(theory["final"], measured, keys, args.tolerance, args.seeds)
     trainer = (loss if isinstance(loss, str) else "L-BFGS") + " ERM"
     return _report(meta, values, sizes, args, theory_overrides, alpha, t0, trainer, result, "replica fixed point")
+
+
+def _check_multiclass_erm(meta, spec, alpha, values, sizes, args, theory_overrides, theory, t0) -> int:
+    """K-class ERM: scikit-learn (cross-entropy), the normal equations (square loss) or L-BFGS
+    (another convex loss of the scores) on data drawn from the teacher (finite_multiclass.py)."""
+    from statc.compiler.static.multiclass_loss import load
+    from . import finite_multiclass as fm
+    K = int(spec.channel_params["K"])
+    mod = load(spec.loss_k, K)
+    name = fm.registry_name(mod, K)
+    fit = fm.TRAINERS[name] if name else fm.fit_lbfgs(mod)
+    measured = {}
+    for N in sizes:
+        runs = [fm.train_once(fit, mod, K, alpha, spec.lam, N, args.seed * 1_000_003 + 7919 * N + s, spec.teacher)
+                for s in range(args.seeds)]
+        measured[N] = {k: (float(np.mean([r[k] for r in runs])),
+                           float(np.std([r[k] for r in runs], ddof=1) / math.sqrt(args.seeds))
+                           if args.seeds > 1 else math.inf) for k in runs[0]}
+    keys = ("test_error", "train_error", "train_loss", "free_energy", "m", "q")
+    trainer = {"cross_entropy": "scikit-learn multinomial LogisticRegression (C = 1/lambda)",
+               "square": "ridge regression to the one-hot labels"}.get(name, "L-BFGS") + " ERM"
+    return _report(meta, values, sizes, args, theory_overrides, alpha, t0, trainer,
+                   compare(theory["final"], measured, keys, args.tolerance, args.seeds), "K-class replica fixed point")
 
 
 def measure_bo(ch, prior: str, alpha: float, N: int, seeds: int, seed: int, prior_p: float = 1.0) -> dict:

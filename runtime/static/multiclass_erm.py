@@ -140,7 +140,9 @@ class MulticlassERM:
     def prox(self, omega: np.ndarray, c: int, V: np.ndarray):
         n, K = omega.shape
         h, f, df = np.empty((n, K)), np.empty((n, K)), np.empty((n, K, K))
-        worst = self.mod.prox_k(np.ascontiguousarray(omega), c, V, np.linalg.inv(V), self.linear, h, f, df)
+        omega = np.ascontiguousarray(omega)
+        worst = (self.mod.prox_linear_k(omega, c, V, h, f, df) if self.linear
+                 else self.mod.prox_newton_k(omega, c, V, np.linalg.inv(V), h, f, df))
         if not worst < 1e-8:
             raise FixedPointError(f"the K-dim prox did not converge (|gradient| = {worst:.3g})", [])
         return h, f, df

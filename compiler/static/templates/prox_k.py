@@ -1,16 +1,6 @@
 
 
 @numba.njit(cache=True)
-def _solve(A, B):
-    """X = A⁻¹ B for a small square A (Gaussian elimination, partial pivoting; B is (K, M))."""
-    n, m = A.shape[0], B.shape[1]
-    a = A.copy()
-    x = B.copy()
-    _solve_inplace(a, x)
-    return x
-
-
-@numba.njit(cache=True)
 def _solve_inplace(a, x):
     """Overwrite x (K, M) with a⁻¹ x; a (K, K) is destroyed."""
     n, m = a.shape[0], x.shape[1]
@@ -69,11 +59,9 @@ def _dfdomega(Hm, V, work, out):
 
 
 @numba.njit(cache=True)
-def prox_k(omega, i_y, V, Vinv, linear, h_out, f_out, df_out):
-    """For every row ω of ``omega`` and the label ``i_y``: h* (``h_out``), f = −∇ℓ(y, h*)
-    (``f_out``) and ∂_ω f = −(I + H V)⁻¹ H (``df_out``); returns the largest final |gradient|
-    of the prox objective (Newton) or 0 (closed form: the Hessian H does not depend on h, so
-    h* = (I + V H)⁻¹(ω − V ∇ℓ(y, 0)) and ∂_ω f is the same at every node)."""
+def prox_linear_k(omega, i_y, V, h_out, f_out, df_out):
+    """The closed form when the Hessian H does not depend on h (square loss):
+    h* = (I + V H)⁻¹(ω − V ∇ℓ(y, 0)), f = −∇ℓ(y, h*) = −(∇ℓ(y, 0) + H h*), ∂_ω f the same at every node."""
     n, K = omega.shape
     g = np.empty(K)
     Hm = np.empty((K, K))
@@ -84,26 +72,52 @@ def prox_k(omega, i_y, V, Vinv, linear, h_out, f_out, df_out):
     h = np.empty(K)
     hn = np.empty(K)
     worst = 0.0
-    if linear:
-        grad_hess(i_y, np.zeros(K), g, Hm)
-        Minv = np.eye(K) + V @ Hm
-        M = _solve(Minv, np.eye(K))                 # (I + V H)⁻¹
-        Vg = V @ g
-        _dfdomega(Hm, V, work, df)
-        for i in range(n):
-            for a in range(K):
-                acc = 0.0
-                for b in range(K):
-                    acc += M[a, b] * (omega[i, b] - Vg[b])
-                h_out[i, a] = acc
-            for a in range(K):                      # ∇ℓ(h) = g₀ + H h
-                acc = g[a]
-                for b in range(K):
-                    acc += Hm[a, b] * h_out[i, b]
-                f_out[i, a] = -acc
-                for b in range(K):
-                    df_out[i, a, b] = df[a, b]
-        return 0.0
+    for a in range(K):
+        h[a] = 0.0
+    grad_hess(i_y, h, g, Hm)
+    M = np.zeros((K, K))
+    Vg = np.zeros(K)
+    for a in range(K):
+        M[a, a] = 1.0
+        for b in range(K):
+            acc = 1.0 if a == b else 0.0
+            for c in range(K):
+                acc += V[a, c] * Hm[c, b]
+            J[a, b] = acc
+            Vg[a] += V[a, b] * g[b]
+    _solve_inplace(J, M)                        # M = (I + V H)⁻¹
+    _dfdomega(Hm, V, work, df)
+    for i in range(n):
+        for a in range(K):
+            acc = 0.0
+            for b in range(K):
+                acc += M[a, b] * (omega[i, b] - Vg[b])
+            h_out[i, a] = acc
+        for a in range(K):                      # ∇ℓ(h) = g₀ + H h
+            acc = g[a]
+            for b in range(K):
+                acc += Hm[a, b] * h_out[i, b]
+            f_out[i, a] = -acc
+            for b in range(K):
+                df_out[i, a, b] = df[a, b]
+    return 0.0
+
+
+@numba.njit(cache=True)
+def prox_newton_k(omega, i_y, V, Vinv, h_out, f_out, df_out):
+    """For every row ω of ``omega`` and the label ``i_y``: h* (``h_out``), f = −∇ℓ(y, h*)
+    (``f_out``) and ∂_ω f = −(I + H V)⁻¹ H (``df_out``) by Newton with Armijo backtracking on the
+    prox objective; returns the largest final |gradient|."""
+    n, K = omega.shape
+    g = np.empty(K)
+    Hm = np.empty((K, K))
+    G = np.empty((K, 1))
+    J = np.empty((K, K))
+    work = np.empty((K, K))
+    df = np.empty((K, K))
+    h = np.empty(K)
+    hn = np.empty(K)
+    worst = 0.0
     for i in range(n):
         om = omega[i]
         for a in range(K):
@@ -121,20 +135,18 @@ def prox_k(omega, i_y, V, Vinv, linear, h_out, f_out, df_out):
                 gn = max(gn, abs(acc))
             if gn < 1e-12:
                 break
-            _solve_inplace(J, G)                    # G ← J⁻¹ G (the Newton step is −G)
+            for a in range(K):
+                g[a] = G[a, 0]                      # ∇F, kept for the slope
+            _solve_inplace(J, G)                    # G ← J⁻¹ ∇F (the Newton step is −G)
             if gn < 1e-6:                           # quadratic-convergence region: full steps
                 for a in range(K):
                     h[a] -= G[a, 0]
                 continue
             F0 = _objective(i_y, h, om, Vinv)
             # the directional derivative along −J⁻¹∇F is −∇Fᵀ J⁻¹ ∇F < 0
-            grad_hess(i_y, h, g, Hm)
             slope = 0.0
             for a in range(K):
-                acc = g[a]
-                for b in range(K):
-                    acc += Vinv[a, b] * (h[b] - om[b])
-                slope -= acc * G[a, 0]
+                slope -= g[a] * G[a, 0]
             t = 1.0
             for _ in range(60):
                 for a in range(K):
