@@ -123,7 +123,7 @@ def _show_text(eq: StaticEquations, rule: str) -> str:
         return "\n".join(head + [f"  lambda = {sp.sstr(vals['lam'])} (ridge: lambda/2 |W|_F^2)", "",
                                   _ARGMAX_ERM_TEXT.format(loss=sp.sstr(eq.loss), rule=rule)])
     if eq.channel == "argmax":
-        return "\n".join(head + ["", _ARGMAX_TEXT.format(prior=eq.prior, prior_text=_PRIOR_K[eq.prior])])
+        return "\n".join(head + ["", _ARGMAX_TEXT.replace("{prior}", eq.prior).replace("{prior_text}", _PRIOR_K[eq.prior])])
     if eq.algorithm == "bayes_optimal":
         note = " = alpha / Delta (labels observed)" if eq.channel == "mixture" else ""
         return "\n".join(head + ["", _BO_TEXT.format(channel=eq.channel, cargs=cargs, chan_note=note,

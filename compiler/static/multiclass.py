@@ -77,13 +77,13 @@ def derive_multiclass(cm: CheckedModel, ir: ModelIR, label: Argmax, alpha: sp.Ex
     if m.algorithm.name != "erm":
         raise StatcError(f"`algorithm {m.algorithm.name}` is not supported for K classes", m.algorithm.span,
                          expected="`algorithm bayes_optimal` or `algorithm erm { train w; penalty ... }`")
-    loss = _erm_loss(cm, ir, x, w, K, net)
     from .derive import _penalty                    # (derive imports this module)
     lam, lam1, reg = _penalty(cm, lower_expr, w.name)
     if reg != "ridge":
-        raise StatcError("K-class ERM supports the ridge penalty only", m.algorithm.penalty.span,
+        raise StatcError("K-class ERM supports the ridge penalty only", m.algorithm.penalty.value.span,
                          expected=f"`penalty lambda / 2 * |{w.name}|^2`",
                          hint="an L1 penalty on K-vector rows has no closed-form proximal operator here")
+    loss = _erm_loss(cm, ir, x, w, K, net)
     values["lam"] = lam
     return StaticEquations(m.name, tuple(cm.param_order), "erm", "argmax", (("K", K),),
                            tuple((k, sp.sympify(values[k])) for k in VALUE_NAMES), loss=loss, labels="class",

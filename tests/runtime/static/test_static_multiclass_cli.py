@@ -53,11 +53,11 @@ def _variant(tmp_path, old: str, new: str) -> Path:
 
 @pytest.mark.parametrize("old, new, message", [
     ("algorithm bayes_optimal", "loss = (yhat - y)^2\nalgorithm erm { train w }",
-     "`algorithm erm` is not supported for K classes yet"),
+     "K-class ERM needs the class scores as an indexed student output"),
     ("y = argmax(k, wt[k].x)", "y = 1 + argmax(k, wt[k].x)", "it can only be a whole output"),
     ("y = argmax(k, wt[k].x)", "y = argmax(k, wt[k].x + noise)",
      "the K-class label must be the argmax of the teacher's fields"),
-    ("wt[k in 1..K] ~ gaussian", "wt[k in 1..K] ~ gaussian(scale = 2)", "standard Gaussian prior"),
+    ("wt[k in 1..K] ~ gaussian", "wt[k in 1..K] ~ gaussian(scale = 2)", "standard Gaussian or the Rademacher prior"),
 ])
 def test_unsupported_k_class_models_are_located_errors(cache_dir, tmp_path, capsys, old, new, message):
     assert main(["run", str(_variant(tmp_path, old, new))]) == 2
@@ -67,7 +67,7 @@ def test_unsupported_k_class_models_are_located_errors(cache_dir, tmp_path, caps
 
 @pytest.mark.parametrize("argv, message", [
     (["run", str(MODEL), "--set", "K=1"], "the number of classes must be an integer >= 2"),
-    (["check", str(MODEL), "--N", "200"], "`statc check` is not available for the K-class perceptron yet"),
+    (["check", str(MODEL), "--N", "200"], "`statc check` is not available for the Bayes-optimal K-class perceptron"),
 ])
 def test_bad_k_and_check_are_exit_2(cache_dir, capsys, argv, message):
     assert main(argv) == 2
