@@ -262,16 +262,20 @@ def gaussian_psi(qhat: np.ndarray) -> float:
     return float(0.5 * np.trace(qhat) - 0.5 * np.linalg.slogdet(np.eye(qhat.shape[0]) + qhat)[1])
 
 
-#: prior registry for the K-dimensional Bayes-optimal SE: name → q(q̂)
-PRIORS_K = {"gaussian": gaussian_prior}
-#: ... and its Ψ_w(q̂) for the free entropy
-PSI_K = {"gaussian": gaussian_psi}
+# the registry of row priors (Gaussian, discrete laws from the declared distribution):
+# multiclass_prior.row_prior
 
 
-def free_entropy_k(ch: "ArgmaxChannel", prior: str, alpha: float, q: np.ndarray, qhat: np.ndarray) -> float:
+def free_entropy_k(ch: "ArgmaxChannel", prior, alpha: float, q: np.ndarray, qhat: np.ndarray) -> float:
     """Φ(q, q̂) = −½ tr(q q̂) + Ψ_w(q̂) + α Ψ_out(q) per input coordinate (STATIC.md §6);
-    stationary in q and q̂ at a fixed point of the SE (K = 2: the binary perceptron's Φ)."""
-    return float(-0.5 * np.trace(q @ qhat) + PSI_K[prior](qhat) + alpha * ch.psi_out(q))
+    stationary in q and q̂ at a fixed point of the SE (K = 2: the binary perceptron's Φ).
+    ``prior``: a name (``gaussian``, ``rademacher``) or a row-prior object (multiclass_prior.py)."""
+    from .multiclass_prior import row_prior
+    return float(-0.5 * np.trace(q @ qhat) + row_prior(prior, q.shape[0]).psi(qhat) + alpha * ch.psi_out(q))
+
+
+#: 1 − q̄ below this is perfect recovery (a discrete prior): the channel is not evaluated there
+PERFECT = 1e-10
 
 
 @dataclass
@@ -284,6 +288,7 @@ class MultiBOPoint:
     anisotropy: float
     history: list[float] = field(repr=False, default_factory=list)
     free_entropy: float = float("nan")
+    perfect: bool = False
 
     @property
     def qbar(self) -> float:
@@ -293,11 +298,12 @@ class MultiBOPoint:
         return float(np.trace(P @ self.q @ P)) / (K - 1)
 
 
-def bayes_optimal_k(K: int, alpha: float, prior: str = "gaussian", damping: float = 0.3,
+def bayes_optimal_k(K: int, alpha: float, prior="gaussian", damping: float = 0.3,
                     tol: float = 1e-10, max_iter: int = 2000, start: float = 1e-6,
                     channel: ArgmaxChannel | None = None) -> MultiBOPoint:
     """The K×K state evolution from q = start·P (damped: q ← (1−η)F(q) + ηq).  K = 3: a first
-    stage with the cheap tensor rule to 1e-7, then the accurate rule (undamped) to ``tol``."""
+    stage with the cheap tensor rule to 1e-7, then the accurate rule (undamped) to ``tol``.
+    A discrete prior may reach perfect recovery (q̄ = 1): flagged, Φ = −H(P w*)."""
     if K < 2:
         raise ValueError(f"the argmax channel needs K >= 2 classes, got K = {K}")
     ch = channel or ArgmaxChannel(K)
@@ -306,27 +312,84 @@ def bayes_optimal_k(K: int, alpha: float, prior: str = "gaussian", damping: floa
     if K == 3 and ch.sharp_rule and tol < 1e-7:
         first = _iterate(ArgmaxChannel(K, ch.inner_order, ch.tensor_order, False), K, alpha, prior,
                          damping, 1e-7, max_iter, q)
+        if first.perfect:
+            return first
         q, it0, damping = first.q, first.iterations, 0.0
     p = _iterate(ch, K, alpha, prior, damping, tol, max_iter, q)
     p.iterations += it0
     return p
 
 
-def _iterate(ch: ArgmaxChannel, K: int, alpha: float, prior: str, damping: float, tol: float,
+def bayes_optimal_k_branches(K: int, alpha: float, prior="gaussian", **kw) -> dict[str, MultiBOPoint]:
+    """The SE from the uninformed (q = 10⁻⁶P) and the informed (q = (1 − 10⁻⁶)P) start."""
+    return {"uninformed": bayes_optimal_k(K, alpha, prior, start=1e-6, **kw),
+            "informed": bayes_optimal_k(K, alpha, prior, start=1.0 - 1e-6, **kw)}
+
+
+def _iterate(ch: ArgmaxChannel, K: int, alpha: float, prior, damping: float, tol: float,
              max_iter: int, q: np.ndarray) -> MultiBOPoint:
-    to_q = PRIORS_K[prior]
+    from .multiclass_prior import row_prior
+    pr = row_prior(prior, K)
+    P = projector(K)
     history: list[float] = []
     aniso = 0.0
     for it in range(1, max_iter + 1):
+        if pr.entropy is not None and 1.0 - np.trace(P @ q @ P) / (K - 1) < PERFECT:
+            return MultiBOPoint(P.copy(), np.full((K, K), np.inf), 0.0, it, 0.0, 0.0, history, -pr.entropy, True)
         M, aniso = ch.bo_qhat(q)
-        q1 = to_q(alpha * M)
+        q1 = pr.overlap(alpha * M)
         if not np.all(np.isfinite(q1)):
             raise FixedPointError(f"NaN in the K-class BO state evolution at α = {alpha:g}", history)
         res = float(np.abs(q1 - q).sum())
         history.append(res)
         q = (1.0 - damping) * q1 + damping * q
         if res < tol:
+            if pr.entropy is not None and 1.0 - np.trace(P @ q @ P) / (K - 1) < PERFECT:
+                continue
             M, aniso = ch.bo_qhat(q)
             return MultiBOPoint(q, alpha * M, ch.test_error(q, q), it, res, aniso, history,
-                                free_entropy_k(ch, prior, alpha, q, alpha * M))
+                                free_entropy_k(ch, pr, alpha, q, alpha * M))
     raise FixedPointError(f"K-class BO state evolution did not converge at α = {alpha:g}", history)
+
+
+def alpha_it_k(K: int, prior, lo: float, hi: float, tol: float = 1e-5, **kw) -> float:
+    """α_IT: the root of Φ(low branch) + H(P w*) in (lo, hi), both below the spinodal (Brent on the
+    uninformed-start SE)."""
+    from scipy.optimize import brentq
+    from .multiclass_prior import row_prior
+    H = row_prior(prior, K).entropy
+    kw = {"max_iter": 50_000, "tol": 1e-10} | kw
+
+    def gap(a):
+        p = bayes_optimal_k(K, a, prior, **kw)
+        if p.perfect:
+            raise ValueError(f"α = {a:g} is above the spinodal: the uninformed start reaches perfect recovery")
+        return p.free_entropy + H
+    return float(brentq(gap, lo, hi, xtol=tol))
+
+
+def transition_k(K: int, prior, lo: float, hi: float, tol: float = 1e-4, **kw) -> dict:
+    """First-order transition of a discrete prior (STATIC.md §6, §8): the spinodal α_sp (the
+    largest α at which the uninformed start stays on the low-error branch; bisection on the
+    outcome) and α_IT, the root of Φ(low branch) + H(P w*) = 0 in (lo, α_sp) (Brent).  ``lo`` must
+    lie on the low branch with Φ_low > −H, ``hi`` above the spinodal."""
+    from scipy.optimize import brentq
+    from .multiclass_prior import row_prior
+    H = row_prior(prior, K).entropy
+    kw = {"max_iter": 50_000, "tol": 1e-9} | kw          # critical slowing down near the spinodal
+    low = lambda a: bayes_optimal_k(K, a, prior, **kw)
+    a, b = lo, hi
+    if low(a).perfect or not low(b).perfect:
+        raise ValueError(f"the uninformed start must stay low at α = {lo:g} and reach perfect recovery at {hi:g}")
+    while b - a > tol:
+        mid = 0.5 * (a + b)
+        if low(mid).perfect:
+            b = mid
+        else:
+            a = mid
+    alpha_sp = a
+    gap = lambda x: low(x).free_entropy + H
+    if gap(lo) < 0 or gap(alpha_sp) > 0:
+        raise ValueError("Φ_low + H does not change sign between lo and the spinodal")
+    alpha_it = brentq(gap, lo, alpha_sp, xtol=tol)
+    return {"alpha_IT": float(alpha_it), "alpha_sp": float(alpha_sp), "entropy": float(H)}
