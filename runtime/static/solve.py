@@ -96,16 +96,31 @@ def _multiclass_erm_summary(spec: StaticSpec, alpha: float, **solve_kw) -> dict:
 
 def _multiclass_summary(spec: StaticSpec, alpha: float, **solve_kw) -> dict:
     """The K-class Bayes-optimal fixed point (runtime/static/multiclass.py): ``final`` holds
-    test_error, qbar = tr(PqP)/(K − 1) (= m̄, Nishimori), the K×K q and q̂, the anisotropy."""
+    test_error, qbar = tr(PqP)/(K − 1) (= m̄, Nishimori), the K×K q and q̂, the anisotropy.  A
+    discrete teacher prior (``rademacher``) is solved from both starts: ``final`` is the branch of
+    larger free entropy (the equilibrium), ``starts`` both, ``hysteresis`` whether they differ."""
+    from .multiclass_prior import row_prior
     K = int(spec.channel_params["K"])
+    discrete = row_prior(spec.prior, K).entropy is not None
     try:
-        p = bayes_optimal_k(K, alpha, prior=spec.prior, **solve_kw)
+        pts = ({"uninformed": bayes_optimal_k(K, alpha, prior=spec.prior, start=1e-6, **solve_kw),
+                "informed": bayes_optimal_k(K, alpha, prior=spec.prior, start=1.0 - 1e-6, **solve_kw)}
+               if discrete else {"uninformed": bayes_optimal_k(K, alpha, prior=spec.prior, **solve_kw)})
     except FixedPointError as e:
         return {"converged": False, "error": str(e), "history": e.history}
-    return {"converged": True, "iterations": p.iterations, "residual": p.residual,
-            "final": {"test_error": p.test_error, "q": p.qbar, "m": p.qbar, "qhat": float(np.trace(p.qhat)) / (K - 1),
-                      "anisotropy": p.anisotropy, "free_entropy": p.free_entropy},
-            "matrices": {"q": p.q.tolist(), "qhat": p.qhat.tolist()}}
+    eq = max(pts, key=lambda k: pts[k].free_entropy)
+    p = pts[eq]
+    out = {"converged": True, "iterations": p.iterations, "residual": p.residual,
+           "final": {"test_error": p.test_error, "q": p.qbar, "m": p.qbar,
+                     "qhat": None if p.perfect else float(np.trace(p.qhat)) / (K - 1),
+                     "anisotropy": p.anisotropy, "free_entropy": p.free_entropy, "perfect": p.perfect},
+           "matrices": {"q": p.q.tolist(), "qhat": None if p.perfect else p.qhat.tolist()}}
+    if discrete:
+        out |= {"equilibrium": eq, "hysteresis": abs(pts["informed"].qbar - pts["uninformed"].qbar) > 1e-6,
+                "entropy": row_prior(spec.prior, K).entropy,
+                "starts": {k: {"q": v.qbar, "test_error": v.test_error, "free_entropy": v.free_entropy,
+                               "perfect": v.perfect, "iterations": v.iterations} for k, v in pts.items()}}
+    return out
 
 
 def solve(spec: StaticSpec, alpha: float, **solve_kw) -> dict:
