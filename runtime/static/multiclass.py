@@ -393,3 +393,51 @@ def transition_k(K: int, prior, lo: float, hi: float, tol: float = 1e-4, **kw) -
         raise ValueError("Φ_low + H does not change sign between lo and the spinodal")
     alpha_it = brentq(gap, lo, alpha_sp, xtol=tol)
     return {"alpha_IT": float(alpha_it), "alpha_sp": float(alpha_sp), "entropy": float(H)}
+
+
+def branch_curve_k(K: int, prior, qbars, channel: ArgmaxChannel | None = None) -> dict[str, np.ndarray]:
+    """Every fixed point of the permutation-symmetric SE, stable or not (STATIC.md §6 "branch trick").
+
+    At q = q̄P the channel's Fisher matrix is c(q̄)·P per unit α (measured: its anisotropy is rounding),
+    and the prior maps q̂ = q̂̄P to q = F(q̂̄)P; so q̄ is a fixed point at α(q̄) = F⁻¹(q̄)/c(q̄).  Returns
+    α, q̂̄, the test error and Φ along ``qbars``: the low-error branch rises to the spinodal (the maximum
+    of α(q̄)), the unstable branch comes back; α_IT is where Φ + H(P w*) = 0 on the low branch."""
+    from scipy.optimize import brentq
+    from .multiclass_prior import row_prior
+    ch = channel or ArgmaxChannel(K)
+    pr = row_prior(prior, K)
+    P = projector(K)
+    F = lambda qh: float(np.trace(P @ pr.overlap(qh * P) @ P)) / (K - 1)
+    rows = []
+    for qb in qbars:
+        M, _ = ch.bo_qhat(qb * P)
+        c = float(np.trace(M)) / (K - 1)
+        hi = 1.0
+        while F(hi) < qb:
+            hi *= 2.0
+        qh = brentq(lambda x: F(x) - qb, 0.0, hi, xtol=1e-13, rtol=1e-13)
+        alpha = qh / c
+        phi = free_entropy_k(ch, pr, alpha, qb * P, qh * P)
+        rows.append((alpha, qh, ch.test_error(qb * P, qb * P), phi))
+    a = np.array(rows)
+    return {"qbar": np.asarray(qbars, float), "alpha": a[:, 0], "qhat": a[:, 1], "test_error": a[:, 2],
+            "free_entropy": a[:, 3]}
+
+
+def transition_from_branch(curve: dict, entropy: float) -> dict[str, float]:
+    """α_sp = max α along the branch curve (parabolic refinement of the grid maximum) and α_IT, the α
+    where Φ + H changes sign on the low branch (linear interpolation in q̄ of Φ + H and of α)."""
+    a, qb, g = curve["alpha"], curve["qbar"], curve["free_entropy"] + entropy
+    i = int(np.argmax(a))
+    if 0 < i < len(a) - 1:                                   # parabola through the three points around the max
+        c2, c1, c0 = np.polyfit(qb[i - 1:i + 2], a[i - 1:i + 2], 2)
+        a_sp = float(c0 - c1 * c1 / (4 * c2))
+    else:
+        a_sp = float(a[i])
+    low_g, low_a = g[:i + 1], a[:i + 1]
+    j = np.nonzero(np.sign(low_g[:-1]) != np.sign(low_g[1:]))[0]
+    if len(j) == 0:
+        return {"alpha_sp": a_sp, "alpha_IT": float("nan")}
+    j = j[0]
+    t = low_g[j] / (low_g[j] - low_g[j + 1])
+    return {"alpha_sp": a_sp, "alpha_IT": float(low_a[j] + t * (low_a[j + 1] - low_a[j]))}

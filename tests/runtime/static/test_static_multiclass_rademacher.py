@@ -62,3 +62,12 @@ def test_informed_start_of_a_discrete_prior_is_perfect_above_alpha_it():
     mid = mc.bayes_optimal_k_branches(2, 1.3, BINARY)
     assert mid["informed"].perfect and not mid["uninformed"].perfect
     assert mid["informed"].free_entropy == -np.log(2) > mid["uninformed"].free_entropy
+
+
+def test_branch_trick_gives_both_thresholds_k2():
+    """Every fixed point of the symmetric SE on α(q̄) = F⁻¹(q̄)/c(q̄): its maximum is the spinodal
+    (1.493) and Φ + log 2 changes sign on the low branch at α_IT (1.245–1.249)."""
+    qb = np.linspace(0.5, 0.99, 36)
+    t = mc.transition_from_branch(mc.branch_curve_k(2, BINARY, qb), np.log(2))
+    assert abs(t["alpha_IT"] - 1.247) < 3e-3
+    assert abs(t["alpha_sp"] - 1.493) < 2e-3

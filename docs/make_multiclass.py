@@ -1,0 +1,85 @@
+"""docs/multiclass.png: the K-class teacher–student perceptron, K = 3 (static kind).
+
+    python docs/make_multiclass.py [--points 8]
+
+Left: test error vs α for a Gaussian teacher — Bayes-optimal (models/multiclass_bo.model),
+cross-entropy + ridge with the best λ of a grid at each α and with a small λ
+(models/multiclass_ce.model), square loss to the one-hot label + ridge (models/multiclass_square.model).
+Right: the Bayes-optimal error for the Rademacher (±1) teacher (models/multiclass_rademacher_bo.model):
+every fixed point of the symmetric state evolution by the branch trick (α(q̄) = F⁻¹(q̄)/c(q̄)): the
+low-error branch up to the spinodal α_sp, the unstable branch back, perfect recovery (ε = 0), the
+transition α_IT where the free entropies of the low and the perfect branch cross; the Gaussian
+teacher's curve for comparison.  The numbers go to docs/multiclass.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+import statc
+from statc.runtime.results import write_figure
+from statc.runtime.static import multiclass as mc
+from statc.runtime.static import runner
+from statc.runtime.static.multiclass_prior import row_prior
+
+HERE = Path(__file__).resolve().parent
+MODELS = HERE.parent / "models"
+LAMBDAS = (0.03, 0.1, 0.3, 1.0)
+SMALL = 0.01
+
+
+def _curve(name: str, alphas: np.ndarray, **sets: float) -> dict:
+    compiled = statc.load(MODELS / f"{name}.model").compiled
+    return runner.run(compiled, sets, alphas=alphas).columns
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--points", type=int, default=8)
+    args = ap.parse_args()
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    alphas = np.linspace(0.5, 5.0, args.points)
+    out: dict = {"alpha": alphas.tolist()}
+    out["bo"] = _curve("multiclass_bo", alphas)["test_error"].tolist()
+    ce = {lam: _curve("multiclass_ce", alphas, **{"lambda": lam})["test_error"] for lam in LAMBDAS}
+    grid = np.array([ce[lam] for lam in LAMBDAS])
+    out["ce_best"] = np.nanmin(grid, axis=0).tolist()
+    out["ce_best_lambda"] = [LAMBDAS[i] for i in np.nanargmin(grid, axis=0)]
+    out["ce_small"] = _curve("multiclass_ce", alphas, **{"lambda": SMALL})["test_error"].tolist()
+    out["square"] = _curve("multiclass_square", alphas, **{"lambda": 0.1})["test_error"].tolist()
+    qb = np.concatenate([np.linspace(0.02, 0.9, 12), np.linspace(0.91, 0.995, 10)])
+    br = mc.branch_curve_k(3, "rademacher", qb)
+    H = row_prior("rademacher", 3).entropy
+    tr = mc.transition_from_branch(br, H)
+    out["rademacher"] = {k: np.asarray(v).tolist() for k, v in br.items()} | tr | {"entropy": H}
+
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10.5, 3.8))
+    ax.plot(alphas, out["bo"], "k--", label="Bayes-optimal")
+    ax.plot(alphas, out["ce_best"], "o-", ms=3, label=f"cross-entropy, best λ in {LAMBDAS}")
+    ax.plot(alphas, out["ce_small"], "s-", ms=3, label=f"cross-entropy, λ = {SMALL:g}")
+    ax.plot(alphas, out["square"], "^-", ms=3, label="square loss, λ = 0.1")
+    ax.set(xlabel="α = n/N", ylabel="test error", title="K = 3, Gaussian teacher")
+    ax.legend(fontsize=8)
+    i = int(np.argmax(br["alpha"]))
+    bx.plot(br["alpha"][:i + 1], br["test_error"][:i + 1], "C0-", label="low-error branch (uninformed)")
+    bx.plot(br["alpha"][i:], br["test_error"][i:], "C0:", label="unstable branch")
+    a_max = max(alphas[-1], tr["alpha_sp"] * 1.3)
+    bx.plot([min(br["alpha"].min(), tr["alpha_IT"]), a_max], [0, 0], "C3-", lw=2, label="perfect recovery (informed)")
+    bx.axvline(tr["alpha_IT"], color="k", ls="--", lw=0.8, label=f"α_IT = {tr['alpha_IT']:.3f}")
+    bx.axvline(tr["alpha_sp"], color="gray", ls="-.", lw=0.8, label=f"α_sp = {tr['alpha_sp']:.3f}")
+    bx.plot(alphas, out["bo"], "k--", lw=0.8, alpha=0.5, label="Gaussian teacher")
+    bx.set(xlabel="α = n/N", ylabel="Bayes-optimal test error", title="K = 3, Rademacher teacher", xlim=(0, a_max))
+    bx.legend(fontsize=7)
+    write_figure(HERE / "multiclass.png", fig)
+    (HERE / "multiclass.json").write_text(json.dumps(out, indent=1) + "\n")
+    print(json.dumps({k: out[k] for k in ("bo", "ce_best", "ce_best_lambda", "ce_small", "square")}))
+    print("rademacher:", tr)
+
+
+if __name__ == "__main__":
+    main()
