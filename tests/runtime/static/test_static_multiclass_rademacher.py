@@ -71,3 +71,23 @@ def test_branch_trick_gives_both_thresholds_k2():
     t = mc.transition_from_branch(mc.branch_curve_k(2, BINARY, qb), np.log(2))
     assert abs(t["alpha_IT"] - 1.247) < 3e-3
     assert abs(t["alpha_sp"] - 1.493) < 2e-3
+
+
+def test_rademacher_model_reports_both_branches(cache_dir, tmp_path):
+    """models/multiclass_rademacher_bo.model at K = 2 (i.i.d. ±1 rows: α_IT ≈ 2.073, α_sp ≈ 2.486):
+    at α = 1.9 the low branch is the equilibrium and the informed start is perfect (hysteresis); at
+    α = 2.3 the perfect branch wins (test error 0, Φ = −1.5 log 2)."""
+    import json
+    from pathlib import Path
+    from statc.cli import main
+    model = Path(__file__).resolve().parents[3] / "models" / "multiclass_rademacher_bo.model"
+    out = {}
+    for a in (1.9, 2.3):
+        assert main(["run", str(model), "--set", "K=2", "--set", f"alpha={a}", "--out", str(tmp_path / str(a))]) == 0
+        out[a] = json.loads((tmp_path / str(a) / "summary.json").read_text())
+    lo, hi = out[1.9], out[2.3]
+    assert lo["equilibrium"] == "uninformed" and lo["hysteresis"] and lo["starts"]["informed"]["perfect"]
+    assert 0 < lo["final"]["test_error"] < 0.5
+    assert hi["equilibrium"] == "informed" and hi["final"]["test_error"] == 0.0
+    assert hi["final"]["free_entropy"] == pytest.approx(-1.5 * np.log(2), abs=1e-12)
+    assert not hi["starts"]["uninformed"]["perfect"]
