@@ -23,6 +23,7 @@ from ..ir.model_ir import ModelIR
 from ..ir.symbols import Argmax
 from .equations import VALUE_NAMES, StaticEquations
 from .multiclass_loss import KS, canonical
+from .penalty import _penalty
 
 #: teacher priors of the K-class model (per entry of a teacher row, i.i.d.)
 TEACHER_PRIORS = ("gaussian", "rademacher")
@@ -77,7 +78,6 @@ def derive_multiclass(cm: CheckedModel, ir: ModelIR, label: Argmax, alpha: sp.Ex
     if m.algorithm.name != "erm":
         raise StatcError(f"`algorithm {m.algorithm.name}` is not supported for K classes", m.algorithm.span,
                          expected="`algorithm bayes_optimal` or `algorithm erm { train w; penalty ... }`")
-    from .derive import _penalty                    # (derive imports this module)
     lam, lam1, reg = _penalty(cm, lower_expr, w.name)
     if reg != "ridge":
         raise StatcError("K-class ERM supports the ridge penalty only", m.algorithm.penalty.value.span,

@@ -47,14 +47,10 @@ from scipy.special import ndtr
 from scipy.stats import multivariate_normal
 
 from .erm import FixedPointError
+from .multiclass_prior import gaussian_prior, gaussian_psi, projector, row_prior  # noqa: F401
 from .quadrature import gaussian_rule, hermite_rule
 
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
-
-
-def projector(K: int) -> np.ndarray:
-    """P = I − 𝟙𝟙ᵀ/K, the projector orthogonal to the label-invariant direction 𝟙."""
-    return np.eye(K) - np.full((K, K), 1.0 / K)
 
 
 def differences(K: int, k: int) -> np.ndarray:
@@ -250,18 +246,6 @@ class ArgmaxChannel:
         return float(1.0 - ok)
 
 
-def gaussian_prior(qhat: np.ndarray) -> np.ndarray:
-    """The Gaussian prior N(0, I_K) of a teacher row: q = ρ − (ρ⁻¹ + q̂)⁻¹ = q̂ (I + q̂)⁻¹."""
-    K = qhat.shape[0]
-    q = np.eye(K) - np.linalg.inv(np.eye(K) + qhat)
-    return 0.5 * (q + q.T)
-
-
-def gaussian_psi(qhat: np.ndarray) -> float:
-    """Ψ_w(q̂) = ⟨log Z_w⟩ for the N(0, I_K) prior: ½ tr q̂ − ½ log det(I + q̂)."""
-    return float(0.5 * np.trace(qhat) - 0.5 * np.linalg.slogdet(np.eye(qhat.shape[0]) + qhat)[1])
-
-
 # the registry of row priors (Gaussian, discrete laws from the declared distribution):
 # multiclass_prior.row_prior
 
@@ -270,7 +254,6 @@ def free_entropy_k(ch: "ArgmaxChannel", prior, alpha: float, q: np.ndarray, qhat
     """Φ(q, q̂) = −½ tr(q q̂) + Ψ_w(q̂) + α Ψ_out(q) per input coordinate (STATIC.md §6);
     stationary in q and q̂ at a fixed point of the SE (K = 2: the binary perceptron's Φ).
     ``prior``: a name (``gaussian``, ``rademacher``) or a row-prior object (multiclass_prior.py)."""
-    from .multiclass_prior import row_prior
     return float(-0.5 * np.trace(q @ qhat) + row_prior(prior, q.shape[0]).psi(qhat) + alpha * ch.psi_out(q))
 
 
@@ -328,7 +311,6 @@ def bayes_optimal_k_branches(K: int, alpha: float, prior="gaussian", **kw) -> di
 
 def _iterate(ch: ArgmaxChannel, K: int, alpha: float, prior, damping: float, tol: float,
              max_iter: int, q: np.ndarray) -> MultiBOPoint:
-    from .multiclass_prior import row_prior
     pr = row_prior(prior, K)
     P = projector(K)
     history: list[float] = []
@@ -356,7 +338,6 @@ def alpha_it_k(K: int, prior, lo: float, hi: float, tol: float = 1e-5, **kw) -> 
     """α_IT: the root of Φ(low branch) + H(P w*) in (lo, hi), both below the spinodal (Brent on the
     uninformed-start SE)."""
     from scipy.optimize import brentq
-    from .multiclass_prior import row_prior
     H = row_prior(prior, K).entropy
     kw = {"max_iter": 50_000, "tol": 1e-10} | kw
 
@@ -374,7 +355,6 @@ def transition_k(K: int, prior, lo: float, hi: float, tol: float = 1e-4, **kw) -
     outcome) and α_IT, the root of Φ(low branch) + H(P w*) = 0 in (lo, α_sp) (Brent).  ``lo`` must
     lie on the low branch with Φ_low > −H, ``hi`` above the spinodal."""
     from scipy.optimize import brentq
-    from .multiclass_prior import row_prior
     H = row_prior(prior, K).entropy
     kw = {"max_iter": 50_000, "tol": 1e-9} | kw          # critical slowing down near the spinodal
     low = lambda a: bayes_optimal_k(K, a, prior, **kw)
@@ -403,7 +383,6 @@ def branch_curve_k(K: int, prior, qbars, channel: ArgmaxChannel | None = None) -
     α, q̂̄, the test error and Φ along ``qbars``: the low-error branch rises to the spinodal (the maximum
     of α(q̄)), the unstable branch comes back; α_IT is where Φ + H(P w*) = 0 on the low branch."""
     from scipy.optimize import brentq
-    from .multiclass_prior import row_prior
     ch = channel or ArgmaxChannel(K)
     pr = row_prior(prior, K)
     P = projector(K)

@@ -29,8 +29,26 @@ from functools import cached_property
 import numpy as np
 from scipy.special import logsumexp
 
-from .multiclass import gaussian_prior, gaussian_psi, projector
 from .quadrature import hermite_rule
+
+
+def projector(K: int) -> np.ndarray:
+    """P = I − 𝟙𝟙ᵀ/K, the projector orthogonal to the label-invariant direction 𝟙."""
+    return np.eye(K) - np.full((K, K), 1.0 / K)
+
+
+def gaussian_prior(qhat: np.ndarray) -> np.ndarray:
+    """The Gaussian prior N(0, I_K) of a teacher row: q = ρ − (ρ⁻¹ + q̂)⁻¹ = q̂ (I + q̂)⁻¹."""
+    K = qhat.shape[0]
+    q = np.eye(K) - np.linalg.inv(np.eye(K) + qhat)
+    return 0.5 * (q + q.T)
+
+
+def gaussian_psi(qhat: np.ndarray) -> float:
+    """Ψ_w(q̂) = ⟨log Z_w⟩ for the N(0, I_K) prior: ½ tr q̂ − ½ log det(I + q̂)."""
+    return float(0.5 * np.trace(qhat) - 0.5 * np.linalg.slogdet(np.eye(qhat.shape[0]) + qhat)[1])
+
+
 
 #: discrete laws of one teacher entry: name → (values, probabilities)
 ENTRY_LAWS: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
