@@ -87,7 +87,7 @@ observables: test_error of the Bayes-optimal classifier, q (= m)"""
 
 _ARGMAX_TEXT = """\
 K-class teacher-student perceptron, Bayes-optimal state evolution (STATIC.md 5-6), K x K overlaps:
-  y = argmax_k z_k, z = W* x / sqrt(N), teacher rows N(0, I_K); Nishimori: m = q, V = I - q
+  y = argmax_k z_k, z = W* x / sqrt(N), teacher rows of second moment I_K; Nishimori: m = q, V = I - q
   channel:  qhat = alpha sum_k E_omega[ Z_k g_k g_k^T ],  omega ~ N(0, q),  g_k = grad log Z_k
             Z_k(mu) = int Dt prod_{j != k} Phi((mu_k - mu_j)/s + t),  s^2 = tr(P V P)/(K - 1)  (max trick)
   prior `{prior}`:  {prior_text}
