@@ -1,6 +1,6 @@
 """docs/multiclass.png: the K-class teacher–student perceptron, K = 3 (static kind).
 
-    python docs/make_multiclass.py [--points 8]
+    python docs/make_multiclass.py [--points 8] [--jobs 8]
 
 Left: test error vs α for a Gaussian teacher — Bayes-optimal (models/multiclass_bo.model),
 cross-entropy + ridge with the best λ of a grid at each α and with a small λ
@@ -36,27 +36,43 @@ def _curve(name: str, alphas: np.ndarray, **sets: float) -> dict:
     return runner.run(compiled, sets, alphas=alphas).columns
 
 
+def _rademacher(_=None) -> dict:
+    qb = np.concatenate([np.linspace(0.02, 0.9, 12), np.linspace(0.91, 0.995, 10)])
+    br = mc.branch_curve_k(3, "rademacher", qb)
+    H = row_prior("rademacher", 3).entropy
+    return {k: np.asarray(v).tolist() for k, v in br.items()} | mc.transition_from_branch(br, H) | {"entropy": H}
+
+
+def _task(job: tuple) -> list:
+    name, alphas, sets = job
+    if name == "rademacher":
+        return _rademacher()
+    return _curve(name, np.asarray(alphas), **sets)["test_error"].tolist()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--points", type=int, default=8)
+    ap.add_argument("--jobs", type=int, default=1, help="curves computed in parallel processes")
     args = ap.parse_args()
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from concurrent.futures import ProcessPoolExecutor
     alphas = np.linspace(0.5, 5.0, args.points)
-    out: dict = {"alpha": alphas.tolist()}
-    out["bo"] = _curve("multiclass_bo", alphas)["test_error"].tolist()
-    ce = {lam: _curve("multiclass_ce", alphas, **{"lambda": lam})["test_error"] for lam in LAMBDAS}
-    grid = np.array([ce[lam] for lam in LAMBDAS])
+    jobs = {"bo": ("multiclass_bo", alphas, {}), "square": ("multiclass_square", alphas, {"lambda": 0.1}),
+            "ce_small": ("multiclass_ce", alphas, {"lambda": SMALL}), "rademacher": ("rademacher", None, {})}
+    jobs |= {f"ce_{lam:g}": ("multiclass_ce", alphas, {"lambda": lam}) for lam in LAMBDAS}
+    with ProcessPoolExecutor(args.jobs) as pool:
+        res = dict(zip(jobs, pool.map(_task, jobs.values())))
+    out: dict = {"alpha": alphas.tolist(), "bo": res["bo"], "ce_small": res["ce_small"], "square": res["square"]}
+    grid = np.array([res[f"ce_{lam:g}"] for lam in LAMBDAS])
+    out["ce_grid"] = {f"{lam:g}": res[f"ce_{lam:g}"] for lam in LAMBDAS}
     out["ce_best"] = np.nanmin(grid, axis=0).tolist()
     out["ce_best_lambda"] = [LAMBDAS[i] for i in np.nanargmin(grid, axis=0)]
-    out["ce_small"] = _curve("multiclass_ce", alphas, **{"lambda": SMALL})["test_error"].tolist()
-    out["square"] = _curve("multiclass_square", alphas, **{"lambda": 0.1})["test_error"].tolist()
-    qb = np.concatenate([np.linspace(0.02, 0.9, 12), np.linspace(0.91, 0.995, 10)])
-    br = mc.branch_curve_k(3, "rademacher", qb)
-    H = row_prior("rademacher", 3).entropy
-    tr = mc.transition_from_branch(br, H)
-    out["rademacher"] = {k: np.asarray(v).tolist() for k, v in br.items()} | tr | {"entropy": H}
+    out["rademacher"] = res["rademacher"]
+    br = {k: np.asarray(v) for k, v in res["rademacher"].items() if isinstance(v, list)}
+    tr = {k: res["rademacher"][k] for k in ("alpha_IT", "alpha_sp")}
 
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(10.5, 3.8))
     ax.plot(alphas, out["bo"], "k--", label="Bayes-optimal")
