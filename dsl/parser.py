@@ -253,6 +253,10 @@ class _ToAst(Transformer):
         return ast.Update(str(tok), str(idx) if idx is not None else None, value, _span(meta),
                           _tok_span(tok))
 
+    def constrain_stmt(self, meta, children):
+        left, right, value = children
+        return ast.Constraint(str(left), str(right), value, _span(meta), _tok_span(left), _tok_span(right))
+
     def algo_option(self, meta, children):
         return ast.Option(str(children[0]), children[1], _span(meta))
 
@@ -274,9 +278,13 @@ class _ToAst(Transformer):
         trains = tuple(s for s in stmts if isinstance(s, ast.Train))
         options = tuple(s for s in stmts if isinstance(s, ast.Option))
         updates = tuple(s for s in stmts if isinstance(s, ast.Update))
+        constraints = tuple(s for s in stmts if isinstance(s, ast.Constraint))
+        if len(constraints) > 1:
+            raise StatcError("a second `constrain` statement", constraints[1].span,
+                             hint="the dmft kind holds one norm constraint, `constrain w.w = 1`")
         return ("algorithm", ast.Algorithm(str(tok), trains, options, _span(meta), _tok_span(tok),
                                            updates, penalties[0] if penalties else None,
-                                           biases[0] if biases else None), _span(meta))
+                                           biases[0] if biases else None, constraints), _span(meta))
 
     def index_names(self, meta, children):
         return tuple(str(c) for c in children)

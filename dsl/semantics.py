@@ -45,8 +45,9 @@ ALGORITHMS = ("sgd", "feedback_alignment", "custom")
 ALGORITHM_OPTIONS = ("batch",)
 #: On a fixed training set (`data n = alpha * N`, the dmft kind): gradient descent, SGD with
 #: batch fraction `batch` (persistence time `persistence`, Langevin noise `temperature`), Langevin;
-#: heavy-ball `momentum` or Nesterov's `nesterov` (momentum β) on any of them.
-DATA_ALGORITHMS = ("gd", "sgd", "langevin", *STATIC_ALGORITHMS)
+#: heavy-ball `momentum` or Nesterov's `nesterov` (momentum β) on any of them; `sgf`, stochastic
+#: gradient flow (the η → 0 limit of persistent SGD at fixed batch fraction and persistence time).
+DATA_ALGORITHMS = ("gd", "sgd", "langevin", "sgf", *STATIC_ALGORITHMS)
 DATA_ALGORITHM_OPTIONS = ("batch", "persistence", "temperature", "momentum", "nesterov")
 TRAIN_OPTIONS = ("lr", "decay")
 RUN_OPTIONS = ("method", "rtol", "atol", "dt")
@@ -364,6 +365,10 @@ class _Checker:
                                expected="`data n = alpha * N`",
                                hint=f"`{alg.name}` computes {STATIC_ALGORITHMS[alg.name]} of n = alpha N "
                                     "samples (the static kind)")
+            if alg.constraints:
+                raise self.err(f"`constrain` is not supported by `algorithm {alg.name}`", alg.constraints[0].span,
+                               hint="a norm constraint is part of a trajectory algorithm (`gd`, `sgd`, "
+                                    "`langevin` on a fixed training set: the dmft kind)")
             check_static(alg, self.symbols, lambda e: self.expr(e, scope={}, ctx="param"))
             return
         extra = alg.penalty or alg.bias
@@ -376,7 +381,7 @@ class _Checker:
             if not finite and alg.name in DATA_ALGORITHMS:
                 hint = f"`{alg.name}` reuses a fixed training set: add `data n = alpha * N`"
             elif finite and alg.name in ALGORITHMS:
-                hint = "on a fixed training set (`data`) the algorithms are gd, sgd and langevin"
+                hint = "on a fixed training set (`data`) the algorithms are gd, sgd, langevin and sgf"
             raise self.err(f"unknown algorithm `{alg.name}`", alg.name_span,
                            expected=", ".join(f"`{a}`" for a in known), hint=hint)
         if not alg.trains and not alg.updates:
@@ -425,6 +430,30 @@ class _Checker:
                                    if finite else "options of a trained object go after it: "
                                    "`train w lr eta decay lam`"))
             self.expr(opt.value, scope={}, ctx="param")
+        for con in alg.constraints:
+            self.constraint(con, alg, finite)
+
+    def constraint(self, con: ast.Constraint, alg: ast.Algorithm, finite: bool) -> None:
+        """`constrain w.w = q`: the spherical constraint of the dmft kind (DMFT.md §2.2)."""
+        if not finite:
+            raise self.err("`constrain` needs a fixed training set (the dmft kind)", con.span,
+                           hint="add `data n = alpha * N`; online models have no norm constraint yet")
+        tr = next((t for t in alg.trains if t.target == con.target), None)
+        if tr is None or self.symbols[tr.target].kind != "vector":
+            raise self.err(f"`{con.target}` is not a vector trained by this algorithm", con.target_span,
+                           expected=f"`constrain w.w = 1` for a `train w lr eta` of a student vector w")
+        if con.other != con.target:
+            raise self.err(f"`{con.target}.{con.other}`: a norm constraint fixes |{con.target}|²/N", con.other_span,
+                           expected=f"`constrain {con.target}.{con.target} = 1`")
+        decay = next((o for o in tr.options if o.name == "decay"), None)
+        if decay is not None:
+            raise self.err("a ridge `decay` has no effect under `constrain`", decay.span,
+                           hint="on the sphere the Lagrange multiplier absorbs any λ|w|²/2; remove `decay ...`")
+        mom = next((o for o in alg.options if o.name in ("momentum", "nesterov")), None)
+        if mom is not None:
+            raise self.err(f"`{mom.name}` with `constrain` is not supported", mom.span,
+                           hint="the spherical constraint is implemented for GD, SGD, persistent SGD and Langevin")
+        self.expr(con.value, scope={}, ctx="param")
 
     def derived_input(self, inp: ast.InputDecl) -> None:
         """`x = c * mu + sqrt(D) * z`: base inputs and (unindexed) vectors, scalar weights."""

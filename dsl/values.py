@@ -64,6 +64,7 @@ FRACTION = Rule("batch fraction", "in (0, 1]", lambda v: 0.0 < v <= 1.0,
 MOMENTUM = Rule("momentum", "in [0, 1)", lambda v: 0.0 <= v < 1.0,
                 "heavy ball: w_{k+1} = w_k - eta grad L + beta (w_k - w_{k-1})")
 NONNEGATIVE = Rule("value", ">= 0", lambda v: v >= 0.0)
+NORM = Rule("squared norm", "> 0", lambda v: v > 0.0, "`constrain w.w = q` holds |w|²/N = q (the sphere: q = 1)")
 #: Options of the algorithm block (online models; a fresh batch of B samples per step).
 ALGORITHM_RULES: dict[str, Rule] = {"batch": BATCH}
 #: Options of the algorithm block of a finite-data model (`data n = alpha * N`).
@@ -126,6 +127,8 @@ def _numbers(m: ast.Model) -> Iterator[tuple[ast.Expr, Rule, str]]:
             rule = rules.get(opt.name)
             if rule is not None:
                 yield opt.value, rule, f"the {rule.noun} (`{opt.name} = ...`)"
+        for con in m.algorithm.constraints:
+            yield con.value, NORM, f"the squared norm (`constrain {con.target}.{con.other} = ...`)"
     if m.run is not None:
         if m.run.record is not None:
             yield m.run.record, RECORDS, f"the {RECORDS.noun}"

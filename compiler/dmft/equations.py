@@ -17,7 +17,8 @@ import sympy as sp
 Y, H = sp.Symbol("y", real=True), sp.Symbol("h", real=True)
 
 #: the scalar settings of a DMFT problem, in this order in the generated `dmft_values(P)`
-VALUE_NAMES = ("alpha", "eta", "lam", "m0", "Q0", "t_end", "b", "tau", "T", "beta", "nesterov")
+VALUE_NAMES = ("alpha", "eta", "lam", "m0", "Q0", "t_end", "b", "tau", "T", "beta", "nesterov", "sphere")
+#: `sphere` is q of `constrain w.w = q` (|w|²/N = q held by a Lagrange multiplier), 0 when unconstrained
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from statc.dsl import StatcError
 
 from .algorithms import sample_selection
 from .observe import elementwise
-from .simulate import initial_weights
+from .simulate import initial_weights, lagrange_decay
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,9 @@ def simulate_fdt(problem, N: int, win: FdtWindow, seed=0, eps: float = 1e-3) -> 
 
     def step(u, k, xi, field):
         g = alg.kappa * sel[:, k] * d1(y, X @ u / sqN, buf)
+        if p.sphere:            # Lagrange rule (simulate.lagrange_decay); each copy has its own λ_k
+            du = -p.eta * (X.T @ g / sqN - field) + xi
+            return lagrange_decay(u, du, p.sphere, k, p.eta) * u + du
         return u - p.eta * (p.lam * u + X.T @ g / sqN - field) + xi
 
     for k in range(last + 1):

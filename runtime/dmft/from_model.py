@@ -6,7 +6,7 @@ from dataclasses import replace
 from statc.dsl import StatcError
 from statc.runtime import params as params_mod
 
-from .algorithms import Algorithm, gd, langevin, persistent, sgd, with_momentum
+from .algorithms import Algorithm, gd, langevin, persistent, sgd, sgf, with_momentum
 from .losses import Loss
 from .observe import from_module
 from .problem import DmftProblem
@@ -28,6 +28,7 @@ ALGORITHM_BUILDERS = {
     "sgd": lambda v: _with_temperature(sgd(v["eta"], v["b"]), v),
     "persistent": lambda v: _with_temperature(_selection(v), v),
     "langevin": lambda v: langevin(v["eta"], v["T"]),
+    "sgf": lambda v: sgf(v["eta"], v["b"], v["tau"], v["T"]),
 }
 
 
@@ -48,4 +49,5 @@ def problem_from_model(compiled, overrides: dict[str, float] | None = None,
     rule = "nesterov" if v.get("nesterov", 0.0) else "heavy_ball"
     alg = with_momentum(ALGORITHM_BUILDERS[meta["algorithm"]](v), v.get("beta", 0.0), rule)
     return DmftProblem(teacher, loss, alg, alpha=v["alpha"], eta=v["eta"], steps=steps, lam=v["lam"],
-                       m0=v["m0"], Q0=v["Q0"], observe=from_module(mod, P)), values
+                       m0=v["m0"], Q0=v["Q0"], observe=from_module(mod, P),
+                       sphere=v.get("sphere", 0.0)), values

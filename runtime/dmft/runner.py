@@ -7,7 +7,8 @@ Outputs (atomically written):
   t = k·eta): ``t``, ``m``, ``A``, ``R`` (R[k, j] = response of step k to a field at step j < k),
   ``C_perp`` (C⊥(k, l) = w⊥_k·w⊥_l/N), ``C`` (C = m_k m_l + C⊥), ``Gamma`` (memory kernel
   Γ(k, j) = E[g'(k) D(k, j)], j ≤ k), ``E_gg`` (E[g(k) g(l)], the noise kernel / α),
-  ``E_tau_g`` (E[τ g(k)]), and ``<column>_stderr`` for each trajectory column;
+  ``E_tau_g`` (E[τ g(k)]), ``lambda`` (λ_k of the step k → k+1: the ridge, or under
+  `constrain w.w = q` the Lagrange multiplier), and ``<column>_stderr`` for each trajectory column;
 * ``summary.json``: parameters, n_s, repeats, seed, final values with their Monte-Carlo
   standard errors, timings, cache hit, ``batches_per_repeat`` (> 1 when n_s was split to fit
   the memory budget, memory.py) and ``sweep_bytes`` (estimated memory of one sweep);
@@ -75,13 +76,15 @@ def run(compiled, overrides: dict[str, float] | None = None, *, t_end: float | N
     runs = est.runs
     kern = {name: np.mean([getattr(r.kernels, attr) for r in runs], axis=0)
             for name, attr in (("m", "m"), ("A", "A"), ("R", "R"), ("C_perp", "C_perp"), ("Gamma", "gamma"),
-                               ("E_gg", "egg"), ("E_tau_g", "etg"))}
-    kern["t"] = est.mean["t"]
+                               ("E_gg", "egg"), ("E_tau_g", "etg"), ("lambda", "lam"))}
+    kern["t"] = runs[0].problem.eta * np.arange(runs[0].problem.steps + 1)    # the η/2 grid for `sgf`
     kern["C"] = np.mean([np.outer(r.kernels.m, r.kernels.m) + r.kernels.C_perp for r in runs], axis=0)
     rows = problem.steps + 1
     batches = runs[0].info.get("batches", 1)
     info = {"params": values, "samples": samples, "repeats": repeats, "seed": seed or 0,
-            "steps": problem.steps, "solve_s": est.seconds, "total_s": time.perf_counter() - t0,
+            "steps": problem.steps, "flow": bool(problem.algorithm.flow),
+            "repeat_final": {n: [float(r.columns[n][-1]) for r in runs] for n in runs[0].columns if n != "t"},
+            "solve_s": est.seconds, "total_s": time.perf_counter() - t0,
             "batches_per_repeat": batches,
             "sweep_bytes": sweep_bytes(rows, -(-samples // batches), chunk_size(rows))}
     if problem.observe.fdt:

@@ -7,6 +7,9 @@ data model's microscopic definition (`teacher.draw`), the warm start w_0 = m0 v 
     h = X w/√N,  g_μ = κ s_μ(k) ℓ'(y_μ, h_μ),
     w ← w − η (λ w + Xᵀ g/√N) + β (w − w_prev) + √(2ηT) ξ   (heavy ball β; w_{−1} = w_0);
     Nesterov: u = w + β(w − w_prev), h = X u/√N, w ← u − η (λ u + Xᵀ g/√N) (+ noise).
+Under `constrain w.w = q` (problem.sphere = q) the rule is the Lagrange-multiplier one of the
+theory (DMFT.md §2.2): w ← d w + u with u = −η Xᵀg/√N (+ √(2ηT) ξ) and the scalar
+d = 1 − ηλ_k solving |d w + u|² = qN (:func:`lagrange_decay`, the root → 1 as η → 0).
 The training loss and error (and training averages) are measured at the fields h of the
 point where the gradient is evaluated; m, Q and the test metric at w.
 
@@ -50,6 +53,20 @@ def initial_weights(rng: np.random.Generator, v: np.ndarray, m0: float, Q0: floa
     return m0 * v + u
 
 
+def lagrange_decay(w: np.ndarray, u: np.ndarray, q: float, k: int, eta: float) -> float:
+    """d = 1 − ηλ_k with |d w + u|²/N = q: the root of (w·w) d² + 2(w·u) d + u·u − qN = 0 that
+    tends to 1 as η → 0; none real (the step u orthogonal to w is longer than the radius) is a
+    numerical error at step k."""
+    N = w.shape[0]
+    a, b, c = w @ w, w @ u, u @ u - q * N
+    disc = b * b - a * c
+    if not (a > 0 and disc >= 0 and math.isfinite(disc)):
+        raise NumericalError(f"simulation step {k} (t = {k * eta:g}): no real Lagrange multiplier keeps "
+                             f"|w|²/N = {q:g} (the step orthogonal to w is longer than the radius)",
+                             hint="decrease eta")
+    return (-b + math.sqrt(disc)) / a
+
+
 def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[str, np.ndarray]:
     """One finite-size run of `problem` at dimension N; columns as in the DMFT trajectory."""
     p = problem
@@ -60,6 +77,7 @@ def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[s
     X, y = p.teacher.draw(rng, v, n)
     Xt, yt = p.teacher.draw(rng, v, n_test)
     w = initial_weights(rng, v, p.m0, p.Q0)
+    q = p.sphere
     w_prev = w                                     # heavy ball: w_{−1} = w_0
     sel = sample_selection(p.algorithm, rng, n, p.steps + 1)
     ell, d1 = elementwise(p.loss.value), elementwise(p.loss.d1)
@@ -102,10 +120,18 @@ def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[s
             break
         if rng_b is not None:
             g_b = alg.kappa * sel_b[:, k] * d1(y, X @ w_b / sqN, np.empty(n))
-            w_b, w_b_prev = w_b - p.eta * (p.lam * w_b + X.T @ g_b / sqN) + alg.beta * (w_b - w_b_prev), w_b
-            if noise:
-                w_b += noise * rng_b.standard_normal(N)
+            if q:
+                u_b = -p.eta * (X.T @ g_b / sqN) + (noise * rng_b.standard_normal(N) if noise else 0.0)
+                w_b = lagrange_decay(w_b, u_b, q, k, p.eta) * w_b + u_b
+            else:
+                w_b, w_b_prev = w_b - p.eta * (p.lam * w_b + X.T @ g_b / sqN) + alg.beta * (w_b - w_b_prev), w_b
+                if noise:
+                    w_b += noise * rng_b.standard_normal(N)
         g = alg.kappa * sel[:, k] * d1(y, h, buf)
+        if q:                                      # the sphere: Lagrange multiplier, DMFT.md §2.2
+            u = -p.eta * (X.T @ g / sqN) + (noise * rng.standard_normal(N) if noise else 0.0)
+            w = lagrange_decay(w, u, q, k, p.eta) * w + u
+            continue
         if look_ahead:
             w, w_prev = u - p.eta * (p.lam * u + X.T @ g / sqN), w
         else:
@@ -122,7 +148,11 @@ def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[s
 
 
 def simulate_seeds(problem: DmftProblem, N: int, seeds: int = 6, seed: int = 0, n_test: int = 4000) -> SimEstimate:
-    """`seeds` independent data sets and runs; mean and standard error over seeds."""
+    """`seeds` independent data sets and runs; mean and standard error over seeds (a stochastic
+    gradient flow: each seed's runs at η and η/2 extrapolated, flow.py)."""
+    if problem.algorithm.flow:
+        from .flow import simulate_flow_seeds
+        return simulate_flow_seeds(problem, N, seeds, seed, n_test)
     runs = [simulate(problem, N, s, n_test) for s in np.random.SeedSequence(seed).spawn(seeds)]
     per_seed = {name: np.stack([r[name] for r in runs]) for name in runs[0]}
     mean = {k: a.mean(axis=0) for k, a in per_seed.items()}

@@ -77,6 +77,7 @@ class Kernels:
     egg: np.ndarray        # E_gg[k, l] (symmetric)
     etg: np.ndarray        # E[τ g(k)]
     L: np.ndarray          # Cholesky factor of C⊥ (semi-definite aware)
+    lam: np.ndarray        # λ_k of the step k → k+1: the ridge, or the Lagrange multiplier on the sphere
 
 
 @dataclass
@@ -93,7 +94,7 @@ class DmftRun:
 
 def new_kernels(rows: int) -> Kernels:
     z1, z2 = (lambda: np.zeros(rows)), (lambda: np.zeros((rows, rows)))
-    return Kernels(z1(), z1(), z2(), z2(), z2(), z2(), z1(), z2())
+    return Kernels(z1(), z1(), z2(), z2(), z2(), z2(), z1(), z2(), z1())
 
 
 def covariance_row(p: DmftProblem, K: Kernels, k: int) -> np.ndarray:
@@ -172,7 +173,7 @@ def combine(runs: list[DmftRun], seconds: float) -> DmftRun:
     w = [r.n_samples / n for r in runs]
     mean = lambda arrays: sum(wi * a for wi, a in zip(w, arrays))            # noqa: E731
     K = Kernels(**{f: mean([getattr(r.kernels, f) for r in runs]) for f in ("m", "A", "R", "C_perp", "gamma",
-                                                                             "egg", "etg")},
+                                                                             "egg", "etg", "lam")},
                 L=runs[0].kernels.L)
     cols = {name: mean([r.columns[name] for r in runs]) for name in runs[0].columns}
     return DmftRun(runs[0].problem, cols, K, n, seconds=seconds,
