@@ -36,8 +36,7 @@ from statc.runtime.judge import critical_value
 from statc.runtime.results import write_csv, write_json
 
 from .from_model import problem_from_model
-from .repeats import solve_repeats
-from .simulate import simulate_seeds
+from .flow import estimate, simulate_estimate
 
 ALPHA, MIN_SEEDS, CHECK_TIMES = 0.01, 3, 5
 
@@ -114,8 +113,8 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
     # both sides take the same number of steps (a theory-side eta changes the time, not the count)
     theory_problem = replace(theory_problem, steps=problem.steps)
     samples, repeats = args.samples or 20_000, args.repeats or 4
-    theory = solve_repeats(theory_problem, samples, repeats, seed=args.seed)
-    sims = {N: simulate_seeds(problem, N, args.seeds, seed=args.seed + 1 + N, n_test=args.test_samples)
+    theory = estimate(theory_problem, samples, repeats, seed=args.seed)
+    sims = {N: simulate_estimate(problem, N, args.seeds, seed=args.seed + 1 + N, n_test=args.test_samples)
             for N in sizes}
     steps = np.unique(np.linspace(problem.steps / CHECK_TIMES, problem.steps, CHECK_TIMES).round().astype(int))
     result = compare(theory, sims, steps, args.tolerance, repeats, args.seeds)

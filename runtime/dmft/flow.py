@@ -26,6 +26,9 @@ from statc.dsl import StatcError
 
 from .algorithms import at_step
 from .problem import DmftProblem
+from .repeats import DmftEstimate, solve_repeats
+from .simulate import SimEstimate, simulate, simulate_seeds
+from .sweep import solve
 
 
 def half_step(problem: DmftProblem) -> DmftProblem:
@@ -49,8 +52,6 @@ def _check(problem: DmftProblem) -> None:
 
 def solve_flow(problem: DmftProblem, n_samples: int, repeats: int, seed: int = 0):
     """The flow's trajectory: mean and standard error over repeats of the extrapolation."""
-    from .repeats import DmftEstimate
-    from .sweep import solve
     _check(problem)
     fine_problem = half_step(problem)
     pairs = np.random.SeedSequence(seed).spawn(repeats)
@@ -72,7 +73,6 @@ def solve_flow(problem: DmftProblem, n_samples: int, repeats: int, seed: int = 0
 
 def simulate_flow_seeds(problem: DmftProblem, N: int, seeds: int, seed: int = 0, n_test: int = 4000):
     """Finite-size flow: per seed the extrapolation of the runs at η and η/2 on one data set."""
-    from .simulate import SimEstimate, simulate
     _check(problem)
     fine_problem = half_step(problem)
     runs = [extrapolate(simulate(problem, N, s, n_test), simulate(fine_problem, N, s, n_test))
@@ -81,3 +81,18 @@ def simulate_flow_seeds(problem: DmftProblem, N: int, seeds: int, seed: int = 0,
     mean = {k: a.mean(axis=0) for k, a in per_seed.items()}
     stderr = {k: a.std(axis=0, ddof=1) / math.sqrt(seeds) for k, a in per_seed.items()}
     return SimEstimate(mean, stderr, per_seed)
+
+
+def estimate(problem: DmftProblem, n_samples: int, repeats: int, seed: int = 0) -> DmftEstimate:
+    """The DMFT of `problem` over independent repeats: the flow's extrapolation for `sgf`, else
+    the discrete algorithm (repeats.solve_repeats)."""
+    if problem.algorithm.flow:
+        return solve_flow(problem, n_samples, repeats, seed)
+    return solve_repeats(problem, n_samples, repeats, seed)
+
+
+def simulate_estimate(problem: DmftProblem, N: int, seeds: int, seed: int = 0, n_test: int = 4000) -> SimEstimate:
+    """Finite-size runs of `problem` over seeds: extrapolated for `sgf`, else the discrete rule."""
+    if problem.algorithm.flow:
+        return simulate_flow_seeds(problem, N, seeds, seed, n_test)
+    return simulate_seeds(problem, N, seeds, seed, n_test)

@@ -29,7 +29,7 @@ from statc.runtime.results import write_csv, write_json
 
 from .from_model import problem_from_model
 from .memory import sweep_bytes
-from .repeats import solve_repeats
+from .flow import estimate
 from .sweep import chunk_size
 
 DEFAULT_SAMPLES, DEFAULT_REPEATS = 20_000, 4
@@ -72,7 +72,7 @@ def run(compiled, overrides: dict[str, float] | None = None, *, t_end: float | N
         raise StatcError("a dmft run needs --samples ≥ 2 and --repeats ≥ 2 (for a Monte-Carlo error)")
     t0 = time.perf_counter()
     problem, values = problem_from_model(compiled, overrides, t_end)
-    est = solve_repeats(problem, samples, repeats, seed or 0)
+    est = estimate(problem, samples, repeats, seed or 0)
     runs = est.runs
     kern = {name: np.mean([getattr(r.kernels, attr) for r in runs], axis=0)
             for name, attr in (("m", "m"), ("A", "A"), ("R", "R"), ("C_perp", "C_perp"), ("Gamma", "gamma"),

@@ -148,11 +148,8 @@ def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[s
 
 
 def simulate_seeds(problem: DmftProblem, N: int, seeds: int = 6, seed: int = 0, n_test: int = 4000) -> SimEstimate:
-    """`seeds` independent data sets and runs; mean and standard error over seeds (a stochastic
-    gradient flow: each seed's runs at η and η/2 extrapolated, flow.py)."""
-    if problem.algorithm.flow:
-        from .flow import simulate_flow_seeds
-        return simulate_flow_seeds(problem, N, seeds, seed, n_test)
+    """`seeds` independent data sets and runs; mean and standard error over seeds (the discrete
+    algorithm; a stochastic gradient flow goes through flow.simulate_estimate)."""
     runs = [simulate(problem, N, s, n_test) for s in np.random.SeedSequence(seed).spawn(seeds)]
     per_seed = {name: np.stack([r[name] for r in runs]) for name in runs[0]}
     mean = {k: a.mean(axis=0) for k, a in per_seed.items()}
