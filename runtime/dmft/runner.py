@@ -119,7 +119,7 @@ def write_outputs(out: Path, compiled, traj: DmftTrajectory, plot: bool = False)
         "teacher": m["teacher"], "algorithm": m["algorithm"], "params": traj.info["params"],
         "samples": traj.info["samples"], "repeats": traj.info["repeats"], "seed": traj.info["seed"],
         "batches_per_repeat": traj.info["batches_per_repeat"], "sweep_bytes": traj.info["sweep_bytes"],
-        "steps": traj.info["steps"], "t_final": float(traj["t"][-1]),
+        "steps": traj.info["steps"], "t_final": float(traj["t"][-1]), "flow": traj.info["flow"],
         "final": {n: float(c[-1]) for n, c in traj.columns.items() if n != "t"},
         "final_stderr": {n: float(c[-1]) for n, c in traj.stderr.items() if n != "t"},
         "timings": {"compile": compiled.timings, "solve_s": traj.info["solve_s"], "total_s": traj.info["total_s"],
