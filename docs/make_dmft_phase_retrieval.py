@@ -1,6 +1,6 @@
 """docs/dmft_phase_retrieval.png: phase retrieval on the sphere, GD stuck vs persistent SGD (dmft kind).
 
-    python docs/make_dmft_phase_retrieval.py [--samples 2500] [--repeats 3] [--N 2000] [--seeds 6] [--t-end 20]
+    python docs/make_dmft_phase_retrieval.py [--samples 4000] [--repeats 3] [--N 2000] [--seeds 6] [--t-end 10]
     python docs/make_dmft_phase_retrieval.py --replot      # redraw from docs/dmft_phase_retrieval.json
 
 models/phase_retrieval_sphere.model: y = (wt·x)², loss (ŷ² − y)²/4 summed over n = αN samples, the
@@ -92,11 +92,11 @@ def plot(data: dict) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--samples", type=int, default=2500)
+    ap.add_argument("--samples", type=int, default=4000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--N", type=int, default=2000)
     ap.add_argument("--seeds", type=int, default=6)
-    ap.add_argument("--t-end", type=float, default=20.0)
+    ap.add_argument("--t-end", type=float, default=10.0)
     ap.add_argument("--replot", action="store_true", help="redraw from docs/dmft_phase_retrieval.json")
     args = ap.parse_args()
     path = HERE / "dmft_phase_retrieval.json"
