@@ -34,11 +34,22 @@ class Indexed:
 
 
 @dataclass(frozen=True)
+class KwArg:
+    """`name = value` or `name = lo .. hi` (hi is None for a single value) inside a call."""
+
+    name: str
+    lo: "Expr"
+    hi: "Expr | None"
+    span: Span
+
+
+@dataclass(frozen=True)
 class Call:
     func: str
     args: tuple["Expr", ...]
     span: Span
     func_span: Span
+    kwargs: tuple[KwArg, ...] = ()
 
 
 @dataclass(frozen=True)

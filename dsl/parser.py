@@ -83,8 +83,16 @@ class _ToAst(Transformer):
 
     def call(self, meta, children):
         tok, *args = children
-        args = tuple(a for a in args if a is not None)
-        return ast.Call(str(tok), args, _span(meta), _tok_span(tok))
+        args = [a for a in args if a is not None]
+        kwargs = tuple(a for a in args if isinstance(a, ast.KwArg))
+        pos = tuple(a for a in args if not isinstance(a, ast.KwArg))
+        return ast.Call(str(tok), pos, _span(meta), _tok_span(tok), kwargs)
+
+    def call_range(self, meta, children):
+        return ast.KwArg(str(children[0]), children[1], children[2], _span(meta))
+
+    def call_kwarg(self, meta, children):
+        return ast.KwArg(str(children[0]), children[1], None, _span(meta))
 
     def add(self, meta, children):
         return ast.BinOp("+", children[0], children[1], _span(meta))

@@ -28,6 +28,9 @@ FUNCTIONS: dict[str, int] = {
 #: whole `observe` statement may be one (`observe D = replica_distance(w)`); its argument is a
 #: student vector.
 REPLICA_FUNCTIONS: dict[str, int] = {"replica_distance": 1, "fdt": 1}
+#: keyword arguments of the whole-run observables, each a range `lo .. hi` of times
+#: (`observe T = fdt(w, window = 10 .. 12, lags = 0.5 .. 8)`: waiting times and lags)
+REPLICA_KWARGS: dict[str, tuple[str, ...]] = {"replica_distance": (), "fdt": ("window", "lags")}
 
 #: Distributions of vectors, inputs and random scalars: name -> allowed kwargs.
 VECTOR_DISTS = {"gaussian": ("scale",), "zeros": (), "sparse": ("p",)}
@@ -769,6 +772,22 @@ class _Checker:
         if sym is None or sym.kind != "vector" or sym.role != "student":
             raise self.err(f"`{e.func}` takes one argument, a student vector", e.span,
                            expected=f"`{e.func}(w)` with w declared in the student block")
+        allowed = REPLICA_KWARGS[e.func]
+        seen: set[str] = set()
+        for kw in e.kwargs:
+            if kw.name not in allowed:
+                raise self.err(f"`{kw.name}` is not an option of `{e.func}`", kw.span,
+                               expected=", ".join(f"`{a} = t1 .. t2`" for a in allowed) if allowed
+                               else f"`{e.func}(w)` (no options)",
+                               hint=did_you_mean(kw.name, allowed) if allowed else None)
+            if kw.name in seen:
+                raise self.err(f"`{kw.name}` is given twice", kw.span)
+            seen.add(kw.name)
+            if kw.hi is None:
+                raise self.err(f"`{kw.name}` is a range of times", kw.span,
+                               expected=f"`{kw.name} = t1 .. t2` (model time units, t = steps × eta)")
+            for bound in (kw.lo, kw.hi):
+                self.expr(bound, scope={}, ctx="param")
 
     def expr(self, e, scope: dict, ctx: str) -> None:
         """Check a scalar expression; `scope` maps bound indices to sizes."""
@@ -855,6 +874,9 @@ class _Checker:
                                expected=", ".join(f"`{f}`" for f in FUNCTIONS),
                                hint=did_you_mean(e.func, FUNCTIONS))
             n = FUNCTIONS[e.func]
+            if e.kwargs:
+                raise self.err(f"`{e.func}` takes no keyword arguments", e.kwargs[0].span,
+                               expected=f"`{e.func}({', '.join('ab'[i] if n > 1 else 'x' for i in range(n))})`")
             if len(e.args) != n:
                 raise self.err(f"`{e.func}` takes {n} argument{'s' if n != 1 else ''}, got {len(e.args)}",
                                e.span, expected=f"`{e.func}({', '.join('ab'[i] if n > 1 else 'x' for i in range(n))})`")

@@ -51,6 +51,11 @@ def observe_source(obs: DmftObservables, pr: KernelPrinter, y: str, h: str, unpa
             "TEST_OBS = (" + "".join(f"test_obs_{i}, " for i in range(len(obs.test))) + ")",
             f"OBSERVE_NAMES = {tuple(obs.names)!r}", f"REPLICA_NAMES = {tuple(obs.replicas)!r}",
             f"FDT_NAMES = {tuple(obs.fdt)!r}", "", "",
+            "def fdt_windows(P):", '    """Per FDT name: (window t1, t2, lags s1, s2) in time units, None = default."""']
+    if unpack:
+        out.append(f"    ({unpack},) = [float(v) for v in P]")
+    out += ["    return (" + "".join("(" + ", ".join("None" if e is None else f"float({pr.doprint(e)})" for e in win)
+                                    + "), " for win in obs.fdt_windows) + ")", "", "",
             "@njit(cache=True)", "def train_obs_sum(y, h, acc, base):",
             '    """acc[base + i] += train average i of this sample"""']
     out += [f"    acc[base + {i}] += train_obs_{i}(y, h)" for i in range(len(obs.train))] + ["    return", "", ""]

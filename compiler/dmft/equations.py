@@ -32,9 +32,13 @@ class DmftObservables:
     test: tuple[sp.Expr, ...] = ()
     replicas: tuple[str, ...] = ()      # `observe D = replica_distance(w)` names
     fdt: tuple[str, ...] = ()           # `observe T = fdt(w)` names
+    #: per fdt name: (window t1, t2, lags s1, s2) as expressions in the parameters, None = default
+    fdt_windows: tuple[tuple[sp.Expr | None, ...], ...] = ()
 
     def canonical(self) -> list[str]:
-        return ([f"replica_distance {n}" for n in self.replicas] + [f"fdt {n}" for n in self.fdt]
+        windows = [f"fdt_window {n} " + " ".join("-" if e is None else sp.srepr(e) for e in win)
+                   for n, win in zip(self.fdt, self.fdt_windows)]
+        return ([f"replica_distance {n}" for n in self.replicas] + [f"fdt {n}" for n in self.fdt] + windows
                 + [f"observe {n} {sp.srepr(f)}" for n, f in zip(self.names, self.formulas)]
                 + [f"train_mean {sp.srepr(e)}" for e in self.train] + [f"test_mean {sp.srepr(e)}" for e in self.test])
 

@@ -85,9 +85,8 @@ def run(compiled, overrides: dict[str, float] | None = None, *, t_end: float | N
             "batches_per_repeat": batches,
             "sweep_bytes": sweep_bytes(rows, -(-samples // batches), chunk_size(rows))}
     if problem.observe.fdt:
-        from .fdt import default_window, over_repeats
-        fdt = over_repeats(runs, problem.eta, default_window(problem.steps))
-        info["fdt"] = {name: fdt for name in problem.observe.fdt}
+        from .fdt import over_repeats, windows
+        info["fdt"] = {name: over_repeats(runs, problem.eta, win) for name, win in windows(problem).items()}
     return DmftTrajectory(est.mean, est.stderr, kern, info)
 
 
@@ -125,7 +124,8 @@ def write_outputs(out: Path, compiled, traj: DmftTrajectory, plot: bool = False)
     fdt = traj.info.get("fdt")
     if fdt:
         summary["fdt"] = {name: {k: v for k, v in f.items() if k != "curves"} for name, f in fdt.items()}
-        write_csv(out / "fdt.csv", next(iter(fdt.values()))["curves"])
+        for i, f in enumerate(fdt.values()):      # fdt.csv for the first, fdt_<name>.csv for the others
+            write_csv(out / ("fdt.csv" if i == 0 else f"fdt_{list(fdt)[i]}.csv"), f["curves"])
     write_json(out / "summary.json", summary)
     if plot:
         from statc.runtime.results import plot_learning_curve
