@@ -50,13 +50,22 @@ def initial_weights(rng: np.random.Generator, v: np.ndarray, m0: float, Q0: floa
     return m0 * v + u
 
 
+def teacher_direction(teacher, rng: np.random.Generator, N: int) -> np.ndarray:
+    """The teacher vector v with |v|² = N: isotropic, or shaped by the teacher (`shape`: the
+    structured covariance's per-eigen-direction scales θ_i, spectral.py)."""
+    v = rng.standard_normal(N)
+    shape = getattr(teacher, "shape", None)
+    if shape is not None:
+        v = shape(v)
+    return v * (math.sqrt(N) / np.linalg.norm(v))
+
+
 def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[str, np.ndarray]:
     """One finite-size run of `problem` at dimension N; columns as in the DMFT trajectory."""
     p = problem
     rng = np.random.default_rng(seed)
     n = int(round(p.alpha * N))
-    v = rng.standard_normal(N)
-    v *= math.sqrt(N) / np.linalg.norm(v)
+    v = teacher_direction(p.teacher, rng, N)
     X, y = p.teacher.draw(rng, v, n)
     Xt, yt = p.teacher.draw(rng, v, n_test)
     w = initial_weights(rng, v, p.m0, p.Q0)
