@@ -57,6 +57,13 @@ DIST_RULES: dict[tuple[str, str], Rule] = {
     ("bernoulli", "p"): PROBABILITY, ("rademacher", "p"): PROBABILITY,
     ("gaussian", "scale"): SCALE, ("gaussian", "var"): VARIANCE,
 }
+POSITIVE_EIGENVALUE = Rule("eigenvalue", "> 0", lambda v: v > 0.0, "a covariance has positive eigenvalues")
+#: Arguments of the spectra of a structured input covariance: (family, argument) -> rule.
+SPECTRUM_RULES: dict[tuple[str, str], Rule] = {
+    ("two_level", "low"): POSITIVE_EIGENVALUE, ("two_level", "high"): POSITIVE_EIGENVALUE,
+    ("two_level", "fraction"): PROBABILITY,
+    ("power_law", "levels"): Rule("number of levels", "a whole number >= 1", lambda v: v >= 1 and _whole(v)),
+}
 #: Positional arguments of each distribution, in order.
 DIST_POSITIONAL: dict[str, tuple[str, ...]] = {"bernoulli": ("p",), "rademacher": ("p",)}
 FRACTION = Rule("batch fraction", "in (0, 1]", lambda v: 0.0 < v <= 1.0,
@@ -120,6 +127,15 @@ def _numbers(m: ast.Model) -> Iterator[tuple[ast.Expr, Rule, str]]:
             if rule is not None:
                 what = f"`{name}`" if name == rule.noun else f"{rule.noun} `{name}`"
                 yield value, rule, f"the {what} of `{d.name}`"
+    for d in dists:
+        for name, value, _ in d.kwargs:
+            if name == "spectrum" and isinstance(value, ast.Call):
+                for arg in value.args:
+                    yield arg, POSITIVE_EIGENVALUE, f"an eigenvalue of `{value.func}`"
+                for kw in value.kwargs:
+                    rule = SPECTRUM_RULES.get((value.func, kw.name))
+                    if rule is not None:
+                        yield kw.lo, rule, f"`{kw.name}` of `{value.func}`"
     if m.algorithm is not None:
         rules = DATA_ALGORITHM_RULES if m.data is not None else ALGORITHM_RULES
         for opt in m.algorithm.options:

@@ -34,6 +34,16 @@ def generate(eq: DmftEquations) -> str:
     if eq.params:
         out.append(f"    ({unpack},) = [float(v) for v in P]")
     out.append("    return {" + ", ".join(f"{k!r}: float({pr.doprint(v)})" for k, v in eq.teacher_args) + "}")
+    out += ["", "", "def spectrum_values(P):",
+            '    """Structured input covariance: (family, eigenvalues, keywords), or None (identity)."""']
+    if eq.spectrum:
+        family, pos, kws = eq.spectrum
+        if eq.params:
+            out.append(f"    ({unpack},) = [float(v) for v in P]")
+        out.append(f"    return ({family!r}, (" + "".join(f"float({pr.doprint(v)}), " for v in pos) + "), {"
+                   + ", ".join(f"{k!r}: float({pr.doprint(v)})" for k, v in kws) + "})")
+    else:
+        out.append("    return None")
     out += observe_source(eq.observe, pr, y, h, unpack if eq.params else "")
     return "\n".join(out) + "\n" + SAMPLE_STEP
 

@@ -58,6 +58,8 @@ class DmftEquations:
     values: tuple[tuple[str, sp.Expr], ...]        # VALUE_NAMES → expressions in the params
     observe: DmftObservables = DmftObservables()   # user observables
     theory: str = "dmft"
+    #: structured input covariance: (family, positional eigenvalues, ((keyword, value), ...)) or ()
+    spectrum: tuple = ()
 
     def canonical(self) -> str:
         """A canonical text of everything the generated module depends on (cache key)."""
@@ -67,6 +69,10 @@ class DmftEquations:
                  f"dloss {sp.srepr(self.dloss)}", f"d2loss {sp.srepr(self.d2loss)}"]
         lines += [f"value {k} {sp.srepr(v)}" for k, v in self.values]
         lines += self.observe.canonical()
+        if self.spectrum:
+            family, pos, kws = self.spectrum
+            lines.append(f"spectrum {family} " + " ".join(sp.srepr(v) for v in pos) + " "
+                         + " ".join(f"{k}={sp.srepr(v)}" for k, v in kws))
         return "\n".join(lines)
 
     def digest(self) -> str:
