@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from statc.dsl import NumericalError, StatcError
+from statc.dsl import NumericalError
 
 from .algorithms import sample_selection
 from .observe import elementwise
@@ -85,9 +85,6 @@ def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[s
     look_ahead = alg.momentum_rule == "nesterov"
     # replica b (`replica_distance`): same data and w_0, its own selection and Langevin noise
     rng_b = np.random.default_rng(rng.integers(2**63)) if obs.replicas else None
-    if rng_b is not None and look_ahead:
-        raise StatcError("replica_distance is not implemented for Nesterov's method",
-                         hint="use GD/SGD/persistent SGD, Langevin or heavy-ball momentum")
     sel_b = sample_selection(alg, rng_b, n, p.steps + 1) if rng_b is not None else None
     w_b, dist = w.copy(), np.zeros(rows)
     w_b_prev = w_b
@@ -110,8 +107,12 @@ def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[s
         if k == p.steps:
             break
         if rng_b is not None:
-            g_b = alg.kappa * sel_b[:, k] * d1(y, X @ w_b / sqN, np.empty(n))
-            w_b, w_b_prev = w_b - p.eta * (p.lam * w_b + X.T @ g_b / sqN) + alg.beta * (w_b - w_b_prev), w_b
+            u_b = w_b + alg.beta * (w_b - w_b_prev) if look_ahead else w_b
+            g_b = alg.kappa * sel_b[:, k] * d1(y, X @ u_b / sqN, np.empty(n))
+            if look_ahead:
+                w_b, w_b_prev = u_b - p.eta * (p.lam * u_b + X.T @ g_b / sqN), w_b
+            else:
+                w_b, w_b_prev = w_b - p.eta * (p.lam * w_b + X.T @ g_b / sqN) + alg.beta * (w_b - w_b_prev), w_b
             if noise:
                 w_b += noise * rng_b.standard_normal(N)
         g = alg.kappa * sel[:, k] * d1(y, h, buf)
