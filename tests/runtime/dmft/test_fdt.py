@@ -154,3 +154,43 @@ def test_statc_check_compares_fdt_temperature(tmp_path, cache_dir, capsys):
     assert rc == 0 and len(rows) == 1 and rows[0]["ok"]
     assert abs(rows[0]["sim_mean"] - rows[0]["theory"]) < 0.05 * rows[0]["theory"]   # 0.243: within 5 %
     assert "FDT lags" in capsys.readouterr().out
+
+
+def _effective_noise_fast(tmp_path):
+    """models/effective_noise.model on t ≤ 10 (window 5..6, lags 0.4..4), no replica column."""
+    from pathlib import Path
+    src = (Path(__file__).resolve().parents[3] / "models" / "effective_noise.model").read_text()
+    src = (src.replace("window = 10 .. 12, lags = 0.4 .. 8", "window = 5 .. 6, lags = 0.4 .. 4")
+              .replace("time 0 .. 20", "time 0 .. 10").replace(";  D = replica_distance(w)", ""))
+    path = tmp_path / "en.model"
+    path.write_text(src)
+    return path
+
+
+@pytest.mark.slow
+def test_sgd_t_eff_is_order_eta(tmp_path, cache_dir):
+    """DMFT.md V8: at fixed b the SGD noise is O(η), so T_eff(η)/T_eff(η/2) → 2 as η → 0. Measured
+    (b = 0.3, n_s = 1000 × 3): 0.307, 0.107, 0.048 at η = 0.2, 0.1, 0.05 — ratios 2.9, 2.2."""
+    import statc
+    from statc.runtime.dmft import runner
+    compiled = statc.load(_effective_noise_fast(tmp_path), cache_dir=cache_dir).compiled
+    T = [runner.run(compiled, {"b": 0.3, "eta": eta}, samples=1000, repeats=3, seed=1).info["fdt"]["T"]["T_eff"]
+         for eta in (0.2, 0.1, 0.05)]
+    r1, r2 = T[0] / T[1], T[1] / T[2]
+    assert abs(r2 - 2) < abs(r1 - 2) and 1.5 < r2 < 2.6, (T, r1, r2)
+
+
+@pytest.mark.slow
+def test_sgd_t_eff_matches_simulation(tmp_path, cache_dir):
+    """SGD (b = 0.3) and persistent SGD (τ = 2) T_eff: DMFT kernels vs the perturbed-copy simulation
+    estimator through `statc check` (N = 1000, 6 seeds)."""
+    import json
+
+    from statc.cli import main
+    path = _effective_noise_fast(tmp_path)
+    for sets in ([], ["--set", "tau=2"]):
+        out = tmp_path / f"chk{len(sets)}"
+        rc = main(["check", str(path), "--cache-dir", str(cache_dir), "--N", "1000", "--seeds", "6",
+                   "--samples", "2000", "--repeats", "3", "--out", str(out)] + sets)
+        rows = [r for r in json.loads((out / "check.json").read_text())["rows"] if r["name"] == "T"]
+        assert rc == 0 and len(rows) == 1 and rows[0]["ok"], rows
