@@ -75,6 +75,12 @@ def test_two_level_statc_check_at_N_2000(tmp_path, cache_dir):
     rc = main(["check", str(model), "--cache-dir", str(cache_dir), "--N", "2000", "--seeds", "6",
                "--samples", "4000", "--repeats", "3", "--out", str(out)])
     assert rc == 0 and json.loads((out / "check.json").read_text())["passed"]
+    run = tmp_path / "run"
+    assert main(["run", str(model), "--cache-dir", str(cache_dir), "--samples", "2000", "--repeats", "2",
+                 "--out", str(run)]) == 0
+    spec = json.loads((run / "summary.json").read_text())["spectrum"]
+    assert spec["sigma"] == [0.5, 2.0] and spec["weight"] == pytest.approx([0.7, 0.3])
+    assert spec["rho_star"] == pytest.approx(0.95)
 
 
 @pytest.mark.slow
