@@ -44,6 +44,14 @@ class KwArg:
 
 
 @dataclass(frozen=True)
+class Str:
+    """A quoted file name inside a call: `eigenvalues("sigma.txt")` (read by the parser)."""
+
+    value: str
+    span: Span
+
+
+@dataclass(frozen=True)
 class Call:
     func: str
     args: tuple["Expr", ...]

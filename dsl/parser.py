@@ -16,7 +16,7 @@ from lark.exceptions import (UnexpectedCharacters, UnexpectedEOF,
                              UnexpectedInput, UnexpectedToken, VisitError)
 
 from . import ast
-from .data_file import params_from_file
+from .data_file import params_from_file, spectrum_files
 from .errors import Span, StatcError, did_you_mean
 
 _GRAMMAR = Path(__file__).with_name("grammar.lark")
@@ -87,6 +87,9 @@ class _ToAst(Transformer):
         kwargs = tuple(a for a in args if isinstance(a, ast.KwArg))
         pos = tuple(a for a in args if not isinstance(a, ast.KwArg))
         return ast.Call(str(tok), pos, _span(meta), _tok_span(tok), kwargs)
+
+    def call_string(self, meta, children):
+        return ast.Str(str(children[0])[1:-1], _span(meta))
 
     def call_range(self, meta, children):
         return ast.KwArg(str(children[0]), children[1], children[2], _span(meta))
@@ -476,6 +479,7 @@ def _assemble(name: str, items: list, filename: str, source: str) -> ast.Model:
         else:
             {"params": params, "inputs": inputs, "orders": orders,
              "observes": observes, "inits": inits, "schedules": schedules}[kind].extend(value)
+    inputs = [spectrum_files(inp, filename) for inp in inputs]
     lines = source.splitlines() or [""]
     whole = Span(1, 1, len(lines), len(lines[-1]) + 1)
     return ast.Model(

@@ -835,6 +835,9 @@ class _Checker:
 
     def expr(self, e, scope: dict, ctx: str) -> None:
         """Check a scalar expression; `scope` maps bound indices to sizes."""
+        if isinstance(e, ast.Str):
+            raise self.err("a quoted file name is not a value", e.span,
+                           expected='numbers and names; a file only as `spectrum = eigenvalues("sigma.txt")`')
         if isinstance(e, ast.Num):
             return
         if isinstance(e, ast.Name):

@@ -90,3 +90,49 @@ def test_power_law_and_aligned_teacher_match_simulation():
     sims = {1500: simulate_seeds(p, 1500, 6, seed=8)}
     res = compare(theory, sims, np.array([6, 15, 30]), 10.0, 4, 6)
     assert res["passed"], res["worst"]
+
+
+SPEC_MODEL = """model spec
+params { alpha = 3; eta = 0.1 }
+input x ~ gaussian(spectrum = SPECTRUM)
+data n = alpha * N
+teacher { vector wt ~ gaussian;  y = wt.x }
+student { vector w ~ gaussian;  yhat = w.x }
+loss = (yhat - y)^2 / 2
+algorithm sgd { train w lr eta;  batch = 0.5 }
+order m = w.wt;  Q = w.w
+"""
+
+
+def _derived(tmp_path, spectrum: str):
+    from statc.compiler.dmft.derive import derive
+    from statc.dsl import parse_file
+    from statc.dsl.semantics import check
+    path = tmp_path / "spec.model"
+    path.write_text(SPEC_MODEL.replace("SPECTRUM", spectrum))
+    return derive(check(parse_file(path)))
+
+
+def test_eigenvalues_from_a_file_equal_the_inline_list(tmp_path):
+    (tmp_path / "sigma.txt").write_text("# levels\n0.5, 2\n1.5  # comment\n")
+    np.save(tmp_path / "sigma.npy", np.array([0.5, 2.0, 1.5]))
+    inline = _derived(tmp_path, "eigenvalues(0.5, 2, 1.5)")
+    for name in ("sigma.txt", "sigma.npy"):
+        eq = _derived(tmp_path, f'eigenvalues("{name}")')
+        assert eq.spectrum[0] == "eigenvalues" and [float(v) for v in eq.spectrum[1]] == [0.5, 2.0, 1.5]
+        assert eq.digest() == inline.digest()            # the same equations, the same kernel
+
+
+@pytest.mark.parametrize("spectrum, message", [
+    ('eigenvalues("missing.txt")', "not found"),
+    ('two_level("sigma.txt")', "allowed only as"),
+    ('eigenvalues("bad.txt")', "cannot read"),
+    ('eigenvalues("neg.txt")', "eigenvalue > 0"),
+])
+def test_bad_eigenvalue_files_are_located_errors(tmp_path, spectrum, message):
+    (tmp_path / "sigma.txt").write_text("1 2\n")
+    (tmp_path / "bad.txt").write_text("1 two\n")
+    (tmp_path / "neg.txt").write_text("1 -2\n")
+    with pytest.raises(StatcError, match=message) as info:
+        _derived(tmp_path, spectrum)
+    assert info.value.span is not None and info.value.span.line == 3
