@@ -17,7 +17,7 @@ from statc.dsl.fingerprint import fingerprint
 from statc.dsl.semantics import CheckedModel, check
 from statc.kinds import TheoryKind, kind
 
-from .cache import KernelCache, key
+from .cache import KernelCache, kernel_key, key
 from .gaussian import legacy_kink
 
 
@@ -64,12 +64,12 @@ def compile_model(model: ast.Model, cache_dir=None, force: bool = False) -> Comp
         timings["derive_s"] = time.perf_counter() - t1
         t2 = time.perf_counter()
         source = theory.resolve("codegen")(eq) + "\n" + sim_source
-        kernel_key = key("kernels " + eq.canonical() + "\n" + sim_source)
+        kkey = kernel_key(source)
         meta = theory.resolve("describe")(cm, eq)
         meta["sim"] = sim_layout
         meta["model_key"] = model_key
-        cache.store(model_key, kernel_key, source, meta)
-        meta["kernel_key"] = kernel_key
+        cache.store(model_key, kkey, source, meta)
+        meta["kernel_key"] = kkey
         timings["codegen_s"] = time.perf_counter() - t2
     t3 = time.perf_counter()
     module = cache.load_module(meta["kernel_key"])

@@ -5,11 +5,17 @@ Layout under the cache directory::
     index/<model key>.json        model fingerprint -> kernel key + run metadata
     kernels/<kernel key>/statc_kernels_<kernel key>.py   (+ Numba's __pycache__)
 
-* the **kernel key** hashes the canonical Equation IR together with the
-  versions of statc (a hash of its compiler sources), SymPy, Numba and
-  Python — two models with the same equations share kernels;
-* the **model key** hashes the model's canonical AST with the same versions,
-  so that a cached model is found by parsing alone, with no SymPy work.
+* the **model key** hashes the model's canonical AST with the versions of
+  statc (a hash of its ``dsl/`` and ``compiler/`` sources), SymPy, Numba and
+  Python, so that a cached model is found by parsing alone, with no SymPy work;
+* the **kernel key** hashes only what the machine code depends on: the
+  generated source text, the statc modules that text imports (the njit atoms
+  of ``compiler/gaussian``), and the NumPy, Numba and Python versions.  After
+  an edit of the compiler the model is derived again (SymPy, seconds), but
+  when the generated text comes out the same its module file is not rewritten
+  and Numba's machine-code cache, keyed by that file, is reused — the JIT
+  (most of a cold compile) is not paid again.  Two models with the same
+  kernels share them.
 
 Files are written atomically (temporary file + rename).
 """
@@ -19,6 +25,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -59,7 +66,25 @@ def default_cache_dir() -> Path:
 
 
 def key(text: str) -> str:
+    """The model key of ``text`` (a fingerprint) under the current tool versions."""
     return hashlib.sha256((text + "\n" + tool_versions()).encode()).hexdigest()[:20]
+
+
+_STATC_IMPORT = re.compile(r"^from (statc(?:\.\w+)+) import ", re.M)
+
+
+def kernel_key(source: str) -> str:
+    """The key of a generated kernel module: its text, the statc modules it imports, the JIT's versions."""
+    h = hashlib.sha256(source.encode())
+    for name in sorted(set(_STATC_IMPORT.findall(source))):
+        path = _PKG_ROOT.joinpath(*name.split(".")[1:])
+        path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+        h.update(name.encode())
+        h.update(path.read_bytes())
+    from importlib.metadata import version
+    h.update(f"numba={version('numba')} numpy={version('numpy')} "
+             f"python={sys.version_info.major}.{sys.version_info.minor}".encode())
+    return h.hexdigest()[:20]
 
 
 class KernelCache:

@@ -34,11 +34,30 @@ class Indexed:
 
 
 @dataclass(frozen=True)
+class KwArg:
+    """`name = value` or `name = lo .. hi` (hi is None for a single value) inside a call."""
+
+    name: str
+    lo: "Expr"
+    hi: "Expr | None"
+    span: Span
+
+
+@dataclass(frozen=True)
+class Str:
+    """A quoted file name inside a call: `eigenvalues("sigma.txt")` (read by the parser)."""
+
+    value: str
+    span: Span
+
+
+@dataclass(frozen=True)
 class Call:
     func: str
     args: tuple["Expr", ...]
     span: Span
     func_span: Span
+    kwargs: tuple[KwArg, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from lark.exceptions import (UnexpectedCharacters, UnexpectedEOF,
                              UnexpectedInput, UnexpectedToken, VisitError)
 
 from . import ast
-from .data_file import params_from_file
+from .data_file import params_from_file, spectrum_files
 from .errors import Span, StatcError, did_you_mean
 
 _GRAMMAR = Path(__file__).with_name("grammar.lark")
@@ -83,8 +83,19 @@ class _ToAst(Transformer):
 
     def call(self, meta, children):
         tok, *args = children
-        args = tuple(a for a in args if a is not None)
-        return ast.Call(str(tok), args, _span(meta), _tok_span(tok))
+        args = [a for a in args if a is not None]
+        kwargs = tuple(a for a in args if isinstance(a, ast.KwArg))
+        pos = tuple(a for a in args if not isinstance(a, ast.KwArg))
+        return ast.Call(str(tok), pos, _span(meta), _tok_span(tok), kwargs)
+
+    def call_string(self, meta, children):
+        return ast.Str(str(children[0])[1:-1], _span(meta))
+
+    def call_range(self, meta, children):
+        return ast.KwArg(str(children[0]), children[1], children[2], _span(meta))
+
+    def call_kwarg(self, meta, children):
+        return ast.KwArg(str(children[0]), children[1], None, _span(meta))
 
     def add(self, meta, children):
         return ast.BinOp("+", children[0], children[1], _span(meta))
@@ -476,6 +487,7 @@ def _assemble(name: str, items: list, filename: str, source: str) -> ast.Model:
         else:
             {"params": params, "inputs": inputs, "orders": orders,
              "observes": observes, "inits": inits, "schedules": schedules}[kind].extend(value)
+    inputs = [spectrum_files(inp, filename) for inp in inputs]
     lines = source.splitlines() or [""]
     whole = Span(1, 1, len(lines), len(lines[-1]) + 1)
     return ast.Model(

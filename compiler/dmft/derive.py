@@ -171,6 +171,7 @@ def derive(cm: CheckedModel) -> DmftEquations:
         teacher_span = next((n.span for n in m.networks if n.role == "teacher"), m.span)
         raise _err("this data model is not supported by the dmft kind", teacher_span)
     teacher, teacher_args, direction = found
+    spectrum = _spectrum(cm, teacher, alg_span=m.algorithm.span, lower_expr=lower_expr)
     loss = ir.loss_outputs.xreplace({ir.output_symbol(y): Y, ir.output_symbol(yhat): H})
     if loss.free_symbols - {Y, H}:
         extra = ", ".join(sorted(str(s) for s in loss.free_symbols - {Y, H}))
@@ -191,4 +192,35 @@ def derive(cm: CheckedModel) -> DmftEquations:
                   sphere=sphere if sphere is not None else sp.S.Zero, **alg)
     observe = observables(cm, ir, w, direction, y, yhat)
     return DmftEquations(m.name, tuple(cm.param_order), teacher, tuple(teacher_args), alg_name, loss, d1, d2,
-                         tuple((k, sp.sympify(values[k])) for k in VALUE_NAMES), observe)
+                         tuple((k, sp.sympify(values[k])) for k in VALUE_NAMES), observe, spectrum=spectrum)
+
+
+def _spectrum(cm: CheckedModel, teacher: str, alg_span, lower_expr) -> tuple:
+    """`input x ~ gaussian(spectrum = family(...))` → (family, eigenvalues, keywords) lowered to the
+    parameters (DMFT.md §2.3, runtime/dmft/spectral.py); () for isotropic inputs. The parts of the
+    dmft kind not derived with a structured covariance are located errors here."""
+    for inp in cm.model.inputs:
+        found = [(v, span) for n, v, span in (inp.dist.kwargs if inp.dist is not None else ()) if n == "spectrum"]
+        if not found:
+            continue
+        call, span = found[0]
+        if teacher not in ("linear", "sign", "phase_retrieval"):
+            raise _err("a structured input covariance needs Gaussian inputs with a teacher label", span,
+                       expected="`input x ~ gaussian(spectrum = ...)` with `y = wt.x` (+ noise), `sign(wt.x)` or "
+                                "`(wt.x)^2`", hint="the two-cluster mixture takes isotropic clusters")
+        alg = cm.model.algorithm
+        if alg.constraints:
+            raise _err("`constrain` is not implemented with a structured input covariance yet", alg.constraints[0].span,
+                       expected="isotropic inputs `input x ~ gaussian` on the sphere")
+        for opt in alg.options:
+            if opt.name in ("momentum", "nesterov"):
+                raise _err(f"`{opt.name}` is not implemented with a structured input covariance yet", opt.span,
+                           expected="`algorithm gd` or `sgd` with `batch`, `persistence`, `temperature`")
+        for ob in cm.model.observes:
+            if isinstance(ob.value, ast.Call) and ob.value.func in ("replica_distance", "fdt"):
+                raise _err(f"`{ob.value.func}` is not implemented with a structured input covariance yet",
+                           ob.value.span, expected="the trajectory columns and `mean(...)` observables")
+        pos = tuple(lower_expr(a) for a in call.args)
+        kws = tuple((kw.name, lower_expr(kw.lo)) for kw in call.kwargs)
+        return call.func, pos, kws
+    return ()

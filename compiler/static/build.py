@@ -8,7 +8,7 @@ from types import ModuleType
 import numpy as np
 
 from statc.atomic import write_text
-from statc.compiler.cache import KernelCache, key
+from statc.compiler.cache import KernelCache, kernel_key as source_key
 
 from .codegen import generate
 from .losses import Loss, loss as loss_entry
@@ -46,7 +46,7 @@ def load(loss: Loss | str, cache: KernelCache | None = None) -> ModuleType:
 
 def _build(loss: Loss, cache: KernelCache) -> ModuleType:
     rule, source = generate(loss)
-    kernel_key = "static_" + key(source)
+    kernel_key = "static_" + source_key(source)
     path = cache.module_path(kernel_key)
     if not path.exists() or path.read_text() != source:
         write_text(path, source)

@@ -10,6 +10,7 @@ from .algorithms import Algorithm, gd, langevin, persistent, sgd, sgf, with_mome
 from .losses import Loss
 from .observe import from_module
 from .problem import DmftProblem
+from .spectral import Structured, make_spectrum
 from .teachers import make_teacher
 
 
@@ -42,6 +43,10 @@ def problem_from_model(compiled, overrides: dict[str, float] | None = None,
     if t_end is not None:
         v["t_end"] = t_end
     teacher = make_teacher(meta["teacher"], **mod.teacher_values(P))
+    spectrum = mod.spectrum_values(P) if hasattr(mod, "spectrum_values") else None
+    if spectrum is not None:                      # x ~ N(0, Σ) given by its spectrum (spectral.py)
+        family, positional, keywords = spectrum
+        teacher = Structured(teacher, make_spectrum(family, positional, keywords))
     loss = Loss(meta["model"], mod.loss, mod.dloss, mod.d2loss, mod.sample_step)
     if v["eta"] <= 0:
         raise StatcError(f"the learning rate must be > 0, got {v['eta']:g}")

@@ -38,11 +38,11 @@ def sample_step_kernel(loss: Loss):
 
 @lru_cache(maxsize=None)
 def _registry_module(loss: Loss):
-    from statc.compiler.cache import KernelCache, key
+    from statc.compiler.cache import KernelCache, kernel_key as source_key
     from statc.compiler.dmft.codegen import registry_module
     names = tuple(f.py_func.__name__ for f in (loss.value, loss.d1, loss.d2))
     source = registry_module(loss.value.py_func.__module__, names)
-    kernel_key = key("dmft registry loss " + source)
+    kernel_key = source_key(source)
     cache = KernelCache()
     cache.store(kernel_key, kernel_key, source, {"dmft_registry_loss": loss.name})
     return cache.load_module(kernel_key)

@@ -13,7 +13,8 @@ Outputs (atomically written):
   standard errors, timings, cache hit, ``batches_per_repeat`` (> 1 when n_s was split to fit
   the memory budget, memory.py) and ``sweep_bytes`` (estimated memory of one sweep);
   with ``observe T = fdt(w)``: ``fdt`` (T_eff ± its standard error over repeats, the window)
-  in the summary and ``fdt.csv`` (lag, ΔC, χ, T_eff(lag) = ΔC/χ; fdt.py).
+  in the summary and ``fdt.csv`` (lag, ΔC, χ, T_eff(lag) = ΔC/χ; fdt.py); with a structured input
+  covariance: ``spectrum`` (levels σ, their fractions, the teacher's moments, ρ*; spectral.py).
 """
 from __future__ import annotations
 
@@ -87,10 +88,13 @@ def run(compiled, overrides: dict[str, float] | None = None, *, t_end: float | N
             "solve_s": est.seconds, "total_s": time.perf_counter() - t0,
             "batches_per_repeat": batches,
             "sweep_bytes": sweep_bytes(rows, -(-samples // batches), chunk_size(rows))}
+    spectrum = getattr(problem.teacher, "spectrum", None)
+    if spectrum is not None:          # structured input covariance (spectral.py)
+        info["spectrum"] = {"sigma": list(spectrum.sigma), "weight": list(spectrum.weight),
+                            "teacher_moment": list(spectrum.theta2), "rho_star": spectrum.rho_star}
     if problem.observe.fdt:
-        from .fdt import default_window, over_repeats
-        fdt = over_repeats(runs, problem.eta, default_window(problem.steps))
-        info["fdt"] = {name: fdt for name in problem.observe.fdt}
+        from .fdt import over_repeats, windows
+        info["fdt"] = {name: over_repeats(runs, problem.eta, win) for name, win in windows(problem).items()}
     return DmftTrajectory(est.mean, est.stderr, kern, info)
 
 
@@ -125,10 +129,13 @@ def write_outputs(out: Path, compiled, traj: DmftTrajectory, plot: bool = False)
         "timings": {"compile": compiled.timings, "solve_s": traj.info["solve_s"], "total_s": traj.info["total_s"],
                     "cache_hit": compiled.cache_hit},
     }
+    if "spectrum" in traj.info:
+        summary["spectrum"] = traj.info["spectrum"]
     fdt = traj.info.get("fdt")
     if fdt:
         summary["fdt"] = {name: {k: v for k, v in f.items() if k != "curves"} for name, f in fdt.items()}
-        write_csv(out / "fdt.csv", next(iter(fdt.values()))["curves"])
+        for i, f in enumerate(fdt.values()):      # fdt.csv for the first, fdt_<name>.csv for the others
+            write_csv(out / ("fdt.csv" if i == 0 else f"fdt_{list(fdt)[i]}.csv"), f["curves"])
     write_json(out / "summary.json", summary)
     if plot:
         from statc.runtime.results import plot_learning_curve

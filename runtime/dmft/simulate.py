@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from statc.dsl import NumericalError, StatcError
+from statc.dsl import NumericalError
 
 from .algorithms import sample_selection
 from .observe import elementwise
@@ -67,13 +67,22 @@ def lagrange_decay(w: np.ndarray, u: np.ndarray, q: float, k: int, eta: float) -
     return (-b + math.sqrt(disc)) / a
 
 
+def teacher_direction(teacher, rng: np.random.Generator, N: int) -> np.ndarray:
+    """The teacher vector v with |v|² = N: isotropic, or shaped by the teacher (`shape`: the
+    structured covariance's per-eigen-direction scales θ_i, spectral.py)."""
+    v = rng.standard_normal(N)
+    shape = getattr(teacher, "shape", None)
+    if shape is not None:
+        v = shape(v)
+    return v * (math.sqrt(N) / np.linalg.norm(v))
+
+
 def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[str, np.ndarray]:
     """One finite-size run of `problem` at dimension N; columns as in the DMFT trajectory."""
     p = problem
     rng = np.random.default_rng(seed)
     n = int(round(p.alpha * N))
-    v = rng.standard_normal(N)
-    v *= math.sqrt(N) / np.linalg.norm(v)
+    v = teacher_direction(p.teacher, rng, N)
     X, y = p.teacher.draw(rng, v, n)
     Xt, yt = p.teacher.draw(rng, v, n_test)
     w = initial_weights(rng, v, p.m0, p.Q0)
@@ -94,9 +103,6 @@ def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[s
     look_ahead = alg.momentum_rule == "nesterov"
     # replica b (`replica_distance`): same data and w_0, its own selection and Langevin noise
     rng_b = np.random.default_rng(rng.integers(2**63)) if obs.replicas else None
-    if rng_b is not None and look_ahead:
-        raise StatcError("replica_distance is not implemented for Nesterov's method",
-                         hint="use GD/SGD/persistent SGD, Langevin or heavy-ball momentum")
     sel_b = sample_selection(alg, rng_b, n, p.steps + 1) if rng_b is not None else None
     w_b, dist = w.copy(), np.zeros(rows)
     w_b_prev = w_b
@@ -119,12 +125,17 @@ def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[s
         if k == p.steps:
             break
         if rng_b is not None:
-            g_b = alg.kappa * sel_b[:, k] * d1(y, X @ w_b / sqN, np.empty(n))
             if q:
+                g_b = alg.kappa * sel_b[:, k] * d1(y, X @ w_b / sqN, np.empty(n))
                 u_b = -p.eta * (X.T @ g_b / sqN) + (noise * rng_b.standard_normal(N) if noise else 0.0)
                 w_b = lagrange_decay(w_b, u_b, q, k, p.eta) * w_b + u_b
             else:
-                w_b, w_b_prev = w_b - p.eta * (p.lam * w_b + X.T @ g_b / sqN) + alg.beta * (w_b - w_b_prev), w_b
+                u_b = w_b + alg.beta * (w_b - w_b_prev) if look_ahead else w_b
+                g_b = alg.kappa * sel_b[:, k] * d1(y, X @ u_b / sqN, np.empty(n))
+                if look_ahead:
+                    w_b, w_b_prev = u_b - p.eta * (p.lam * u_b + X.T @ g_b / sqN), w_b
+                else:
+                    w_b, w_b_prev = w_b - p.eta * (p.lam * w_b + X.T @ g_b / sqN) + alg.beta * (w_b - w_b_prev), w_b
                 if noise:
                     w_b += noise * rng_b.standard_normal(N)
         g = alg.kappa * sel[:, k] * d1(y, h, buf)
