@@ -21,6 +21,7 @@ Measured:
     python benchmarks/bench_dmft.py                       # T = 100, n_s = 1e5 (a few minutes on 2 cores)
     python benchmarks/bench_dmft.py --quick               # T = 50, n_s = 1e4
     python benchmarks/bench_dmft.py --numpy-samples 20000 # NumPy at a smaller n_s (time scaled, marked)
+    python benchmarks/bench_dmft.py --spectral-only --steps 100 --samples 10000   # structured vs identity
 """
 from __future__ import annotations
 
@@ -123,6 +124,27 @@ def slope(xs, ys) -> float:
     return float(np.polyfit(np.log(xs), np.log(ys), 1)[0])
 
 
+def spectral_cost(steps: int, n: int, reps: int) -> dict:
+    """Spectral DMFT (structured covariance, DMFT.md §2.3) against the identity one at the same
+    steps and n_s: the sample side is the same kernel; the weight side carries S levels of
+    (A, a, R), so the extra cost is O(S K³) NumPy work per sweep, independent of n_s."""
+    from statc.runtime.dmft.spectral import Structured, power_law, two_level
+
+    def structured(spec):
+        base = problem(steps)
+        return DmftProblem(Structured(base.teacher, spec), base.loss, base.algorithm, alpha=ALPHA, eta=ETA,
+                           steps=steps, lam=LAM, m0=M0, Q0=Q0)
+
+    solve(structured(two_level(0.5, 2.0, 0.3)), 100, 0)        # warm
+    t_id = timed(lambda: solve(problem(steps), n, 0), reps)
+    out = {"steps": steps, "samples": n, "identity_s": t_id}
+    for name, spec in (("two_level", two_level(0.5, 2.0, 0.3)), ("power_law_16", power_law(0.3, 16)),
+                       ("power_law_64", power_law(0.3, 64))):
+        t = timed(lambda spec=spec: solve(structured(spec), n, 0), reps)
+        out[name] = {"levels": len(spec.sigma), "seconds": t, "ratio": t / t_id}
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--steps", type=int, default=100)
@@ -132,9 +154,17 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=1, help="timing repetitions (best kept)")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--out", default=str(RESULTS))
+    ap.add_argument("--spectral-only", action="store_true",
+                    help="only the structured-covariance cost (results/dmft_spectral.json)")
     args = ap.parse_args()
     if args.quick:
         args.steps, args.samples = 50, 10_000
+    if args.spectral_only:
+        res = spectral_cost(args.steps, args.samples, max(args.reps, 3))
+        res["machine"] = {"cpu": cpu_name(), "threads": numba.get_num_threads()}
+        print(json.dumps(res, indent=2))
+        (RESULTS.parent / "dmft_spectral.json").write_text(json.dumps(res, indent=2) + "\n")
+        return
     ns_np = args.numpy_samples or args.samples
     T, ns = args.steps, args.samples
 
@@ -170,6 +200,7 @@ def main() -> None:
         "growth_T": {"samples": n_grow, "steps": grow_T, "seconds": times_T, "loglog_slope": slope(grow_T, times_T)},
         "growth_samples": {"steps": grow_T[1], "samples": grow_n, "seconds": times_n,
                            "loglog_slope": slope(grow_n, times_n)},
+        "spectral": spectral_cost(T, n_grow, args.reps),
     }
     print(json.dumps(out, indent=2))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

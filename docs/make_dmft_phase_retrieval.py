@@ -1,20 +1,23 @@
-"""docs/dmft_phase_retrieval.png: phase retrieval, GD vs persistent SGD from a warm start (dmft kind).
+"""docs/dmft_phase_retrieval.png: phase retrieval on the sphere, GD stuck vs persistent SGD (dmft kind).
 
-    python docs/make_dmft_phase_retrieval.py [--samples 5000] [--repeats 3] [--N 1000] [--seeds 6]
+    python docs/make_dmft_phase_retrieval.py [--samples 4000] [--repeats 3] [--N 2000] [--seeds 6] [--t-end 10]
+    python docs/make_dmft_phase_retrieval.py --replot      # redraw from docs/dmft_phase_retrieval.json
 
-models/phase_retrieval.model (y = (wt·x)², loss (ŷ² − y)²/4 summed over n = αN samples) at
-α = 4, m0 = 0.1, Q0 = 1, η = 0.025 (the model's η = 0.05 sits near the stability edge of
-this quartic loss at α = 4 and its GD run depends on the discretisation), for GD (b = 1) and
-persistent SGD (b = 0.5, τ = 1, gradient scaled by 1/b), the setting of Mignacco, Urbani,
-Zdeborová (2021), whose claim is that persistent SGD recovers the signal where GD stalls.
+models/phase_retrieval_sphere.model: y = (wt·x)², loss (ŷ² − y)²/4 summed over n = αN samples, the
+student held on the sphere |w|²/N = 1 by a Lagrange multiplier (`constrain w.w = 1`, DMFT.md §2.2),
+the setting of Mignacco, Urbani, Zdeborová (2021): at α = 3 from the warm start m0 = 0.3, GD (b = 1)
+and persistent SGD (b = 0.5, τ = 1, gradient scaled by 1/b), η = 0.025. Their claim: persistent SGD
+reaches perfect recovery (|m| → 1, training loss → 0) where GD stalls in a spurious minimum.
 Lines: the DMFT mean over independent repeats, bands ±1 Monte-Carlo standard error.
-Points: finite-size simulations of the same model (N, seeds), mean ± standard error.
-Estimator of the overlap on both sides: |m| = |w·v|/N (the problem is symmetric under w → −w;
-the DMFT m keeps the sign of m0 > 0; a finite-N run can flip).
+Points: finite-size simulations of the same model and rule (Lagrange multiplier per step), mean ±
+standard error over seeds. Overlap |m| = |w·wt|/N on both sides (w → −w symmetry).
+The numbers are written to docs/dmft_phase_retrieval.json (quoted in the README).
 """
 from __future__ import annotations
 
 import argparse
+import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -26,44 +29,83 @@ from statc.runtime.dmft.simulate import simulate_seeds
 from statc.runtime.results import write_figure
 
 HERE = Path(__file__).resolve().parent
-T_END, ETA = 6.0, 0.025
-CASES = (("GD (b = 1)", {"eta": ETA}), ("persistent SGD, b = 0.5, τ = 1", {"eta": ETA, "b": 0.5, "tau": 1.0}))
+MODEL = HERE.parent / "models" / "phase_retrieval_sphere.model"
+SETTING = {"alpha": 3.0, "m0": 0.3, "eta": 0.025}
+CASES = (("GD (b = 1)", {}), ("persistent SGD (b = 0.5, τ = 1)", {"b": 0.5, "tau": 1.0}))
+NAMES = ("m", "train_loss", "test_loss")
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--samples", type=int, default=5000)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--N", type=int, default=1000)
-    ap.add_argument("--seeds", type=int, default=6)
-    args = ap.parse_args()
+def compute(args) -> dict:
+    compiled = statc.load(MODEL).compiled
+    out = {"setting": SETTING, "t_end": args.t_end, "samples": args.samples, "repeats": args.repeats,
+           "N": args.N, "seeds": args.seeds, "cases": []}
+    for i, (label, extra) in enumerate(CASES):
+        sets = {**SETTING, **extra}
+        t0 = time.perf_counter()
+        tr = runner.run(compiled, sets, t_end=args.t_end, samples=args.samples, repeats=args.repeats, seed=1)
+        t1 = time.perf_counter()
+        problem, _ = problem_from_model(compiled, sets, args.t_end)
+        sim = simulate_seeds(problem, args.N, args.seeds, seed=7 + i, n_test=1000)
+        t2 = time.perf_counter()
+        case = {"label": label, "sets": sets, "t": tr["t"].tolist(), "dmft_s": t1 - t0, "sim_s": t2 - t1,
+                "dmft_m_final_per_repeat": tr.info["repeat_final"]["m"]}
+        for name in NAMES:
+            case[name] = tr[name].tolist()
+            case[name + "_se"] = tr.stderr[name].tolist()
+            case["sim_" + name] = sim.mean[name].tolist()
+            case["sim_" + name + "_se"] = sim.stderr[name].tolist()
+            case["sim_" + name + "_final_per_seed"] = sim.per_seed[name][:, -1].tolist()
+        case["lambda"] = tr.kernels["lambda"][:-1].tolist()
+        out["cases"].append(case)
+        print(f"{label}: DMFT |m|(t = {args.t_end:g}) = {tr['m'][-1]:.4f} ± {tr.stderr['m'][-1]:.4f}, train loss "
+              f"{tr['train_loss'][-1]:.4g} ± {tr.stderr['train_loss'][-1]:.2g}, per repeat {np.round(tr.info['repeat_final']['m'], 3).tolist()} ({t1 - t0:.0f} s); simulation N = "
+              f"{args.N}: |m| = {sim.mean['m'][-1]:.4f} ± {sim.stderr['m'][-1]:.4f}, per seed "
+              f"{np.round(sim.per_seed['m'][:, -1], 3).tolist()}, train loss {sim.mean['train_loss'][-1]:.4g} "
+              f"({t2 - t1:.0f} s)")
+    return out
+
+
+def plot(data: dict) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    compiled = statc.load(HERE.parent / "models" / "phase_retrieval.model").compiled
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(9.5, 3.6))
-    for i, (label, sets) in enumerate(CASES):
+    for i, case in enumerate(data["cases"]):
         color = f"C{i}"
-        tr = runner.run(compiled, sets, t_end=T_END, samples=args.samples, repeats=args.repeats, seed=1)
-        t = tr["t"]
+        t = np.array(case["t"])
+        idx = np.linspace(0, len(t) - 1, 21).round().astype(int)
         for axis, name in ((ax, "m"), (bx, "train_loss")):
-            y, se = tr[name], tr.stderr[name]
-            axis.plot(t, y, color=color, label=f"{label} (DMFT)")
-            axis.fill_between(t, y - se, y + se, color=color, alpha=0.3)
-        problem, _ = problem_from_model(compiled, sets, T_END)
-        sim = simulate_seeds(problem, args.N, args.seeds, seed=7 + i)
-        idx = np.linspace(0, len(t) - 1, 17).round().astype(int)
-        for axis, name in ((ax, "m"), (bx, "train_loss")):
-            axis.errorbar(sim.mean["t"][idx], sim.mean[name][idx], yerr=sim.stderr[name][idx], fmt="o", ms=3,
-                          color=color, label=f"simulation N = {args.N}, {args.seeds} seeds" if name == "m" else None)
-        print(f"{label}: DMFT |m|(t = {t[-1]:g}) = {tr['m'][-1]:.4f} ± {tr.stderr['m'][-1]:.4f}, train loss "
-              f"{tr['train_loss'][-1]:.4g}; simulation |m| = {sim.mean['m'][-1]:.4f} ± {sim.stderr['m'][-1]:.4f}, "
-              f"per seed {np.round(sim.per_seed['m'][:, -1], 3).tolist()}")
-    ax.set(xlabel="t = steps × η", ylabel="|m| = |w·w*|/N", title="phase retrieval, α = 4, m0 = 0.1")
+            y, se = np.array(case[name]), np.array(case[name + "_se"])
+            axis.plot(t, y, color=color, label=f"{case['label']}: DMFT" if name == "m" else None)
+            axis.fill_between(t, y - se, y + se, color=color, alpha=0.3, lw=0)
+            sm, ss = np.array(case["sim_" + name]), np.array(case["sim_" + name + "_se"])
+            axis.errorbar(t[idx], sm[idx], yerr=ss[idx], fmt="o", ms=3, color=color,
+                          label=f"simulation N = {data['N']}, {data['seeds']} seeds" if name == "m" else None)
+    s = data["setting"]
+    ax.set(xlabel="t = steps × η", ylabel="|m| = |w·w*|/N",
+           title=f"phase retrieval on the sphere, α = {s['alpha']:g}, m0 = {s['m0']:g}, η = {s['eta']:g}")
     bx.set(xlabel="t = steps × η", ylabel="training loss (per sample)", yscale="log", title="training loss")
     ax.legend(fontsize=7)
     fig.tight_layout()
     write_figure(HERE / "dmft_phase_retrieval.png", fig)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--samples", type=int, default=4000)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--N", type=int, default=2000)
+    ap.add_argument("--seeds", type=int, default=6)
+    ap.add_argument("--t-end", type=float, default=10.0)
+    ap.add_argument("--replot", action="store_true", help="redraw from docs/dmft_phase_retrieval.json")
+    args = ap.parse_args()
+    path = HERE / "dmft_phase_retrieval.json"
+    if args.replot:
+        data = json.loads(path.read_text())
+    else:
+        data = compute(args)
+        path.write_text(json.dumps(data, indent=1) + "\n")
+    plot(data)
 
 
 if __name__ == "__main__":

@@ -34,11 +34,30 @@ class Indexed:
 
 
 @dataclass(frozen=True)
+class KwArg:
+    """`name = value` or `name = lo .. hi` (hi is None for a single value) inside a call."""
+
+    name: str
+    lo: "Expr"
+    hi: "Expr | None"
+    span: Span
+
+
+@dataclass(frozen=True)
+class Str:
+    """A quoted file name inside a call: `eigenvalues("sigma.txt")` (read by the parser)."""
+
+    value: str
+    span: Span
+
+
+@dataclass(frozen=True)
 class Call:
     func: str
     args: tuple["Expr", ...]
     span: Span
     func_span: Span
+    kwargs: tuple[KwArg, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -279,6 +298,19 @@ class Update:
 
 
 @dataclass(frozen=True)
+class Constraint:
+    """`constrain w.w = q`: |w|²/N = q at every step, held by a Lagrange multiplier λ_k in
+    w_{k+1} = (1 − ηλ_k) w_k − η∇L (the dmft kind; DMFT.md §2.2)."""
+
+    target: str
+    other: str
+    value: "Expr"
+    span: Span
+    target_span: Span
+    other_span: Span
+
+
+@dataclass(frozen=True)
 class Algorithm:
     name: str
     trains: tuple[Train, ...]
@@ -289,6 +321,8 @@ class Algorithm:
     #: static kind (`algorithm erm { ...; penalty lambda / 2 * |w|^2; bias b }`)
     penalty: "Penalty | None" = None
     bias: "BiasDecl | None" = None
+    #: `constrain w.w = q` (the dmft kind)
+    constraints: tuple[Constraint, ...] = ()
 
 
 @dataclass(frozen=True)

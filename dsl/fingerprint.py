@@ -13,7 +13,8 @@ def _canon(node) -> str:
         return "@"
     if dataclasses.is_dataclass(node):
         fields = [f.name for f in dataclasses.fields(node)
-                  if not f.name.endswith("span") and f.name not in ("filename", "source", "control")]
+                  if not f.name.endswith("span") and f.name not in ("filename", "source", "control")
+                  and not (isinstance(node, ast.Call) and f.name == "kwargs" and not node.kwargs)]
         inner = ",".join(f"{n}={_canon(getattr(node, n))}" for n in fields)
         return f"{type(node).__name__}({inner})"
     if isinstance(node, tuple):

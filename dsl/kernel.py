@@ -104,7 +104,8 @@ def check_kernel(m: ast.Model, param: Callable[[ast.Expr], None]) -> None:
 
 def _algorithm(alg: ast.Algorithm, param) -> None:
     example = "`algorithm bayes { temperature T }`"
-    extra = (alg.trains[0] if alg.trains else alg.updates[0] if alg.updates else alg.penalty or alg.bias)
+    extra = (alg.trains[0] if alg.trains else alg.updates[0] if alg.updates else alg.penalty or alg.bias
+             or (alg.constraints[0] if alg.constraints else None))
     if extra is not None:
         raise _err("`algorithm bayes` samples the posterior; it trains nothing", extra.span,
                    expected=example, hint="all weights are integrated over with their Gaussian priors")

@@ -16,7 +16,7 @@ from lark.exceptions import (UnexpectedCharacters, UnexpectedEOF,
                              UnexpectedInput, UnexpectedToken, VisitError)
 
 from . import ast
-from .data_file import params_from_file
+from .data_file import params_from_file, spectrum_files
 from .errors import Span, StatcError, did_you_mean
 
 _GRAMMAR = Path(__file__).with_name("grammar.lark")
@@ -83,8 +83,19 @@ class _ToAst(Transformer):
 
     def call(self, meta, children):
         tok, *args = children
-        args = tuple(a for a in args if a is not None)
-        return ast.Call(str(tok), args, _span(meta), _tok_span(tok))
+        args = [a for a in args if a is not None]
+        kwargs = tuple(a for a in args if isinstance(a, ast.KwArg))
+        pos = tuple(a for a in args if not isinstance(a, ast.KwArg))
+        return ast.Call(str(tok), pos, _span(meta), _tok_span(tok), kwargs)
+
+    def call_string(self, meta, children):
+        return ast.Str(str(children[0])[1:-1], _span(meta))
+
+    def call_range(self, meta, children):
+        return ast.KwArg(str(children[0]), children[1], children[2], _span(meta))
+
+    def call_kwarg(self, meta, children):
+        return ast.KwArg(str(children[0]), children[1], None, _span(meta))
 
     def add(self, meta, children):
         return ast.BinOp("+", children[0], children[1], _span(meta))
@@ -253,6 +264,10 @@ class _ToAst(Transformer):
         return ast.Update(str(tok), str(idx) if idx is not None else None, value, _span(meta),
                           _tok_span(tok))
 
+    def constrain_stmt(self, meta, children):
+        left, right, value = children
+        return ast.Constraint(str(left), str(right), value, _span(meta), _tok_span(left), _tok_span(right))
+
     def algo_option(self, meta, children):
         return ast.Option(str(children[0]), children[1], _span(meta))
 
@@ -274,9 +289,13 @@ class _ToAst(Transformer):
         trains = tuple(s for s in stmts if isinstance(s, ast.Train))
         options = tuple(s for s in stmts if isinstance(s, ast.Option))
         updates = tuple(s for s in stmts if isinstance(s, ast.Update))
+        constraints = tuple(s for s in stmts if isinstance(s, ast.Constraint))
+        if len(constraints) > 1:
+            raise StatcError("a second `constrain` statement", constraints[1].span,
+                             hint="the dmft kind holds one norm constraint, `constrain w.w = 1`")
         return ("algorithm", ast.Algorithm(str(tok), trains, options, _span(meta), _tok_span(tok),
                                            updates, penalties[0] if penalties else None,
-                                           biases[0] if biases else None), _span(meta))
+                                           biases[0] if biases else None, constraints), _span(meta))
 
     def index_names(self, meta, children):
         return tuple(str(c) for c in children)
@@ -468,6 +487,7 @@ def _assemble(name: str, items: list, filename: str, source: str) -> ast.Model:
         else:
             {"params": params, "inputs": inputs, "orders": orders,
              "observes": observes, "inits": inits, "schedules": schedules}[kind].extend(value)
+    inputs = [spectrum_files(inp, filename) for inp in inputs]
     lines = source.splitlines() or [""]
     whole = Span(1, 1, len(lines), len(lines[-1]) + 1)
     return ast.Model(

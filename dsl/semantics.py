@@ -34,10 +34,20 @@ CLASS_FUNCTIONS: dict[str, int] = {"cross_entropy": 2, "onehot": 1}
 #: whole `observe` statement may be one (`observe D = replica_distance(w)`); its argument is a
 #: student vector.
 REPLICA_FUNCTIONS: dict[str, int] = {"replica_distance": 1, "fdt": 1}
+#: keyword arguments of the whole-run observables, each a range `lo .. hi` of times
+#: (`observe T = fdt(w, window = 10 .. 12, lags = 0.5 .. 8)`: waiting times and lags)
+REPLICA_KWARGS: dict[str, tuple[str, ...]] = {"replica_distance": (), "fdt": ("window", "lags")}
 
 #: Distributions of vectors, inputs and random scalars: name -> allowed kwargs.
 VECTOR_DISTS = {"gaussian": ("scale",), "zeros": (), "sparse": ("p",), "rademacher": ()}
-INPUT_DISTS = {"gaussian": ("var",)}
+INPUT_DISTS = {"gaussian": ("var", "spectrum")}
+#: spectra of a structured input covariance (`input x ~ gaussian(spectrum = two_level(...))`, dmft
+#: kind): family -> (keyword arguments, required ones, whether it takes positional eigenvalues)
+SPECTRA: dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]] = {
+    "two_level": (("low", "high", "fraction", "align"), ("low", "high", "fraction"), False),
+    "power_law": (("exponent", "levels", "align"), ("exponent", "levels"), False),
+    "eigenvalues": (("align",), (), True),
+}
 RANDOM_DISTS = {"gaussian": ("var",), "bernoulli": ("p",), "rademacher": ("p",)}
 
 #: Built-in constants.
@@ -51,8 +61,9 @@ ALGORITHMS = ("sgd", "feedback_alignment", "custom")
 ALGORITHM_OPTIONS = ("batch",)
 #: On a fixed training set (`data n = alpha * N`, the dmft kind): gradient descent, SGD with
 #: batch fraction `batch` (persistence time `persistence`, Langevin noise `temperature`), Langevin;
-#: heavy-ball `momentum` or Nesterov's `nesterov` (momentum β) on any of them.
-DATA_ALGORITHMS = ("gd", "sgd", "langevin", *STATIC_ALGORITHMS)
+#: heavy-ball `momentum` or Nesterov's `nesterov` (momentum β) on any of them; `sgf`, stochastic
+#: gradient flow (the η → 0 limit of persistent SGD at fixed batch fraction and persistence time).
+DATA_ALGORITHMS = ("gd", "sgd", "langevin", "sgf", *STATIC_ALGORITHMS)
 DATA_ALGORITHM_OPTIONS = ("batch", "persistence", "temperature", "momentum", "nesterov")
 TRAIN_OPTIONS = ("lr", "decay")
 RUN_OPTIONS = ("method", "rtol", "atol", "dt")
@@ -283,6 +294,10 @@ class _Checker:
         check_values(m, self.literal_indices, values)
         check_domains(m, self.symbols, values)
         theory = "static" if static else "dmft" if m.data is not None else "online"
+        if theory != "dmft" and getattr(self, "_spectrum_spans", None):
+            raise self.err("a structured input covariance (`spectrum`) is supported by the dmft kind only",
+                           self._spectrum_spans[0], expected="`data n = alpha * N` and `algorithm gd` or `sgd`",
+                           hint="online and static models take isotropic inputs (`var = s` scales them)")
         if theory != "static" and getattr(self, "_argmax_spans", None):
             raise self.err("`argmax(k, ...)` class labels are supported by the static kind only", self._argmax_spans[0],
                            expected="`data n = alpha * N` and `algorithm bayes_optimal`",
@@ -330,8 +345,41 @@ class _Checker:
                                hint=did_you_mean(name, allowed) or (
                                    f"write e.g. `{d.name}({allowed[0]} = ...)`" if allowed
                                    else f"write `{d.name}` without arguments"))
-        for value in list(d.args) + [v for _, v, _ in d.kwargs]:
+        for name, value, span in d.kwargs:
+            if name == "spectrum":
+                self.spectrum(value, span)
+        for value in list(d.args) + [v for n, v, _ in d.kwargs if n != "spectrum"]:
             self.expr(value, scope={}, ctx="param")
+
+    def spectrum(self, e, span) -> None:
+        """`spectrum = two_level(low = a, high = b, fraction = p)`, `power_law(exponent = a, levels = M)`
+        or `eigenvalues(s1, s2, ...)` (each with an optional `align = g`: teacher variance ∝ σ^g)."""
+        families = ", ".join(f"`{f}(...)`" for f in SPECTRA)
+        if not (isinstance(e, ast.Call) and e.func in SPECTRA):
+            raise self.err("`spectrum` is a named family of eigenvalues", e.span, expected=families,
+                           hint=did_you_mean(e.func, SPECTRA) if isinstance(e, ast.Call) else
+                           "e.g. `spectrum = two_level(low = 0.5, high = 2, fraction = 0.3)`")
+        allowed, required, positional = SPECTRA[e.func]
+        if e.args and not positional:
+            raise self.err(f"`{e.func}` takes keyword arguments only", e.args[0].span,
+                           expected=", ".join(f"`{a} = ...`" for a in allowed))
+        if positional and not e.args:
+            raise self.err(f"`{e.func}` needs at least one eigenvalue", e.span, expected=f"`{e.func}(0.5, 2)`")
+        given = set()
+        for kw in e.kwargs:
+            if kw.name not in allowed or kw.hi is not None or kw.name in given:
+                why = "is given twice" if kw.name in given else "is not an argument"
+                raise self.err(f"`{kw.name}` {why} of `{e.func}`", kw.span,
+                               expected=", ".join(f"`{a} = ...`" for a in allowed),
+                               hint=did_you_mean(kw.name, allowed))
+            given.add(kw.name)
+        missing = [a for a in required if a not in given]
+        if missing:
+            raise self.err(f"`{e.func}` needs {', '.join(f'`{a}`' for a in missing)}", e.span,
+                           expected=", ".join(f"`{a} = ...`" for a in required))
+        for value in list(e.args) + [kw.lo for kw in e.kwargs]:
+            self.expr(value, scope={}, ctx="param")
+        self._spectrum_spans = getattr(self, "_spectrum_spans", []) + [span]
 
     def network(self, net: ast.Network) -> None:
         for st in net.body:
@@ -393,6 +441,10 @@ class _Checker:
                                expected="`data n = alpha * N`",
                                hint=f"`{alg.name}` computes {STATIC_ALGORITHMS[alg.name]} of n = alpha N "
                                     "samples (the static kind)")
+            if alg.constraints:
+                raise self.err(f"`constrain` is not supported by `algorithm {alg.name}`", alg.constraints[0].span,
+                               hint="a norm constraint is part of a trajectory algorithm (`gd`, `sgd`, "
+                                    "`langevin` on a fixed training set: the dmft kind)")
             check_static(alg, self.symbols, lambda e: self.expr(e, scope={}, ctx="param"))
             return
         extra = alg.penalty or alg.bias
@@ -405,7 +457,7 @@ class _Checker:
             if not finite and alg.name in DATA_ALGORITHMS:
                 hint = f"`{alg.name}` reuses a fixed training set: add `data n = alpha * N`"
             elif finite and alg.name in ALGORITHMS:
-                hint = "on a fixed training set (`data`) the algorithms are gd, sgd and langevin"
+                hint = "on a fixed training set (`data`) the algorithms are gd, sgd, langevin and sgf"
             raise self.err(f"unknown algorithm `{alg.name}`", alg.name_span,
                            expected=", ".join(f"`{a}`" for a in known), hint=hint)
         if not alg.trains and not alg.updates:
@@ -454,6 +506,30 @@ class _Checker:
                                    if finite else "options of a trained object go after it: "
                                    "`train w lr eta decay lam`"))
             self.expr(opt.value, scope={}, ctx="param")
+        for con in alg.constraints:
+            self.constraint(con, alg, finite)
+
+    def constraint(self, con: ast.Constraint, alg: ast.Algorithm, finite: bool) -> None:
+        """`constrain w.w = q`: the spherical constraint of the dmft kind (DMFT.md §2.2)."""
+        if not finite:
+            raise self.err("`constrain` needs a fixed training set (the dmft kind)", con.span,
+                           hint="add `data n = alpha * N`; online models have no norm constraint yet")
+        tr = next((t for t in alg.trains if t.target == con.target), None)
+        if tr is None or self.symbols[tr.target].kind != "vector":
+            raise self.err(f"`{con.target}` is not a vector trained by this algorithm", con.target_span,
+                           expected=f"`constrain w.w = 1` for a `train w lr eta` of a student vector w")
+        if con.other != con.target:
+            raise self.err(f"`{con.target}.{con.other}`: a norm constraint fixes |{con.target}|²/N", con.other_span,
+                           expected=f"`constrain {con.target}.{con.target} = 1`")
+        decay = next((o for o in tr.options if o.name == "decay"), None)
+        if decay is not None:
+            raise self.err("a ridge `decay` has no effect under `constrain`", decay.span,
+                           hint="on the sphere the Lagrange multiplier absorbs any λ|w|²/2; remove `decay ...`")
+        mom = next((o for o in alg.options if o.name in ("momentum", "nesterov")), None)
+        if mom is not None:
+            raise self.err(f"`{mom.name}` with `constrain` is not supported", mom.span,
+                           hint="the spherical constraint is implemented for GD, SGD, persistent SGD and Langevin")
+        self.expr(con.value, scope={}, ctx="param")
 
     def derived_input(self, inp: ast.InputDecl) -> None:
         """`x = c * mu + sqrt(D) * z`: base inputs and (unindexed) vectors, scalar weights."""
@@ -801,6 +877,22 @@ class _Checker:
         if sym is None or sym.kind != "vector" or sym.role != "student":
             raise self.err(f"`{e.func}` takes one argument, a student vector", e.span,
                            expected=f"`{e.func}(w)` with w declared in the student block")
+        allowed = REPLICA_KWARGS[e.func]
+        seen: set[str] = set()
+        for kw in e.kwargs:
+            if kw.name not in allowed:
+                raise self.err(f"`{kw.name}` is not an option of `{e.func}`", kw.span,
+                               expected=", ".join(f"`{a} = t1 .. t2`" for a in allowed) if allowed
+                               else f"`{e.func}(w)` (no options)",
+                               hint=did_you_mean(kw.name, allowed) if allowed else None)
+            if kw.name in seen:
+                raise self.err(f"`{kw.name}` is given twice", kw.span)
+            seen.add(kw.name)
+            if kw.hi is None:
+                raise self.err(f"`{kw.name}` is a range of times", kw.span,
+                               expected=f"`{kw.name} = t1 .. t2` (model time units, t = steps × eta)")
+            for bound in (kw.lo, kw.hi):
+                self.expr(bound, scope={}, ctx="param")
 
     def is_scores(self, e) -> bool:
         """Whether a node is a bare indexed output (the K class scores `yhat`)."""
@@ -869,6 +961,9 @@ class _Checker:
 
     def expr(self, e, scope: dict, ctx: str) -> None:
         """Check a scalar expression; `scope` maps bound indices to sizes."""
+        if isinstance(e, ast.Str):
+            raise self.err("a quoted file name is not a value", e.span,
+                           expected='numbers and names; a file only as `spectrum = eigenvalues("sigma.txt")`')
         if isinstance(e, ast.Num):
             return
         if isinstance(e, ast.Name):
@@ -955,6 +1050,9 @@ class _Checker:
                                expected=", ".join(f"`{f}`" for f in FUNCTIONS),
                                hint=did_you_mean(e.func, FUNCTIONS))
             n = FUNCTIONS[e.func]
+            if e.kwargs:
+                raise self.err(f"`{e.func}` takes no keyword arguments", e.kwargs[0].span,
+                               expected=f"`{e.func}({', '.join('ab'[i] if n > 1 else 'x' for i in range(n))})`")
             if len(e.args) != n:
                 raise self.err(f"`{e.func}` takes {n} argument{'s' if n != 1 else ''}, got {len(e.args)}",
                                e.span, expected=f"`{e.func}({', '.join('ab'[i] if n > 1 else 'x' for i in range(n))})`")

@@ -57,6 +57,13 @@ DIST_RULES: dict[tuple[str, str], Rule] = {
     ("bernoulli", "p"): PROBABILITY, ("rademacher", "p"): PROBABILITY,
     ("gaussian", "scale"): SCALE, ("gaussian", "var"): VARIANCE,
 }
+POSITIVE_EIGENVALUE = Rule("eigenvalue", "> 0", lambda v: v > 0.0, "a covariance has positive eigenvalues")
+#: Arguments of the spectra of a structured input covariance: (family, argument) -> rule.
+SPECTRUM_RULES: dict[tuple[str, str], Rule] = {
+    ("two_level", "low"): POSITIVE_EIGENVALUE, ("two_level", "high"): POSITIVE_EIGENVALUE,
+    ("two_level", "fraction"): PROBABILITY,
+    ("power_law", "levels"): Rule("number of levels", "a whole number >= 1", lambda v: v >= 1 and _whole(v)),
+}
 #: Positional arguments of each distribution, in order.
 DIST_POSITIONAL: dict[str, tuple[str, ...]] = {"bernoulli": ("p",), "rademacher": ("p",)}
 FRACTION = Rule("batch fraction", "in (0, 1]", lambda v: 0.0 < v <= 1.0,
@@ -64,6 +71,7 @@ FRACTION = Rule("batch fraction", "in (0, 1]", lambda v: 0.0 < v <= 1.0,
 MOMENTUM = Rule("momentum", "in [0, 1)", lambda v: 0.0 <= v < 1.0,
                 "heavy ball: w_{k+1} = w_k - eta grad L + beta (w_k - w_{k-1})")
 NONNEGATIVE = Rule("value", ">= 0", lambda v: v >= 0.0)
+NORM = Rule("squared norm", "> 0", lambda v: v > 0.0, "`constrain w.w = q` holds |w|²/N = q (the sphere: q = 1)")
 #: Options of the algorithm block (online models; a fresh batch of B samples per step).
 ALGORITHM_RULES: dict[str, Rule] = {"batch": BATCH}
 #: Options of the algorithm block of a finite-data model (`data n = alpha * N`).
@@ -120,12 +128,23 @@ def _numbers(m: ast.Model) -> Iterator[tuple[ast.Expr, Rule, str]]:
             if rule is not None:
                 what = f"`{name}`" if name == rule.noun else f"{rule.noun} `{name}`"
                 yield value, rule, f"the {what} of `{d.name}`"
+    for d in dists:
+        for name, value, _ in d.kwargs:
+            if name == "spectrum" and isinstance(value, ast.Call):
+                for arg in value.args:
+                    yield arg, POSITIVE_EIGENVALUE, f"an eigenvalue of `{value.func}`"
+                for kw in value.kwargs:
+                    rule = SPECTRUM_RULES.get((value.func, kw.name))
+                    if rule is not None:
+                        yield kw.lo, rule, f"`{kw.name}` of `{value.func}`"
     if m.algorithm is not None:
         rules = DATA_ALGORITHM_RULES if m.data is not None else ALGORITHM_RULES
         for opt in m.algorithm.options:
             rule = rules.get(opt.name)
             if rule is not None:
                 yield opt.value, rule, f"the {rule.noun} (`{opt.name} = ...`)"
+        for con in m.algorithm.constraints:
+            yield con.value, NORM, f"the squared norm (`constrain {con.target}.{con.other} = ...`)"
     if m.run is not None:
         if m.run.record is not None:
             yield m.run.record, RECORDS, f"the {RECORDS.noun}"
@@ -240,6 +259,7 @@ def _check(m, literal_indices, values, params, sources) -> None:
                              expected="`time START .. END` with END > START",
                              hint=_join(_origin(r.t1, values, params, sources),
                                         "e.g. `time 0 .. 50`"))
+    _fdt_windows(m, values, params, sources)
     for li in literal_indices:
         size = values[li.size]
         if li.value > size:
@@ -250,3 +270,38 @@ def _check(m, literal_indices, values, params, sources) -> None:
                              f"({li.size} = {size:g})", li.span,
                              expected=f"an index in 1..{size:g}",
                              hint=f"{declared}; `{li.size}` = {size:g} ({where})")
+
+
+#: `fdt(w, window = t1 .. t2, lags = s1 .. s2)`: what each range must satisfy (times, t = steps × eta)
+FDT_RANGES: dict[str, tuple[str, Callable[[float, float], bool]]] = {
+    "window": ("waiting times with 0 <= t1 <= t2", lambda lo, hi: 0.0 <= lo <= hi),
+    "lags": ("lags with 0 < s1 <= s2", lambda lo, hi: 0.0 < lo <= hi),
+}
+
+
+def _fdt_windows(m: ast.Model, values, params, sources) -> None:
+    """The FDT window options: ordered, non-negative, and inside the run (t2 + s2 <= end time)."""
+    for ob in m.observes:
+        call = ob.value
+        if not (isinstance(call, ast.Call) and call.kwargs):
+            continue
+        got = {}
+        for kw in call.kwargs:
+            if kw.name not in FDT_RANGES or kw.hi is None:
+                continue
+            lo, hi = evaluate(kw.lo, values), evaluate(kw.hi, values)
+            words, ok = FDT_RANGES[kw.name]
+            if not (math.isfinite(lo) and math.isfinite(hi) and ok(lo, hi)):
+                raise StatcError(f"`{kw.name} = {lo:g} .. {hi:g}` of `{call.func}` is not a range of {words}",
+                                 kw.span, expected=f"`{kw.name} = t1 .. t2` ({words})",
+                                 hint=_origin(kw.hi, values, params, sources))
+            got[kw.name] = (lo, hi, kw)
+        r = m.run
+        if "window" in got and "lags" in got and r is not None and r.t1 is not None:
+            end = evaluate(r.t1, values)
+            (_, w2, kw), (_, s2, _) = got["window"], got["lags"]
+            if w2 + s2 > end * (1 + 1e-12):
+                raise StatcError(f"the FDT window ends at t = {w2:g} + {s2:g} = {w2 + s2:g}, after the end of "
+                                 f"the run (t = {end:g})", call.span,
+                                 expected="last waiting time + longest lag <= the run's end time",
+                                 hint="lengthen `run { time ... }` or shorten the window or the lags")

@@ -34,6 +34,16 @@ def generate(eq: DmftEquations) -> str:
     if eq.params:
         out.append(f"    ({unpack},) = [float(v) for v in P]")
     out.append("    return {" + ", ".join(f"{k!r}: float({pr.doprint(v)})" for k, v in eq.teacher_args) + "}")
+    out += ["", "", "def spectrum_values(P):",
+            '    """Structured input covariance: (family, eigenvalues, keywords), or None (identity)."""']
+    if eq.spectrum:
+        family, pos, kws = eq.spectrum
+        if eq.params:
+            out.append(f"    ({unpack},) = [float(v) for v in P]")
+        out.append(f"    return ({family!r}, (" + "".join(f"float({pr.doprint(v)}), " for v in pos) + "), {"
+                   + ", ".join(f"{k!r}: float({pr.doprint(v)})" for k, v in kws) + "})")
+    else:
+        out.append("    return None")
     out += observe_source(eq.observe, pr, y, h, unpack if eq.params else "")
     return "\n".join(out) + "\n" + SAMPLE_STEP
 
@@ -51,6 +61,11 @@ def observe_source(obs: DmftObservables, pr: KernelPrinter, y: str, h: str, unpa
             "TEST_OBS = (" + "".join(f"test_obs_{i}, " for i in range(len(obs.test))) + ")",
             f"OBSERVE_NAMES = {tuple(obs.names)!r}", f"REPLICA_NAMES = {tuple(obs.replicas)!r}",
             f"FDT_NAMES = {tuple(obs.fdt)!r}", "", "",
+            "def fdt_windows(P):", '    """Per FDT name: (window t1, t2, lags s1, s2) in time units, None = default."""']
+    if unpack:
+        out.append(f"    ({unpack},) = [float(v) for v in P]")
+    out += ["    return (" + "".join("(" + ", ".join("None" if e is None else f"float({pr.doprint(e)})" for e in win)
+                                    + "), " for win in obs.fdt_windows) + ")", "", "",
             "@njit(cache=True)", "def train_obs_sum(y, h, acc, base):",
             '    """acc[base + i] += train average i of this sample"""']
     out += [f"    acc[base + {i}] += train_obs_{i}(y, h)" for i in range(len(obs.train))] + ["    return", "", ""]

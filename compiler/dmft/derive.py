@@ -128,18 +128,29 @@ def _algorithm(cm: CheckedModel, ir: ModelIR, lower_expr) -> tuple[str, dict]:
                    expected="`algorithm gd { train w lr eta; momentum = beta }` or "
                             "`algorithm sgd { train w lr eta; batch = b; persistence = tau; temperature = T; "
                             "momentum = beta }`")
+    if alg.name == "sgf" and both:
+        raise _err(f"`{both[0].name}` is not an option of `algorithm sgf`", both[0].span,
+                   expected="`algorithm sgf { train w lr dt; batch = b; persistence = tau; temperature = T }`",
+                   hint="stochastic gradient flow is the small-step limit of (persistent) SGD without momentum")
     return name, {"b": b, "tau": tau, "T": T, "beta": beta, "nesterov": nesterov}
 
 
-def _initial(cm: CheckedModel, w: str, direction: str, ir: ModelIR, lower_expr) -> tuple[sp.Expr, sp.Expr]:
-    """(m0, Q0) from `init` of the orders w.direction and w.w; defaults 0 and the init scale²."""
+def _initial(cm: CheckedModel, w: str, direction: str, ir: ModelIR, lower_expr,
+             sphere: sp.Expr | None = None) -> tuple[sp.Expr, sp.Expr]:
+    """(m0, Q0) from `init` of the orders w.direction and w.w; defaults 0 and the init scale²
+    (under `constrain w.w = q`: Q0 = q, and an `init` of Q is an error)."""
     scale = ir.families[w].arg("scale", sp.S.One)
-    m0, Q0 = sp.S.Zero, scale ** 2
+    m0, Q0 = sp.S.Zero, scale ** 2 if sphere is None else sphere
     for it in cm.model.inits:
         order = next(o for o in cm.model.orders if o.name == it.name)
         pair = {order.left.name, order.right.name}
         if pair == {w, direction}:
             m0 = lower_expr(it.value)
+        elif pair == {w} and sphere is not None:
+            con = cm.model.algorithm.constraints[0]
+            raise _err(f"`init` of `{it.name}`: `constrain {w}.{w} = ...` fixes |{w}|²/N from the start", it.span,
+                       expected=f"`init {{ m = m0 }}` (the start is on the sphere |{w}|²/N = "
+                                f"{sp.sstr(sphere)})", hint=f"the constraint is at line {con.span.line}")
         elif pair == {w}:
             Q0 = lower_expr(it.value)
         else:
@@ -160,6 +171,7 @@ def derive(cm: CheckedModel) -> DmftEquations:
         teacher_span = next((n.span for n in m.networks if n.role == "teacher"), m.span)
         raise _err("this data model is not supported by the dmft kind", teacher_span)
     teacher, teacher_args, direction = found
+    spectrum = _spectrum(cm, teacher, alg_span=m.algorithm.span, lower_expr=lower_expr)
     loss = ir.loss_outputs.xreplace({ir.output_symbol(y): Y, ir.output_symbol(yhat): H})
     if loss.free_symbols - {Y, H}:
         extra = ", ".join(sorted(str(s) for s in loss.free_symbols - {Y, H}))
@@ -170,11 +182,45 @@ def derive(cm: CheckedModel) -> DmftEquations:
     d2 = sp.simplify(sp.diff(d1, H))
     train = ir.trains[w]
     alg_name, alg = _algorithm(cm, ir, lower_expr)
-    m0, Q0 = _initial(cm, w, direction, ir, lower_expr)
+    cons = m.algorithm.constraints
+    sphere = lower_expr(cons[0].value) if cons else None
+    m0, Q0 = _initial(cm, w, direction, ir, lower_expr, sphere)
     ratio = m.data.size.right if isinstance(m.data.size.left, ast.Name) and m.data.size.left.name == "N" \
         else m.data.size.left
     t_end = lower_expr(m.run.t1) if m.run is not None and m.run.t1 is not None else sp.Integer(10)
-    values = dict(alpha=lower_expr(ratio), eta=train.lr, lam=train.decay, m0=m0, Q0=Q0, t_end=t_end, **alg)
+    values = dict(alpha=lower_expr(ratio), eta=train.lr, lam=train.decay, m0=m0, Q0=Q0, t_end=t_end,
+                  sphere=sphere if sphere is not None else sp.S.Zero, **alg)
     observe = observables(cm, ir, w, direction, y, yhat)
     return DmftEquations(m.name, tuple(cm.param_order), teacher, tuple(teacher_args), alg_name, loss, d1, d2,
-                         tuple((k, sp.sympify(values[k])) for k in VALUE_NAMES), observe)
+                         tuple((k, sp.sympify(values[k])) for k in VALUE_NAMES), observe, spectrum=spectrum)
+
+
+def _spectrum(cm: CheckedModel, teacher: str, alg_span, lower_expr) -> tuple:
+    """`input x ~ gaussian(spectrum = family(...))` → (family, eigenvalues, keywords) lowered to the
+    parameters (DMFT.md §2.3, runtime/dmft/spectral.py); () for isotropic inputs. The parts of the
+    dmft kind not derived with a structured covariance are located errors here."""
+    for inp in cm.model.inputs:
+        found = [(v, span) for n, v, span in (inp.dist.kwargs if inp.dist is not None else ()) if n == "spectrum"]
+        if not found:
+            continue
+        call, span = found[0]
+        if teacher not in ("linear", "sign", "phase_retrieval"):
+            raise _err("a structured input covariance needs Gaussian inputs with a teacher label", span,
+                       expected="`input x ~ gaussian(spectrum = ...)` with `y = wt.x` (+ noise), `sign(wt.x)` or "
+                                "`(wt.x)^2`", hint="the two-cluster mixture takes isotropic clusters")
+        alg = cm.model.algorithm
+        if alg.constraints:
+            raise _err("`constrain` is not implemented with a structured input covariance yet", alg.constraints[0].span,
+                       expected="isotropic inputs `input x ~ gaussian` on the sphere")
+        for opt in alg.options:
+            if opt.name in ("momentum", "nesterov"):
+                raise _err(f"`{opt.name}` is not implemented with a structured input covariance yet", opt.span,
+                           expected="`algorithm gd` or `sgd` with `batch`, `persistence`, `temperature`")
+        for ob in cm.model.observes:
+            if isinstance(ob.value, ast.Call) and ob.value.func in ("replica_distance", "fdt"):
+                raise _err(f"`{ob.value.func}` is not implemented with a structured input covariance yet",
+                           ob.value.span, expected="the trajectory columns and `mean(...)` observables")
+        pos = tuple(lower_expr(a) for a in call.args)
+        kws = tuple((kw.name, lower_expr(kw.lo)) for kw in call.kwargs)
+        return call.func, pos, kws
+    return ()

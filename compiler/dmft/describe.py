@@ -43,6 +43,18 @@ def _process_text(eq: DmftEquations) -> str:
         lines += [f"heavy-ball momentum beta = {sp.sstr(beta)}: A, R(., j) and m follow the second-order recursion",
                   "  x_{k+1} = (1 + beta - eta lambda) x_k - beta x_{k-1} - eta alpha Delta sum_j Gamma(k,j) x_j "
                   "(A_{-1} = A_0, R(j,j) = 0, m_{-1} = m0; m's memory term is -eta alpha E_tg(k))"]
+    sphere = dict(eq.values)["sphere"]
+    if sphere != 0:
+        lines += [f"spherical constraint |w|^2/N = {sp.sstr(sphere)} (DMFT.md 2.2): lambda -> lambda_k, the Lagrange "
+                  "multiplier of the step k -> k+1,",
+                  "  with d = 1 - eta lambda_k the root -> 1 of Q_{k+1}(d) = a d^2 + 2 b d + c = "
+                  f"{sp.sstr(sphere)} (A, R(k+1, .), m affine in d;",
+                  "  a, b, c from m, A, R, E_gg, Gamma, E_tg of step k); no real root is a numerical error at step k"]
+    if eq.algorithm == "sgf":
+        lines += ["stochastic gradient flow: the eta -> 0 limit at fixed (b, tau) of the discrete process above, "
+                  "by Richardson",
+                  "  extrapolation f = 2 f(eta/2) - f(eta) of the DMFT at the step `lr` and at half of it "
+                  "(error O(eta^2))"]
     obs = eq.observe
     if obs.names:
         lines += ["observables (obs_m = m, obs_Q = Q; trm<i> training-set means, tem<i> fresh-sample means):"]

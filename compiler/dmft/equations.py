@@ -17,7 +17,8 @@ import sympy as sp
 Y, H = sp.Symbol("y", real=True), sp.Symbol("h", real=True)
 
 #: the scalar settings of a DMFT problem, in this order in the generated `dmft_values(P)`
-VALUE_NAMES = ("alpha", "eta", "lam", "m0", "Q0", "t_end", "b", "tau", "T", "beta", "nesterov")
+VALUE_NAMES = ("alpha", "eta", "lam", "m0", "Q0", "t_end", "b", "tau", "T", "beta", "nesterov", "sphere")
+#: `sphere` is q of `constrain w.w = q` (|w|²/N = q held by a Lagrange multiplier), 0 when unconstrained
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,13 @@ class DmftObservables:
     test: tuple[sp.Expr, ...] = ()
     replicas: tuple[str, ...] = ()      # `observe D = replica_distance(w)` names
     fdt: tuple[str, ...] = ()           # `observe T = fdt(w)` names
+    #: per fdt name: (window t1, t2, lags s1, s2) as expressions in the parameters, None = default
+    fdt_windows: tuple[tuple[sp.Expr | None, ...], ...] = ()
 
     def canonical(self) -> list[str]:
-        return ([f"replica_distance {n}" for n in self.replicas] + [f"fdt {n}" for n in self.fdt]
+        windows = [f"fdt_window {n} " + " ".join("-" if e is None else sp.srepr(e) for e in win)
+                   for n, win in zip(self.fdt, self.fdt_windows)]
+        return ([f"replica_distance {n}" for n in self.replicas] + [f"fdt {n}" for n in self.fdt] + windows
                 + [f"observe {n} {sp.srepr(f)}" for n, f in zip(self.names, self.formulas)]
                 + [f"train_mean {sp.srepr(e)}" for e in self.train] + [f"test_mean {sp.srepr(e)}" for e in self.test])
 
@@ -54,6 +59,8 @@ class DmftEquations:
     values: tuple[tuple[str, sp.Expr], ...]        # VALUE_NAMES → expressions in the params
     observe: DmftObservables = DmftObservables()   # user observables
     theory: str = "dmft"
+    #: structured input covariance: (family, positional eigenvalues, ((keyword, value), ...)) or ()
+    spectrum: tuple = ()
 
     def canonical(self) -> str:
         """A canonical text of everything the generated module depends on (cache key)."""
@@ -63,6 +70,10 @@ class DmftEquations:
                  f"dloss {sp.srepr(self.dloss)}", f"d2loss {sp.srepr(self.d2loss)}"]
         lines += [f"value {k} {sp.srepr(v)}" for k, v in self.values]
         lines += self.observe.canonical()
+        if self.spectrum:
+            family, pos, kws = self.spectrum
+            lines.append(f"spectrum {family} " + " ".join(sp.srepr(v) for v in pos) + " "
+                         + " ".join(f"{k}={sp.srepr(v)}" for k, v in kws))
         return "\n".join(lines)
 
     def digest(self) -> str:

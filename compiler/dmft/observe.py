@@ -19,7 +19,8 @@ that side's own m, Q and averages.
 runs on the same data from the same w_0 with independent selection (and Langevin) noise:
 the DMFT computes it with the two-replica cross kernel (runtime/dmft/replicas.py), the
 simulation by running the two copies. ``observe T = fdt(w)`` is the FDT effective temperature
-of the stationary window (runtime/dmft/fdt.py), a number per run, not a column.
+of the stationary window (runtime/dmft/fdt.py), a number per run, not a column;
+``fdt(w, window = t1 .. t2, lags = s1 .. s2)`` sets the waiting times and the fitted lags (times).
 """
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ def observables(cm: CheckedModel, ir: ModelIR, w: str, direction: str, y: str, y
     params = {ir.param(p) for p in ir.params}
     train: list[sp.Expr] = []
     test: list[sp.Expr] = []
-    names, formulas, replicas, fdt = [], [], [], []
+    names, formulas, replicas, fdt, windows = [], [], [], [], []
+    lower_param = expression_lowerer(cm, ir)
     for ob in cm.model.observes:
         if ob.name in BUILTIN:
             raise StatcError(f"`{ob.name}` is already a column of every dmft trajectory", ob.span,
@@ -57,6 +59,8 @@ def observables(cm: CheckedModel, ir: ModelIR, w: str, direction: str, y: str, y
                 raise StatcError(f"`{func}` is defined for the trained vector `{w}`, not `{vec}`",
                                  ob.value.args[0].span, expected=f"`{func}({w})`")
             (replicas if func == "replica_distance" else fdt).append(ob.name)
+            if func == "fdt":
+                windows.append(fdt_window(ob.value, lower_param))
             continue
         expr = lower(ob.value)
 
@@ -86,4 +90,13 @@ def observables(cm: CheckedModel, ir: ModelIR, w: str, direction: str, y: str, y
                                       f"`mean(f({y}, {yhat}))` (fresh sample) or `mean(f({y}, {yhat}) over train)`")
         names.append(ob.name)
         formulas.append(formula)
-    return DmftObservables(tuple(names), tuple(formulas), tuple(train), tuple(test), tuple(replicas), tuple(fdt))
+    return DmftObservables(tuple(names), tuple(formulas), tuple(train), tuple(test), tuple(replicas), tuple(fdt),
+                           tuple(windows))
+
+
+def fdt_window(call, lower_param) -> tuple[sp.Expr | None, ...]:
+    """`fdt(w, window = t1 .. t2, lags = s1 .. s2)` → (t1, t2, s1, s2) in the parameters; None where
+    the option is absent (the run-time default of runtime/dmft/fdt.py). The values were checked by
+    dsl/semantics.py (names, ranges) and dsl/values.py (order, inside the run)."""
+    given = {kw.name: (lower_param(kw.lo), lower_param(kw.hi)) for kw in call.kwargs}
+    return given.get("window", (None, None)) + given.get("lags", (None, None))

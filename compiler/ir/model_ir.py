@@ -454,7 +454,8 @@ class _Lower:
         for inp in m.inputs:
             if inp.value is not None:
                 continue
-            var = dict((n, self.expr(v, {})) for n, v, _ in inp.dist.kwargs).get("var", sp.S.One)
+            # `spectrum = ...` (a structured covariance) is read by the dmft kind (compiler/dmft/derive.py)
+            var = dict((n, self.expr(v, {})) for n, v, _ in inp.dist.kwargs if n != "spectrum").get("var", sp.S.One)
             ir.inputs[inp.name] = Input(inp.name, var)
         for name, dist in BUILTIN_RANDOM.items():
             if name not in cm.symbols:

@@ -10,6 +10,10 @@ probabilities 0→1 and 1→0), a gradient weight B = κ s and a Langevin temper
 * persistent SGD (Mignacco et al. 2020) with persistence time τ: p01 = η/τ,
   p10 = (1 − b)η/(bτ), s(0) ~ Bernoulli(b); τ = η/b gives p01 = b, p10 = 1 − b, i.e. plain SGD.
 * Langevin: GD plus √(2ηT) ξ per step.
+* stochastic gradient flow (`sgf`, DMFT.md §1): the η → 0 limit at fixed (b, τ) of persistent SGD
+  (of plain SGD when τ = 0, whose limit is gradient flow on κb × the loss). The entry is the
+  discrete chain at the given step with `flow = True`; the solver and the simulator run it at η
+  and η/2 (:func:`at_step`) and extrapolate (runtime/dmft/flow.py).
 * heavy-ball momentum β (on any of the above, :func:`with_momentum`):
   w_{k+1} = w_k − η∇L_k(w_k) + β(w_k − w_{k−1}), w_{−1} = w_0 (DMFT.md §1, §2.1); or Nesterov:
   u_k = w_k + β(w_k − w_{k−1}), w_{k+1} = u_k − η∇L_k(u_k).
@@ -38,6 +42,8 @@ class Algorithm:
     temperature: float = 0.0
     beta: float = 0.0          # momentum
     momentum_rule: str = "heavy_ball"   # or "nesterov" (runtime/dmft/weights.py)
+    persistence: float = 0.0   # τ of the persistent chain (its rates are ∝ η); 0: i.i.d. or full batch
+    flow: bool = False         # stochastic gradient flow: the η → 0 limit of this chain (flow.py)
 
     @property
     def full_batch(self) -> bool:
@@ -72,13 +78,32 @@ def persistent(eta: float, b: float, tau: float, scaling: str = "1/b") -> Algori
     if tau <= 0 or p01 > 1.0 or p10 > 1.0:
         raise StatcError(f"persistent SGD needs η ≤ τ and (1 − b)η ≤ bτ (η = {eta:g}, b = {b:g}, τ = {tau:g})",
                          hint="increase the persistence time tau or decrease eta")
-    return Algorithm("persistent", b0=b, p01=p01, p10=p10, kappa=_kappa(b, scaling))
+    return Algorithm("persistent", b0=b, p01=p01, p10=p10, kappa=_kappa(b, scaling), persistence=float(tau))
 
 
 def langevin(eta: float, T: float) -> Algorithm:
     if T < 0:
         raise StatcError(f"the Langevin temperature T must be ≥ 0, got {T:g}")
     return Algorithm("langevin", temperature=float(T))
+
+
+def sgf(eta: float, b: float = 1.0, tau: float = 0.0, T: float = 0.0, scaling: str = "1/b") -> Algorithm:
+    """Stochastic gradient flow: persistent SGD (τ > 0; plain SGD for τ = 0, GD for b = 1) with
+    Langevin temperature T, to be solved in the limit η → 0 (`flow`; runtime/dmft/flow.py)."""
+    base = persistent(eta, b, tau, scaling) if tau > 0 else sgd(eta, b, scaling) if b < 1 else gd(eta)
+    return replace(base, name="sgf", temperature=langevin(eta, T).temperature, flow=True)
+
+
+def at_step(alg: Algorithm, eta: float, new_eta: float) -> Algorithm:
+    """The same algorithm at step size `new_eta` (built for `eta`): a persistent chain's
+    per-step rates scale with the step, an i.i.d. or full-batch selection does not."""
+    if alg.persistence > 0:
+        r = new_eta / eta
+        if alg.p01 * r > 1.0 or alg.p10 * r > 1.0:
+            raise StatcError(f"persistent SGD needs η ≤ τ and (1 − b)η ≤ bτ (η = {new_eta:g}, τ = {alg.persistence:g})",
+                             hint="increase the persistence time tau or decrease eta")
+        return replace(alg, p01=alg.p01 * r, p10=alg.p10 * r)
+    return alg
 
 
 def with_momentum(alg: Algorithm, beta: float, rule: str = "heavy_ball") -> Algorithm:
@@ -99,7 +124,7 @@ def momentum(eta: float, beta: float, b: float = 1.0, scaling: str = "1/b") -> A
 
 
 ALGORITHMS = {"gd": gd, "sgd": sgd, "persistent": persistent, "langevin": langevin, "momentum": momentum,
-              "nesterov": nesterov}
+              "nesterov": nesterov, "sgf": sgf}
 
 
 def make_algorithm(name: str, eta: float, **params) -> Algorithm:

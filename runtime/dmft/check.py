@@ -36,8 +36,7 @@ from statc.runtime.judge import critical_value
 from statc.runtime.results import write_csv, write_json
 
 from .from_model import problem_from_model
-from .repeats import solve_repeats
-from .simulate import simulate_seeds
+from .flow import estimate, simulate_estimate
 
 ALPHA, MIN_SEEDS, CHECK_TIMES = 0.01, 3, 5
 
@@ -77,14 +76,14 @@ def compare(theory, sims: dict[int, object], steps: np.ndarray, tolerance: float
 def compare_fdt(problem, theory, sizes: list[int], seeds: int, seed: int, tolerance: float, repeats: int,
                 n_prior: int) -> dict:
     """`observe T = fdt(w)`: the theory's T_eff (mean over repeats of the kernel estimator) against
-    the simulation estimator (fdt.simulate_fdt, `seeds` runs per N) on the same default window,
+    the simulation estimator (fdt.simulate_fdt, `seeds` runs per N) on the same window (the model's
+    `fdt(w, window = …, lags = …)` or the default),
     with the same pass rule; the Bonferroni count includes the n_prior trajectory comparisons."""
-    from .fdt import default_window, over_repeats, simulate_fdt
-    win = default_window(problem.steps)
-    th = over_repeats(theory.runs, problem.eta, win)
+    from .fdt import over_repeats, simulate_fdt, windows
     n_comp = n_prior + len(sizes) * len(problem.observe.fdt)
     rows, passed = [], True
-    for N in sizes:
+    for (name, win), N in ((nw, N) for nw in windows(problem).items() for N in sizes):
+        th = over_repeats(theory.runs, problem.eta, win)
         vals = np.array([simulate_fdt(problem, N, win, seed=s).t_eff
                          for s in np.random.SeedSequence(seed + 7 * N).spawn(seeds)])
         sim_se = float(vals.std(ddof=1) / math.sqrt(seeds)) if seeds > 1 else 0.0
@@ -92,11 +91,11 @@ def compare_fdt(problem, theory, sizes: list[int], seeds: int, seed: int, tolera
         dof = welch_dof(th["stderr"], repeats, sim_se, seeds)
         t_crit = critical_value(n_comp, dof + 1, ALPHA) if se > 0 else 0.0
         bound = t_crit * se + tolerance * abs(th["T_eff"]) / N
-        for name in problem.observe.fdt:
-            ok = abs(th["T_eff"] - vals.mean()) <= bound
-            passed &= ok
-            rows.append({"N": N, "t": problem.steps * problem.eta, "name": name, "theory": th["T_eff"], "sim_mean": float(vals.mean()),
-                         "se": se, "t_crit": t_crit, "bound": bound, "ok": bool(ok), "window": th["window"]})
+        ok = abs(th["T_eff"] - vals.mean()) <= bound
+        passed &= ok
+        rows.append({"N": N, "t": problem.steps * problem.eta, "name": name, "theory": th["T_eff"],
+                     "sim_mean": float(vals.mean()), "se": se, "t_crit": t_crit, "bound": bound, "ok": bool(ok),
+                     "window": th["window"]})
     return {"rows": rows, "passed": bool(passed)}
 
 
@@ -114,8 +113,8 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
     # both sides take the same number of steps (a theory-side eta changes the time, not the count)
     theory_problem = replace(theory_problem, steps=problem.steps)
     samples, repeats = args.samples or 20_000, args.repeats or 4
-    theory = solve_repeats(theory_problem, samples, repeats, seed=args.seed)
-    sims = {N: simulate_seeds(problem, N, args.seeds, seed=args.seed + 1 + N, n_test=args.test_samples)
+    theory = estimate(theory_problem, samples, repeats, seed=args.seed)
+    sims = {N: simulate_estimate(problem, N, args.seeds, seed=args.seed + 1 + N, n_test=args.test_samples)
             for N in sizes}
     steps = np.unique(np.linspace(problem.steps / CHECK_TIMES, problem.steps, CHECK_TIMES).round().astype(int))
     result = compare(theory, sims, steps, args.tolerance, repeats, args.seeds)

@@ -13,6 +13,9 @@ over the lag window [τ_lo, τ_hi]: 1/T_eff = Σ χ ΔC / Σ ΔC². Equilibrium 
 χ = ΔC/T up to O(η). In discrete time each mode of curvature a is an AR(1) with q = 1 − ηa:
 ΔC = 2ηT(1 − q^τ)/(1 − q²), χ = η(1 − q^τ)/(1 − q), so ΔC/χ = T/(1 − ηa/2) (the O(η) bias).
 
+Window: `observe T = fdt(w, window = t1 .. t2, lags = s1 .. s2)` (times; :func:`window_from_times`),
+each option defaulting to :func:`default_window`.
+
 Simulation estimator (independent of the kernels): ΔC from |w(l+τ) − w(l)|²/(2N) averaged over
 l in the window; χ(τ) = (w'(l0+τ) − w(l0+τ))·f/(εN) where w' is a copy of the run (same
 data, selection and Langevin noise) with the field εf (f_i = ±1) added to −∇L from step l0 on.
@@ -29,7 +32,7 @@ from statc.dsl import StatcError
 
 from .algorithms import sample_selection
 from .observe import elementwise
-from .simulate import initial_weights
+from .simulate import initial_weights, lagrange_decay
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,9 @@ def simulate_fdt(problem, N: int, win: FdtWindow, seed=0, eps: float = 1e-3) -> 
 
     def step(u, k, xi, field):
         g = alg.kappa * sel[:, k] * d1(y, X @ u / sqN, buf)
+        if p.sphere:            # Lagrange rule (simulate.lagrange_decay); each copy has its own λ_k
+            du = -p.eta * (X.T @ g / sqN - field) + xi
+            return lagrange_decay(u, du, p.sphere, k, p.eta) * u + du
         return u - p.eta * (p.lam * u + X.T @ g / sqN - field) + xi
 
     for k in range(last + 1):
@@ -125,6 +131,40 @@ def default_window(steps: int) -> FdtWindow:
     l1 = l0 + steps // 8
     hi = steps - l1
     return FdtWindow(l0, l1, max(1, hi // 10), hi)
+
+
+def window_from_times(spec, eta: float, steps: int) -> FdtWindow:
+    """The window of `fdt(w, window = t1 .. t2, lags = s1 .. s2)` in steps (t = k·eta), rounded to
+    the nearest step (lags at least one step); an absent option takes the default of
+    :func:`default_window` (waiting times [K/2, K/2 + K/8]; lags from max(1, s_hi/10) to K − l1)."""
+    t1, t2, s1, s2 = spec if spec is not None else (None,) * 4
+    if t1 is None and s1 is None:
+        return default_window(steps)
+    step = lambda t: int(round(t / eta))                       # noqa: E731
+    if t1 is None:
+        l0 = steps // 2
+        l1 = l0 + steps // 8
+    else:
+        l0, l1 = step(t1), step(t2)
+    if s1 is None:
+        hi = steps - l1
+        lo = max(1, hi // 10)
+    else:
+        lo, hi = max(1, step(s1)), max(1, step(s2))
+    win = FdtWindow(l0, l1, lo, hi)
+    if hi < 1 or l1 + hi > steps:
+        raise StatcError(f"the FDT window (waiting times {l0 * eta:g} .. {l1 * eta:g}, lags {lo * eta:g} .. "
+                         f"{hi * eta:g}) does not fit in the run (t = 0 .. {steps * eta:g})",
+                         hint="lengthen the run (`run { time ... }` or --t-end) or set "
+                              "`fdt(w, window = t1 .. t2, lags = s1 .. s2)` inside it")
+    return win
+
+
+def windows(problem) -> dict[str, FdtWindow]:
+    """Each `observe T = fdt(w, ...)` name → its window in steps."""
+    obs = problem.observe
+    specs = obs.fdt_windows or (None,) * len(obs.fdt)
+    return {name: window_from_times(spec, problem.eta, problem.steps) for name, spec in zip(obs.fdt, specs)}
 
 
 def over_repeats(runs, eta: float, win: FdtWindow) -> dict:

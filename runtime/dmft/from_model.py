@@ -6,10 +6,11 @@ from dataclasses import replace
 from statc.dsl import StatcError
 from statc.runtime import params as params_mod
 
-from .algorithms import Algorithm, gd, langevin, persistent, sgd, with_momentum
+from .algorithms import Algorithm, gd, langevin, persistent, sgd, sgf, with_momentum
 from .losses import Loss
 from .observe import from_module
 from .problem import DmftProblem
+from .spectral import Structured, make_spectrum
 from .teachers import make_teacher
 
 
@@ -28,6 +29,7 @@ ALGORITHM_BUILDERS = {
     "sgd": lambda v: _with_temperature(sgd(v["eta"], v["b"]), v),
     "persistent": lambda v: _with_temperature(_selection(v), v),
     "langevin": lambda v: langevin(v["eta"], v["T"]),
+    "sgf": lambda v: sgf(v["eta"], v["b"], v["tau"], v["T"]),
 }
 
 
@@ -41,6 +43,10 @@ def problem_from_model(compiled, overrides: dict[str, float] | None = None,
     if t_end is not None:
         v["t_end"] = t_end
     teacher = make_teacher(meta["teacher"], **mod.teacher_values(P))
+    spectrum = mod.spectrum_values(P) if hasattr(mod, "spectrum_values") else None
+    if spectrum is not None:                      # x ~ N(0, Σ) given by its spectrum (spectral.py)
+        family, positional, keywords = spectrum
+        teacher = Structured(teacher, make_spectrum(family, positional, keywords))
     loss = Loss(meta["model"], mod.loss, mod.dloss, mod.d2loss, mod.sample_step)
     if v["eta"] <= 0:
         raise StatcError(f"the learning rate must be > 0, got {v['eta']:g}")
@@ -48,4 +54,5 @@ def problem_from_model(compiled, overrides: dict[str, float] | None = None,
     rule = "nesterov" if v.get("nesterov", 0.0) else "heavy_ball"
     alg = with_momentum(ALGORITHM_BUILDERS[meta["algorithm"]](v), v.get("beta", 0.0), rule)
     return DmftProblem(teacher, loss, alg, alpha=v["alpha"], eta=v["eta"], steps=steps, lam=v["lam"],
-                       m0=v["m0"], Q0=v["Q0"], observe=from_module(mod, P)), values
+                       m0=v["m0"], Q0=v["Q0"], observe=from_module(mod, P),
+                       sphere=v.get("sphere", 0.0)), values

@@ -47,6 +47,8 @@ class Observables:
     values: Callable = field(default=_no_values)
     replicas: tuple[str, ...] = ()     # replica-distance columns (replicas.py, simulate.py)
     fdt: tuple[str, ...] = ()          # FDT effective temperatures (fdt.py; summary, not columns)
+    #: per FDT name: (window t1, t2, lags s1, s2) in time units, None where the model left the default
+    fdt_windows: tuple = ()
 
     @property
     def n_train(self) -> int:
@@ -73,10 +75,11 @@ def from_module(mod, P) -> Observables:
     names = tuple(getattr(mod, "OBSERVE_NAMES", ()))
     replicas = tuple(getattr(mod, "REPLICA_NAMES", ()))
     fdt = tuple(getattr(mod, "FDT_NAMES", ()))
+    windows = tuple(mod.fdt_windows(P)) if hasattr(mod, "fdt_windows") else ((None,) * 4,) * len(fdt)
     if not names:
-        return Observables(replicas=replicas, fdt=fdt) if replicas or fdt else NO_OBSERVABLES
+        return Observables(replicas=replicas, fdt=fdt, fdt_windows=windows) if replicas or fdt else NO_OBSERVABLES
     return Observables(names, tuple(mod.TRAIN_OBS), tuple(mod.TEST_OBS),
-                       lambda m, Q, train, test: mod.observe_values(P, m, Q, train, test), replicas, fdt)
+                       lambda m, Q, train, test: mod.observe_values(P, m, Q, train, test), replicas, fdt, windows)
 
 
 def fresh_means(problem, m: np.ndarray, c_perp: np.ndarray, n_fresh: int, seed) -> np.ndarray:

@@ -16,6 +16,10 @@ class DmftProblem:
 
     Warm start: w_0 = m0 v + w⊥_0 with |w⊥_0|²/N = Q0 − m0² (the theory needs only m0, Q0).
     Time is t = k·eta.
+
+    `sphere` = q > 0: the spherical constraint |w|²/N = q (DMFT.md §2.2), held by a Lagrange
+    multiplier: w_{k+1} = (1 − ηλ_k) w_k − η∇L_k (+ Langevin noise) with λ_k such that
+    |w_{k+1}|²/N = q; needs Q0 = q, no ridge and no momentum. 0: unconstrained.
     """
 
     teacher: object
@@ -28,6 +32,7 @@ class DmftProblem:
     m0: float = 0.0
     Q0: float = 1.0
     observe: Observables = NO_OBSERVABLES     # the model's `observe` statements
+    sphere: float = 0.0                       # q of |w|²/N = q (0: no constraint)
 
     def __post_init__(self):
         checks = [
@@ -37,6 +42,16 @@ class DmftProblem:
             (self.lam >= 0, f"the ridge lambda must be ≥ 0, got {self.lam:g}"),
             (self.Q0 >= self.m0 ** 2, f"the warm start needs Q0 ≥ m0² (Q0 = {self.Q0:g}, m0 = {self.m0:g})"),
         ]
+        if self.sphere:
+            q = self.sphere
+            checks += [
+                (q > 0, f"the squared norm of `constrain w.w = q` must be > 0, got {q:g}"),
+                (abs(self.Q0 - q) <= 1e-12 * max(1.0, q), f"on the sphere |w|²/N = {q:g} the start needs Q0 = {q:g}, "
+                                                          f"got {self.Q0:g}"),
+                (self.lam == 0, "a ridge has no effect on the sphere (the Lagrange multiplier absorbs it): "
+                                f"use lam = 0, got {self.lam:g}"),
+                (self.algorithm.beta == 0, "momentum with the spherical constraint is not supported"),
+            ]
         for ok, message in checks:
             if not ok:
                 raise StatcError(message)

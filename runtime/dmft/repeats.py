@@ -3,7 +3,9 @@
 Each repeat is a full sweep with its own n_s samples (seeds from one SeedSequence), so the
 repeats are i.i.d. estimates of the trajectory; the reported value is their mean and the
 Monte-Carlo standard error is the sample standard deviation over repeats divided by
-√repeats (DMFT.md §5: never validate on one seed).
+√repeats (DMFT.md §5: never validate on one seed). A stochastic gradient flow (`algorithm sgf`)
+is extrapolated to η → 0 repeat by repeat by flow.estimate, which dispatches to this for the
+discrete algorithms.
 """
 from __future__ import annotations
 
@@ -32,6 +34,8 @@ def solve_repeats(problem: DmftProblem, n_samples: int, repeats: int = 4, seed: 
     """`repeats` independent sweeps of n_s = `n_samples` samples; mean ± standard error."""
     if repeats < 2:
         raise ValueError("a Monte-Carlo standard error needs at least 2 repeats")
+    if problem.algorithm.flow:
+        raise ValueError("a stochastic gradient flow (`algorithm sgf`) is solved by flow.estimate (η → 0)")
     seeds = np.random.SeedSequence(seed).spawn(repeats)
     runs = [solve(problem, n_samples, s) for s in seeds]
     mean, stderr = {}, {}

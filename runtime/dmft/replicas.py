@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from statc.dsl import NumericalError, StatcError
+from statc.dsl import NumericalError
 
 from .algorithms import sample_selection
 from .kernels import cholesky_row
@@ -79,11 +79,10 @@ def replica_distance(problem, K, n_samples: int, seed) -> np.ndarray:
 
 def _replica_distance(problem, K, n_samples: int, seed) -> np.ndarray:
     p = problem
-    if p.algorithm.momentum_rule != "heavy_ball":
-        raise StatcError("replica_distance is not implemented for Nesterov's method",
-                         hint="use GD/SGD/persistent SGD, Langevin or heavy-ball momentum")
     # heavy ball: w is the evaluation point and the closure keeps its form (DMFT.md §2.1), with
-    # the second-order A and R of the sweep
+    # the second-order A and R of the sweep. Nesterov: the sweep's A, R are those of the
+    # look-ahead point u (where the fields h = u·x/√N live), so the pair pass samples u-fields with
+    # the same closure, and D of the iterate w comes from w's response W^R (weights.py) below.
     rows = p.steps + 1
     rng = np.random.default_rng(replica_seed(seed))
     tau, y = p.teacher.effective(rng, n_samples)
@@ -119,7 +118,27 @@ def _replica_distance(problem, K, n_samples: int, seed) -> np.ndarray:
         E[2 * k: 2 * k + 2, : 2 * k + 2] = block
         E[: 2 * k + 2, 2 * k: 2 * k + 2] = block.T
         D[k] = C[2 * k, 2 * k] + C[2 * k + 1, 2 * k + 1] - 2.0 * C[2 * k + 1, 2 * k]
+    if p.algorithm.momentum_rule == "nesterov":
+        D = iterate_distance(p, K, E)
     if not np.all(np.isfinite(D)):
         raise NumericalError("two-replica DMFT: the replica distance became non-finite",
                              hint="the step size eta may be too large for this loss")
+    return D
+
+
+def iterate_distance(p, K, E: np.ndarray) -> np.ndarray:
+    """D(k) of the iterate w when the sweep's kernels are those of Nesterov's look-ahead point.
+
+    Both runs start from the same w_0, so A and the signal cancel in w_a − w_b; what is left is
+    w_a(k) − w_b(k) = −η Σ_{p<k} W^R(k, p)(√Δ(ν_a(p) − ν_b(p)) − √(2T/η)(ξ_a(p) − ξ_b(p))), with
+    W^R the response of w (weights._w_level), hence
+    D(k) = η²αΔ W^R (E_aa + E_bb − E_ab − E_ba) W^Rᵀ + 4ηT |W^R|² (noises of the two runs independent)."""
+    from .weights import _w_level
+    rows = p.steps + 1
+    D = np.zeros(rows)
+    for k in range(1, rows):
+        r = _w_level(p, K, k)[1][:k]
+        a, b = 2 * np.arange(k), 2 * np.arange(k) + 1
+        diff = E[np.ix_(a, a)] + E[np.ix_(b, b)] - E[np.ix_(a, b)] - E[np.ix_(b, a)]
+        D[k] = p.eta ** 2 * p.alpha * p.delta * (r @ diff @ r) + 4.0 * p.eta * p.algorithm.temperature * (r @ r)
     return D

@@ -7,12 +7,14 @@ Outputs (atomically written):
   t = k·eta): ``t``, ``m``, ``A``, ``R`` (R[k, j] = response of step k to a field at step j < k),
   ``C_perp`` (C⊥(k, l) = w⊥_k·w⊥_l/N), ``C`` (C = m_k m_l + C⊥), ``Gamma`` (memory kernel
   Γ(k, j) = E[g'(k) D(k, j)], j ≤ k), ``E_gg`` (E[g(k) g(l)], the noise kernel / α),
-  ``E_tau_g`` (E[τ g(k)]), and ``<column>_stderr`` for each trajectory column;
+  ``E_tau_g`` (E[τ g(k)]), ``lambda`` (λ_k of the step k → k+1: the ridge, or under
+  `constrain w.w = q` the Lagrange multiplier), and ``<column>_stderr`` for each trajectory column;
 * ``summary.json``: parameters, n_s, repeats, seed, final values with their Monte-Carlo
   standard errors, timings, cache hit, ``batches_per_repeat`` (> 1 when n_s was split to fit
   the memory budget, memory.py) and ``sweep_bytes`` (estimated memory of one sweep);
   with ``observe T = fdt(w)``: ``fdt`` (T_eff ± its standard error over repeats, the window)
-  in the summary and ``fdt.csv`` (lag, ΔC, χ, T_eff(lag) = ΔC/χ; fdt.py).
+  in the summary and ``fdt.csv`` (lag, ΔC, χ, T_eff(lag) = ΔC/χ; fdt.py); with a structured input
+  covariance: ``spectrum`` (levels σ, their fractions, the teacher's moments, ρ*; spectral.py).
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from statc.runtime.results import write_csv, write_json
 
 from .from_model import problem_from_model
 from .memory import sweep_bytes
-from .repeats import solve_repeats
+from .flow import estimate
 from .sweep import chunk_size
 
 DEFAULT_SAMPLES, DEFAULT_REPEATS = 20_000, 4
@@ -71,23 +73,28 @@ def run(compiled, overrides: dict[str, float] | None = None, *, t_end: float | N
         raise StatcError("a dmft run needs --samples ≥ 2 and --repeats ≥ 2 (for a Monte-Carlo error)")
     t0 = time.perf_counter()
     problem, values = problem_from_model(compiled, overrides, t_end)
-    est = solve_repeats(problem, samples, repeats, seed or 0)
+    est = estimate(problem, samples, repeats, seed or 0)
     runs = est.runs
     kern = {name: np.mean([getattr(r.kernels, attr) for r in runs], axis=0)
             for name, attr in (("m", "m"), ("A", "A"), ("R", "R"), ("C_perp", "C_perp"), ("Gamma", "gamma"),
-                               ("E_gg", "egg"), ("E_tau_g", "etg"))}
-    kern["t"] = est.mean["t"]
+                               ("E_gg", "egg"), ("E_tau_g", "etg"), ("lambda", "lam"))}
+    kern["t"] = runs[0].problem.eta * np.arange(runs[0].problem.steps + 1)    # the η/2 grid for `sgf`
     kern["C"] = np.mean([np.outer(r.kernels.m, r.kernels.m) + r.kernels.C_perp for r in runs], axis=0)
     rows = problem.steps + 1
     batches = runs[0].info.get("batches", 1)
     info = {"params": values, "samples": samples, "repeats": repeats, "seed": seed or 0,
-            "steps": problem.steps, "solve_s": est.seconds, "total_s": time.perf_counter() - t0,
+            "steps": problem.steps, "flow": bool(problem.algorithm.flow),
+            "repeat_final": {n: [float(r.columns[n][-1]) for r in runs] for n in runs[0].columns if n != "t"},
+            "solve_s": est.seconds, "total_s": time.perf_counter() - t0,
             "batches_per_repeat": batches,
             "sweep_bytes": sweep_bytes(rows, -(-samples // batches), chunk_size(rows))}
+    spectrum = getattr(problem.teacher, "spectrum", None)
+    if spectrum is not None:          # structured input covariance (spectral.py)
+        info["spectrum"] = {"sigma": list(spectrum.sigma), "weight": list(spectrum.weight),
+                            "teacher_moment": list(spectrum.theta2), "rho_star": spectrum.rho_star}
     if problem.observe.fdt:
-        from .fdt import default_window, over_repeats
-        fdt = over_repeats(runs, problem.eta, default_window(problem.steps))
-        info["fdt"] = {name: fdt for name in problem.observe.fdt}
+        from .fdt import over_repeats, windows
+        info["fdt"] = {name: over_repeats(runs, problem.eta, win) for name, win in windows(problem).items()}
     return DmftTrajectory(est.mean, est.stderr, kern, info)
 
 
@@ -116,16 +123,19 @@ def write_outputs(out: Path, compiled, traj: DmftTrajectory, plot: bool = False)
         "teacher": m["teacher"], "algorithm": m["algorithm"], "params": traj.info["params"],
         "samples": traj.info["samples"], "repeats": traj.info["repeats"], "seed": traj.info["seed"],
         "batches_per_repeat": traj.info["batches_per_repeat"], "sweep_bytes": traj.info["sweep_bytes"],
-        "steps": traj.info["steps"], "t_final": float(traj["t"][-1]),
+        "steps": traj.info["steps"], "t_final": float(traj["t"][-1]), "flow": traj.info["flow"],
         "final": {n: float(c[-1]) for n, c in traj.columns.items() if n != "t"},
         "final_stderr": {n: float(c[-1]) for n, c in traj.stderr.items() if n != "t"},
         "timings": {"compile": compiled.timings, "solve_s": traj.info["solve_s"], "total_s": traj.info["total_s"],
                     "cache_hit": compiled.cache_hit},
     }
+    if "spectrum" in traj.info:
+        summary["spectrum"] = traj.info["spectrum"]
     fdt = traj.info.get("fdt")
     if fdt:
         summary["fdt"] = {name: {k: v for k, v in f.items() if k != "curves"} for name, f in fdt.items()}
-        write_csv(out / "fdt.csv", next(iter(fdt.values()))["curves"])
+        for i, f in enumerate(fdt.values()):      # fdt.csv for the first, fdt_<name>.csv for the others
+            write_csv(out / ("fdt.csv" if i == 0 else f"fdt_{list(fdt)[i]}.csv"), f["curves"])
     write_json(out / "summary.json", summary)
     if plot:
         from statc.runtime.results import plot_learning_curve

@@ -7,6 +7,9 @@ data model's microscopic definition (`teacher.draw`), the warm start w_0 = m0 v 
     h = X w/√N,  g_μ = κ s_μ(k) ℓ'(y_μ, h_μ),
     w ← w − η (λ w + Xᵀ g/√N) + β (w − w_prev) + √(2ηT) ξ   (heavy ball β; w_{−1} = w_0);
     Nesterov: u = w + β(w − w_prev), h = X u/√N, w ← u − η (λ u + Xᵀ g/√N) (+ noise).
+Under `constrain w.w = q` (problem.sphere = q) the rule is the Lagrange-multiplier one of the
+theory (DMFT.md §2.2): w ← d w + u with u = −η Xᵀg/√N (+ √(2ηT) ξ) and the scalar
+d = 1 − ηλ_k solving |d w + u|² = qN (:func:`lagrange_decay`, the root → 1 as η → 0).
 The training loss and error (and training averages) are measured at the fields h of the
 point where the gradient is evaluated; m, Q and the test metric at w.
 
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from statc.dsl import NumericalError, StatcError
+from statc.dsl import NumericalError
 
 from .algorithms import sample_selection
 from .observe import elementwise
@@ -50,16 +53,40 @@ def initial_weights(rng: np.random.Generator, v: np.ndarray, m0: float, Q0: floa
     return m0 * v + u
 
 
+def lagrange_decay(w: np.ndarray, u: np.ndarray, q: float, k: int, eta: float) -> float:
+    """d = 1 − ηλ_k with |d w + u|²/N = q: the root of (w·w) d² + 2(w·u) d + u·u − qN = 0 that
+    tends to 1 as η → 0; none real (the step u orthogonal to w is longer than the radius) is a
+    numerical error at step k."""
+    N = w.shape[0]
+    a, b, c = w @ w, w @ u, u @ u - q * N
+    disc = b * b - a * c
+    if not (a > 0 and disc >= 0 and math.isfinite(disc)):
+        raise NumericalError(f"simulation step {k} (t = {k * eta:g}): no real Lagrange multiplier keeps "
+                             f"|w|²/N = {q:g} (the step orthogonal to w is longer than the radius)",
+                             hint="decrease eta")
+    return (-b + math.sqrt(disc)) / a
+
+
+def teacher_direction(teacher, rng: np.random.Generator, N: int) -> np.ndarray:
+    """The teacher vector v with |v|² = N: isotropic, or shaped by the teacher (`shape`: the
+    structured covariance's per-eigen-direction scales θ_i, spectral.py)."""
+    v = rng.standard_normal(N)
+    shape = getattr(teacher, "shape", None)
+    if shape is not None:
+        v = shape(v)
+    return v * (math.sqrt(N) / np.linalg.norm(v))
+
+
 def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[str, np.ndarray]:
     """One finite-size run of `problem` at dimension N; columns as in the DMFT trajectory."""
     p = problem
     rng = np.random.default_rng(seed)
     n = int(round(p.alpha * N))
-    v = rng.standard_normal(N)
-    v *= math.sqrt(N) / np.linalg.norm(v)
+    v = teacher_direction(p.teacher, rng, N)
     X, y = p.teacher.draw(rng, v, n)
     Xt, yt = p.teacher.draw(rng, v, n_test)
     w = initial_weights(rng, v, p.m0, p.Q0)
+    q = p.sphere
     w_prev = w                                     # heavy ball: w_{−1} = w_0
     sel = sample_selection(p.algorithm, rng, n, p.steps + 1)
     ell, d1 = elementwise(p.loss.value), elementwise(p.loss.d1)
@@ -76,9 +103,6 @@ def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[s
     look_ahead = alg.momentum_rule == "nesterov"
     # replica b (`replica_distance`): same data and w_0, its own selection and Langevin noise
     rng_b = np.random.default_rng(rng.integers(2**63)) if obs.replicas else None
-    if rng_b is not None and look_ahead:
-        raise StatcError("replica_distance is not implemented for Nesterov's method",
-                         hint="use GD/SGD/persistent SGD, Langevin or heavy-ball momentum")
     sel_b = sample_selection(alg, rng_b, n, p.steps + 1) if rng_b is not None else None
     w_b, dist = w.copy(), np.zeros(rows)
     w_b_prev = w_b
@@ -101,11 +125,24 @@ def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[s
         if k == p.steps:
             break
         if rng_b is not None:
-            g_b = alg.kappa * sel_b[:, k] * d1(y, X @ w_b / sqN, np.empty(n))
-            w_b, w_b_prev = w_b - p.eta * (p.lam * w_b + X.T @ g_b / sqN) + alg.beta * (w_b - w_b_prev), w_b
-            if noise:
-                w_b += noise * rng_b.standard_normal(N)
+            if q:
+                g_b = alg.kappa * sel_b[:, k] * d1(y, X @ w_b / sqN, np.empty(n))
+                u_b = -p.eta * (X.T @ g_b / sqN) + (noise * rng_b.standard_normal(N) if noise else 0.0)
+                w_b = lagrange_decay(w_b, u_b, q, k, p.eta) * w_b + u_b
+            else:
+                u_b = w_b + alg.beta * (w_b - w_b_prev) if look_ahead else w_b
+                g_b = alg.kappa * sel_b[:, k] * d1(y, X @ u_b / sqN, np.empty(n))
+                if look_ahead:
+                    w_b, w_b_prev = u_b - p.eta * (p.lam * u_b + X.T @ g_b / sqN), w_b
+                else:
+                    w_b, w_b_prev = w_b - p.eta * (p.lam * w_b + X.T @ g_b / sqN) + alg.beta * (w_b - w_b_prev), w_b
+                if noise:
+                    w_b += noise * rng_b.standard_normal(N)
         g = alg.kappa * sel[:, k] * d1(y, h, buf)
+        if q:                                      # the sphere: Lagrange multiplier, DMFT.md §2.2
+            u = -p.eta * (X.T @ g / sqN) + (noise * rng.standard_normal(N) if noise else 0.0)
+            w = lagrange_decay(w, u, q, k, p.eta) * w + u
+            continue
         if look_ahead:
             w, w_prev = u - p.eta * (p.lam * u + X.T @ g / sqN), w
         else:
@@ -122,7 +159,8 @@ def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[s
 
 
 def simulate_seeds(problem: DmftProblem, N: int, seeds: int = 6, seed: int = 0, n_test: int = 4000) -> SimEstimate:
-    """`seeds` independent data sets and runs; mean and standard error over seeds."""
+    """`seeds` independent data sets and runs; mean and standard error over seeds (the discrete
+    algorithm; a stochastic gradient flow goes through flow.simulate_estimate)."""
     runs = [simulate(problem, N, s, n_test) for s in np.random.SeedSequence(seed).spawn(seeds)]
     per_seed = {name: np.stack([r[name] for r in runs]) for name in runs[0]}
     mean = {k: a.mean(axis=0) for k, a in per_seed.items()}

@@ -31,6 +31,7 @@ from .kernels import cholesky_row, reduce_partial, sample_step_kernel
 from .memory import batch_count, tri_size
 from .observe import fresh_means, fresh_seed
 from .problem import DmftProblem
+from . import spectral
 from .replicas import replica_distance
 from .weights import iterate, weight_step
 
@@ -77,6 +78,8 @@ class Kernels:
     egg: np.ndarray        # E_gg[k, l] (symmetric)
     etg: np.ndarray        # E[τ g(k)]
     L: np.ndarray          # Cholesky factor of C⊥ (semi-definite aware)
+    lam: np.ndarray        # λ_k of the step k → k+1: the ridge, or the Lagrange multiplier on the sphere
+    spectral: object = None   # per-level weight-side state with a structured covariance (spectral.py)
 
 
 @dataclass
@@ -93,7 +96,7 @@ class DmftRun:
 
 def new_kernels(rows: int) -> Kernels:
     z1, z2 = (lambda: np.zeros(rows)), (lambda: np.zeros((rows, rows)))
-    return Kernels(z1(), z1(), z2(), z2(), z2(), z2(), z1(), z2())
+    return Kernels(z1(), z1(), z2(), z2(), z2(), z2(), z1(), z2(), z1())
 
 
 def covariance_row(p: DmftProblem, K: Kernels, k: int) -> np.ndarray:
@@ -110,9 +113,38 @@ def covariance_row(p: DmftProblem, K: Kernels, k: int) -> np.ndarray:
     return row
 
 
+def reported(p: DmftProblem, K: Kernels) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(m, Q, test metric) of the iterate w_k (identity covariance)."""
+    m_w, c_w = iterate(p, K)
+    Q = m_w ** 2 + c_w
+    return m_w, Q, np.array([p.teacher.test_error(a, q) for a, q in zip(m_w, Q)])
+
+
+@dataclass(frozen=True)
+class WeightSide:
+    """The weight-side pieces of the sweep: row k of C⊥ (and the sample side's m_k, R(k, ·)), the
+    step k → k + 1, the (m, C⊥ diagonal) of a fresh sample's field, and the reported m, Q, test."""
+
+    row: object
+    step: object
+    fresh: object
+    reported: object
+
+
+#: identity covariance (§2, with the update rules of weights.py) or a spectrum (§2.3, spectral.py)
+WEIGHT_SIDES = {
+    "identity": WeightSide(covariance_row, weight_step, iterate, reported),
+    "spectral": WeightSide(spectral.covariance_row, spectral.weight_step, spectral.fresh_point, spectral.reported),
+}
+
+
+def weight_side(p: DmftProblem) -> WeightSide:
+    return WEIGHT_SIDES["spectral" if getattr(p.teacher, "spectrum", None) is not None else "identity"]
+
+
 def extend_cholesky(p: DmftProblem, K: Kernels, k: int) -> None:
     """Row k of C⊥ and of its factor; a clearly negative pivot is numerical trouble."""
-    row = covariance_row(p, K, k)
+    row = weight_side(p).row(p, K, k)
     K.C_perp[k, : k + 1] = row
     K.C_perp[: k + 1, k] = row
     rel = cholesky_row(K.C_perp[k], K.L, k, PIVOT_TOL)
@@ -172,7 +204,7 @@ def combine(runs: list[DmftRun], seconds: float) -> DmftRun:
     w = [r.n_samples / n for r in runs]
     mean = lambda arrays: sum(wi * a for wi, a in zip(w, arrays))            # noqa: E731
     K = Kernels(**{f: mean([getattr(r.kernels, f) for r in runs]) for f in ("m", "A", "R", "C_perp", "gamma",
-                                                                             "egg", "etg")},
+                                                                             "egg", "etg", "lam")},
                 L=runs[0].kernels.L)
     cols = {name: mean([r.columns[name] for r in runs]) for name in runs[0].columns}
     return DmftRun(runs[0].problem, cols, K, n, seconds=seconds,
@@ -187,6 +219,10 @@ def sweep(problem: DmftProblem, n_samples: int, seed=0, inputs: Inputs | None = 
     inp = inputs if inputs is not None else draw_inputs(p, n_samples, seed)
     K = new_kernels(rows)
     K.m[0], K.A[0] = p.m0, 1.0
+    side = weight_side(p)
+    if side is WEIGHT_SIDES["spectral"]:
+        spectral.check_supported(p)
+        K.spectral = spectral.new_state(p, rows)
     g = np.zeros((rows, n_samples))
     gp = np.zeros((rows, n_samples))
     C = chunk_size(rows)
@@ -210,8 +246,8 @@ def sweep(problem: DmftProblem, n_samples: int, seed=0, inputs: Inputs | None = 
         train_means[k] = scalars[3:]
         check_finite(p, K, k, scalars)
         if k < p.steps:
-            weight_step(p, K, k)
-    m_w, c_w = iterate(p, K)
+            side.step(p, K, k)
+    m_w, c_w = side.fresh(p, K)
     test_means = fresh_means(p, m_w, c_w, n_samples, fresh_seed(seed))
     cols = observables(p, K, train_loss, train_error, train_means, test_means)
     if p.observe.replicas:
@@ -228,13 +264,12 @@ def observables(p: DmftProblem, K: Kernels, train_loss: np.ndarray, train_error:
     fresh-sample averages. m, Q and test quantities are those of the iterate w_k; training
     quantities are at the point where the gradient is evaluated (w_k itself except for
     Nesterov, where it is the look-ahead u_k)."""
-    m_w, c_w = iterate(p, K)
-    Q = m_w ** 2 + c_w
+    m_w, Q, test = weight_side(p).reported(p, K)
     m = np.abs(m_w) if getattr(p.teacher, "sign_symmetric", False) else m_w
     cols = {"t": p.eta * np.arange(p.steps + 1), "m": m, "Q": Q, "train_loss": train_loss}
     if p.teacher.classification:
         cols["train_error"] = train_error
-    cols[p.teacher.test_metric] = np.array([p.teacher.test_error(a, q) for a, q in zip(m_w, Q)])
+    cols[p.teacher.test_metric] = test
     if p.observe.names and train_means is not None:
         cols.update(p.observe.columns(m, Q, train_means, test_means))
     return cols

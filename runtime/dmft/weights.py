@@ -16,7 +16,55 @@ sample fields are h = U·x/√N); `W` those of the iterate w reported in the tra
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from statc.dsl import NumericalError
+
+
+def sphere_step(p, K, k: int) -> None:
+    """A_{k+1}, R(k+1, ·), m_{k+1} under |w|²/N = q (DMFT.md §2.2): the GD recursions with the
+    decay d_k = 1 − ηλ_k of the Lagrange multiplier λ_k chosen so that Q_{k+1} = q.
+
+    Each of A_{k+1}, R(k+1, 0..k), m_{k+1} is affine in d: x_{k+1} = d x¹ + x⁰ (x¹ = A_k,
+    [R(k, 0..k−1), 0], m_k; x⁰ the memory and signal terms, and R(k+1, k) = 1). So
+    Q_{k+1} = m² + (Q0 − m0²)A² + η²αΔ r E_gg rᵀ + 2ηT r·r is a quadratic a d² + 2b d + c = q
+    with kernel coefficients (a = Q_k = q). The root continuous in η (d → 1 as η → 0) is
+    d = (−b + √(b² − a(c − q)))/a; none real is a numerical error at step k (the step
+    η|∇L⊥| is longer than the radius: decrease η).
+    """
+    eta, ad = p.eta, p.alpha * p.delta
+    mem = eta * ad
+    gk = K.gamma[k, : k + 1]
+    x1 = np.zeros(k + 1)
+    x1[:k] = K.R[k, :k]
+    x0 = np.zeros(k + 1)
+    if k:
+        x0[:k] = -mem * (gk @ K.R[: k + 1, :k])
+    x0[k] = 1.0
+    A1, A0 = K.A[k], -mem * (gk @ K.A[: k + 1])
+    m1, m0 = K.m[k], -eta * p.alpha * K.etg[k]
+    E = K.egg[: k + 1, : k + 1]
+    T, c0, q = p.algorithm.temperature, p.Q0 - p.m0 ** 2, p.sphere
+
+    def form(u, v):
+        return eta * eta * ad * (u @ E @ v) + 2.0 * eta * T * (u @ v)
+
+    a = m1 * m1 + c0 * A1 * A1 + form(x1, x1)
+    b = m1 * m0 + c0 * A1 * A0 + form(x1, x0)
+    c = m0 * m0 + c0 * A0 * A0 + form(x0, x0)
+    disc = b * b - a * (c - q)
+    if not (a > 0 and disc >= 0 and math.isfinite(disc)):
+        raise NumericalError(
+            f"DMFT step {k} (t = {k * eta:g}): no real Lagrange multiplier keeps |w|²/N = {q:g} "
+            f"(quadratic a = {a:.4g}, b = {b:.4g}, c = {c:.4g}: discriminant {disc:.4g} < 0)",
+            hint="the gradient step orthogonal to w is longer than the radius; decrease eta")
+    d = (-b + math.sqrt(disc)) / a
+    K.lam[k] = (1.0 - d) / eta
+    K.A[k + 1] = d * A1 + A0
+    K.R[k + 1, : k + 1] = d * x1 + x0
+    K.m[k + 1] = d * m1 + m0
 
 
 def heavy_ball_step(p, K, k: int) -> None:
@@ -31,6 +79,7 @@ def heavy_ball_step(p, K, k: int) -> None:
         K.R[k + 1, :k] = decay * K.R[k, :k] - beta * K.R[k - 1, :k] - mem * (gk @ K.R[: k + 1, :k])
     K.R[k + 1, k] = 1.0
     K.m[k + 1] = decay * K.m[k] - beta * K.m[prev] - p.eta * p.alpha * K.etg[k]
+    K.lam[k] = p.lam
 
 
 def _w_level(p, K, k: int) -> tuple[float, np.ndarray, float]:
@@ -54,6 +103,7 @@ def nesterov_step(p, K, k: int) -> None:
     K.A[k + 1] = (1 + beta) * a1 - beta * a0
     K.R[k + 1, : k + 1] = (1 + beta) * r1[: k + 1] - beta * np.append(r0, 0.0)[: k + 1]
     K.m[k + 1] = (1 + beta) * m1 - beta * m0
+    K.lam[k] = p.lam
 
 
 def evaluation_point(p, K) -> tuple[np.ndarray, np.ndarray]:
@@ -76,14 +126,20 @@ def nesterov_iterate(p, K) -> tuple[np.ndarray, np.ndarray]:
 
 
 #: rule → (weight step, (m, C⊥ diagonal) of the reported iterate)
-RULES = {"heavy_ball": (heavy_ball_step, evaluation_point), "nesterov": (nesterov_step, nesterov_iterate)}
+RULES = {"heavy_ball": (heavy_ball_step, evaluation_point), "nesterov": (nesterov_step, nesterov_iterate),
+         "sphere": (sphere_step, evaluation_point)}
+
+
+def rule(p) -> str:
+    """The problem's weight-side rule: `sphere` under the constraint, else its momentum rule."""
+    return "sphere" if getattr(p, "sphere", 0.0) else p.algorithm.momentum_rule
 
 
 def weight_step(p, K, k: int) -> None:
     """The weight-side step of the problem's update rule."""
-    RULES[p.algorithm.momentum_rule][0](p, K, k)
+    RULES[rule(p)][0](p, K, k)
 
 
 def iterate(p, K) -> tuple[np.ndarray, np.ndarray]:
     """(m_k, C⊥_w(k, k)) of the iterate w_k reported in the trajectory."""
-    return RULES[p.algorithm.momentum_rule][1](p, K)
+    return RULES[rule(p)][1](p, K)

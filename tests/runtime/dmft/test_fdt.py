@@ -80,7 +80,7 @@ loss = (yhat - y)^2 / 2
 algorithm langevin { train w lr eta decay lambda;  temperature = T }
 order m = w.wt;  Q = w.w
 init { m = 0.2;  Q = 1.04 }
-observe Teff = fdt(w)
+observe Teff = fdt(w);  Twin = fdt(w, window = 3 .. 4, lags = 0.2 .. 2)
 run { time 0 .. 6 }
 """
 
@@ -105,6 +105,39 @@ def test_statc_run_reports_fdt_temperature(tmp_path, cache_dir, mp_nodes):
     assert T < fdt["T_eff"] < upper
     curves = np.loadtxt(out / "fdt.csv", delimiter=",", skiprows=1)
     np.testing.assert_allclose(curves[:, 3], curves[:, 1] / curves[:, 2])
+    # `fdt(w, window = 3 .. 4, lags = 0.2 .. 2)`: the window of the closed-form test above, in steps
+    twin = json.loads((out / "summary.json").read_text())["fdt"]["Twin"]
+    assert twin["window"]["steps_wait"] == [30, 40] and twin["window"]["steps_lag"] == [2, 20]
+    assert twin["window"]["t_wait"] == [3.0, 4.0] and twin["window"]["lag"] == [0.2, 2.0]
+    ref, upper = exact(mp_nodes, 0.1, window(0.1))
+    assert abs(twin["T_eff"] - ref) < 3 * twin["stderr"], (twin, ref)
+    assert (out / "fdt_Twin.csv").exists()
+
+
+def test_window_from_times_rounds_to_steps_and_defaults():
+    from statc.runtime.dmft.fdt import default_window, window_from_times
+    assert window_from_times(None, 0.1, 60) == default_window(60)
+    assert window_from_times((3.0, 4.0, 0.2, 2.0), 0.1, 60) == FdtWindow(30, 40, 2, 20)
+    # only the waiting times: lags up to the end of the run, from a tenth of that
+    assert window_from_times((3.0, 4.0, None, None), 0.1, 60) == FdtWindow(30, 40, 2, 20)
+    # only the lags: the default waiting times K/2 .. K/2 + K/8
+    assert window_from_times((None, None, 0.05, 1.0), 0.1, 60) == FdtWindow(30, 37, 1, 10)
+    with pytest.raises(StatcError, match="does not fit in the run"):
+        window_from_times((3.0, 4.0, 0.2, 3.0), 0.1, 60)        # e.g. after --t-end 6 shortened a run
+
+
+def test_gd_has_zero_effective_temperature():
+    """b = 1 (full-batch GD, no noise) on a strongly convex loss converges to a point: ΔC → 0 while
+    χ stays finite, so T_eff = 0 (the large-b end of the SGD curve), far below SGD's at b = 0.3."""
+    def t_eff(b):
+        p = DmftProblem(make_teacher("gmm"), get_loss("logistic"), make_algorithm("sgd", 0.25, b=b),
+                        alpha=2.0, eta=0.25, steps=48, lam=0.5, m0=0.0, Q0=1.0)
+        est = solve_repeats(p, 1000, repeats=2, seed=3)
+        win = FdtWindow(24, 30, 2, 18)
+        return np.array([from_kernels(np.outer(r.kernels.m, r.kernels.m) + r.kernels.C_perp, r.kernels.R, 0.25,
+                                      win).t_eff for r in est.runs])
+    gd, sgd = t_eff(1.0), t_eff(0.3)
+    assert np.all(sgd > 0.01) and np.all(np.abs(gd) < 1e-3 * sgd.min()), (gd, sgd)
 
 
 @pytest.mark.slow
@@ -121,3 +154,43 @@ def test_statc_check_compares_fdt_temperature(tmp_path, cache_dir, capsys):
     assert rc == 0 and len(rows) == 1 and rows[0]["ok"]
     assert abs(rows[0]["sim_mean"] - rows[0]["theory"]) < 0.05 * rows[0]["theory"]   # 0.243: within 5 %
     assert "FDT lags" in capsys.readouterr().out
+
+
+def _effective_noise_fast(tmp_path):
+    """models/effective_noise.model on t ≤ 10 (window 5..6, lags 0.4..4), no replica column."""
+    from pathlib import Path
+    src = (Path(__file__).resolve().parents[3] / "models" / "effective_noise.model").read_text()
+    src = (src.replace("window = 10 .. 12, lags = 0.4 .. 8", "window = 5 .. 6, lags = 0.4 .. 4")
+              .replace("time 0 .. 20", "time 0 .. 10").replace(";  D = replica_distance(w)", ""))
+    path = tmp_path / "en.model"
+    path.write_text(src)
+    return path
+
+
+@pytest.mark.slow
+def test_sgd_t_eff_is_order_eta(tmp_path, cache_dir):
+    """DMFT.md V8: at fixed b the SGD noise is O(η), so T_eff(η)/T_eff(η/2) → 2 as η → 0. Measured
+    (b = 0.3, n_s = 1000 × 3): 0.307, 0.107, 0.048 at η = 0.2, 0.1, 0.05 — ratios 2.9, 2.2."""
+    import statc
+    from statc.runtime.dmft import runner
+    compiled = statc.load(_effective_noise_fast(tmp_path), cache_dir=cache_dir).compiled
+    T = [runner.run(compiled, {"b": 0.3, "eta": eta}, samples=1000, repeats=3, seed=1).info["fdt"]["T"]["T_eff"]
+         for eta in (0.2, 0.1, 0.05)]
+    r1, r2 = T[0] / T[1], T[1] / T[2]
+    assert abs(r2 - 2) < abs(r1 - 2) and 1.5 < r2 < 2.6, (T, r1, r2)
+
+
+@pytest.mark.slow
+def test_sgd_t_eff_matches_simulation(tmp_path, cache_dir):
+    """SGD (b = 0.3) and persistent SGD (τ = 2) T_eff: DMFT kernels vs the perturbed-copy simulation
+    estimator through `statc check` (N = 1000, 6 seeds)."""
+    import json
+
+    from statc.cli import main
+    path = _effective_noise_fast(tmp_path)
+    for sets in ([], ["--set", "tau=2"]):
+        out = tmp_path / f"chk{len(sets)}"
+        rc = main(["check", str(path), "--cache-dir", str(cache_dir), "--N", "1000", "--seeds", "6",
+                   "--samples", "2000", "--repeats", "3", "--out", str(out)] + sets)
+        rows = [r for r in json.loads((out / "check.json").read_text())["rows"] if r["name"] == "T"]
+        assert rc == 0 and len(rows) == 1 and rows[0]["ok"], rows

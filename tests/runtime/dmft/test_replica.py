@@ -31,7 +31,8 @@ def gmm_problem(algorithm, steps: int) -> DmftProblem:
                        alpha=2.0, eta=0.25, steps=steps, lam=0.1, m0=0.0, Q0=1.0, observe=REPLICA)
 
 
-@pytest.mark.parametrize("algorithm", [make_algorithm("gd", 0.25), make_algorithm("momentum", 0.25, beta=0.5)])
+@pytest.mark.parametrize("algorithm", [make_algorithm("gd", 0.25), make_algorithm("momentum", 0.25, beta=0.5),
+                                       make_algorithm("nesterov", 0.25, beta=0.5)])
 def test_gd_replica_distance_is_zero(algorithm):
     p = gmm_problem(algorithm, steps=12)
     est = solve_repeats(p, 2000, repeats=2, seed=3)
@@ -63,6 +64,45 @@ def test_langevin_replica_distance_matches_exact(mp_nodes):
     assert exact[-1] > 10 * est.stderr["D"][-1], est.stderr["D"][-1]      # resolved, not within noise of 0
 
 
+def nesterov_langevin_exact(mp_nodes, beta: float) -> tuple[DmftProblem, np.ndarray]:
+    """Nesterov + Langevin on ridge: per eigen-direction the difference δ = w_a − w_b of the two
+    copies obeys δ_{k+1} = q((1 + β)δ_k − βδ_{k−1}) + ζ_k, Var ζ = 2·2ηT, δ_0 = δ_{−1} = 0; its
+    variance follows from the 2×2 covariance of (δ_k, δ_{k−1}); D_k = ∫ρ Var δ_k."""
+    from dataclasses import replace
+
+    from statc.runtime.dmft.algorithms import with_momentum
+    a, w = mp_nodes(ALPHA)
+    q = 1 - ETA * (LAM + a)
+    s00, s01, s11 = np.zeros_like(a), np.zeros_like(a), np.zeros_like(a)
+    exact = [0.0]
+    for _ in range(STEPS):
+        m0, m1 = q * (1 + beta), -q * beta                   # δ_{k+1} = m0 δ_k + m1 δ_{k−1} + ζ
+        s00, s01, s11 = (m0 * m0 * s00 + 2 * m0 * m1 * s01 + m1 * m1 * s11 + 4 * ETA * T,
+                         m0 * s00 + m1 * s01, s00)
+        exact.append(float(s00 @ w))
+    alg = with_momentum(replace(make_algorithm("gd", ETA), temperature=T), beta, "nesterov")
+    p = DmftProblem(make_teacher("linear"), get_loss("square"), alg,
+                    alpha=ALPHA, eta=ETA, steps=STEPS, lam=LAM, m0=M0, Q0=Q0, observe=REPLICA)
+    return p, np.array(exact)
+
+
+def test_nesterov_langevin_replica_distance_matches_exact(mp_nodes):
+    p, exact = nesterov_langevin_exact(mp_nodes, beta=0.5)
+    est = solve_repeats(p, 2000, repeats=6, seed=5)
+    assert est.mean["D"][0] == 0.0 and abs(est.mean["D"][1] - 4 * ETA * T) < 1e-12
+    dev = np.abs(est.mean["D"][2:] - exact[2:]) / est.stderr["D"][2:]
+    assert dev.max() < 3.5, f"D: {dev.max():.2f} SE"
+    assert exact[-1] > 10 * est.stderr["D"][-1]
+
+
+@pytest.mark.slow
+def test_nesterov_two_copy_simulation_matches_exact(mp_nodes):
+    p, exact = nesterov_langevin_exact(mp_nodes, beta=0.5)
+    sim = simulate_seeds(p, 1000, seeds=4, seed=6, n_test=100)
+    dev = np.abs(sim.mean["D"][1:] - exact[1:]) / sim.stderr["D"][1:]
+    assert dev.max() < 4.0, f"simulated D: {dev.max():.2f} SE"
+
+
 @pytest.mark.slow
 def test_langevin_two_copy_simulation_matches_exact(mp_nodes):
     p, exact = langevin_exact(mp_nodes)
@@ -80,7 +120,8 @@ def _compare(p: DmftProblem, N: int):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name, params", [("sgd", {"b": 0.3}), ("persistent", {"b": 0.5, "tau": 2.0}),
-                                          ("momentum", {"b": 0.3, "beta": 0.5})])
+                                          ("momentum", {"b": 0.3, "beta": 0.5}),
+                                          ("nesterov", {"b": 0.3, "beta": 0.5})])
 def test_sgd_replica_distance_matches_simulation(name, params):
     p = gmm_problem(make_algorithm(name, 0.25, **params), steps=16)
     th, sim, se = _compare(p, 1500)

@@ -70,3 +70,49 @@ def test_check_shipped_models_at_N_2000(tmp_path, cache_dir, capsys, model, samp
     rc = main(["check", str(ROOT / "models" / f"{model}.model"), "--N", "2000", "--seeds", "6",
                "--samples", str(samples), "--repeats", "4", "--test-samples", "2000"])
     assert rc == 0, capsys.readouterr().out
+
+
+def test_sphere_model_through_the_cli(tmp_path, cache_dir, capsys):
+    """`constrain w.w = 1` end to end: Q ≡ 1 in trajectory.csv, the Lagrange multiplier in
+    kernels.npz (`lambda`), and `statc show` prints the constraint."""
+    out = tmp_path / "sphere"
+    rc = main(["run", str(ROOT / "models" / "phase_retrieval_sphere.model"), "--set", "eta=0.05", "--t-end", "1",
+               "--samples", "600", "--repeats", "2", "--out", str(out)])
+    assert rc == 0
+    rows = list(csv.reader((out / "trajectory.csv").open()))
+    data = np.array(rows[1:], dtype=float)
+    assert np.abs(data[:, rows[0].index("Q")] - 1.0).max() < 1e-9
+    kern = np.load(out / "kernels.npz")
+    assert kern["lambda"].shape == (21,) and np.all(np.isfinite(kern["lambda"][:-1]))
+    assert main(["show", str(ROOT / "models" / "phase_retrieval_sphere.model")]) == 0
+    assert "spherical constraint |w|^2/N = 1" in capsys.readouterr().out
+
+
+SGF_MODEL = """model ridge_sgf
+params { alpha = 3; lambda = 0.5; dt = 0.1; b = 0.5; tau = 0.5 }
+input x ~ gaussian
+data n = alpha * N
+teacher { vector wt ~ gaussian;  y = wt.x }
+student { vector w ~ gaussian;  yhat = w.x }
+loss = (yhat - y)^2 / 2
+algorithm sgf { train w lr dt decay lambda;  batch = b;  persistence = tau }
+order m = w.wt;  Q = w.w
+init { m = 0.2;  Q = 1.04 }
+run { time 0 .. 1 }
+"""
+
+
+def test_sgf_model_through_the_cli(tmp_path, cache_dir):
+    """`algorithm sgf`: the trajectory on the grid of `lr`, extrapolated from lr and lr/2 (summary
+    `flow`), the kernels on the lr/2 grid."""
+    path = tmp_path / "ridge_sgf.model"
+    path.write_text(SGF_MODEL)
+    out = tmp_path / "sgf"
+    assert main(["run", str(path), "--samples", "1000", "--repeats", "2", "--out", str(out)]) == 0
+    rows = list(csv.reader((out / "trajectory.csv").open()))
+    data = np.array(rows[1:], dtype=float)
+    assert np.allclose(data[:, 0], 0.1 * np.arange(11))
+    kern = np.load(out / "kernels.npz")
+    assert np.allclose(kern["t"], 0.05 * np.arange(21))
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["flow"] is True and summary["algorithm"] == "sgf"
