@@ -50,14 +50,7 @@ def _task(job: tuple) -> list:
     return _curve(name, np.asarray(alphas), **sets)["test_error"].tolist()
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--points", type=int, default=8)
-    ap.add_argument("--jobs", type=int, default=1, help="curves computed in parallel processes")
-    args = ap.parse_args()
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def _compute(args):
     from concurrent.futures import ProcessPoolExecutor
     alphas = np.linspace(0.5, 5.0, args.points)
     jobs = {"bo": ("multiclass_bo", alphas, {}), "square": ("multiclass_square", alphas, {"lambda": 0.1}),
@@ -74,6 +67,27 @@ def main() -> None:
     br = {k: np.asarray(v) for k, v in res["rademacher"].items() if isinstance(v, list)}
     tr = {k: res["rademacher"][k] for k in ("alpha_IT", "alpha_sp")}
 
+    return out, br, tr
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--points", type=int, default=8)
+    ap.add_argument("--jobs", type=int, default=1, help="curves computed in parallel processes")
+    ap.add_argument("--replot", action="store_true", help="redraw from docs/multiclass.json")
+    args = ap.parse_args()
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from concurrent.futures import ProcessPoolExecutor
+    if args.replot:
+        out = json.loads((HERE / "multiclass.json").read_text())
+        alphas = np.asarray(out["alpha"])
+        br = {k: np.asarray(v) for k, v in out["rademacher"].items() if isinstance(v, list)}
+        tr = {k: out["rademacher"][k] for k in ("alpha_IT", "alpha_sp")}
+    else:
+        out, br, tr = _compute(args)
+        alphas = np.asarray(out["alpha"])
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(10.5, 3.8))
     ax.plot(alphas, out["bo"], "k--", label="Bayes-optimal")
     ax.plot(alphas, out["ce_best"], "o-", ms=3, label=f"cross-entropy, best λ in {LAMBDAS}")
@@ -85,7 +99,7 @@ def main() -> None:
     bx.plot(br["alpha"][:i + 1], br["test_error"][:i + 1], "C0-", label="low-error branch (uninformed)")
     bx.plot(br["alpha"][i:], br["test_error"][i:], "C0:", label="unstable branch")
     a_max = max(alphas[-1], tr["alpha_sp"] * 1.3)
-    bx.plot([min(br["alpha"].min(), tr["alpha_IT"]), a_max], [0, 0], "C3-", lw=2, label="perfect recovery (informed)")
+    bx.plot([tr["alpha_IT"], a_max], [0, 0], "C3-", lw=2, label="perfect recovery (equilibrium above α_IT)")
     bx.axvline(tr["alpha_IT"], color="k", ls="--", lw=0.8, label=f"α_IT = {tr['alpha_IT']:.3f}")
     bx.axvline(tr["alpha_sp"], color="gray", ls="-.", lw=0.8, label=f"α_sp = {tr['alpha_sp']:.3f}")
     bx.plot(alphas, out["bo"], "k--", lw=0.8, alpha=0.5, label="Gaussian teacher")
