@@ -63,9 +63,12 @@ the smallest).  Some O(1/N) biases are larger than κ·scale/N: the allowance
 is relative to the quantity's own scale, but a bias comes from the scale of
 the terms of its drift, which can nearly cancel (the DAE's skip weight b:
 drift terms of O(1) summing to a b of 0.02, a bias of 52·b/N).  With several
-sizes such a quantity is judged instead on the limit N → ∞ of the simulation:
+sizes such a quantity is also judged on the limit N → ∞ of the simulation:
 per time, the seed-paired differences d_N are fitted by d∞ + c/N (weighted
-least squares, weights 1/SE_N²) and |d∞| ≤ t*·SE(d∞) with the per-time t*.
+least squares, weights 1/SE_N²); a time passes if it passes the per-size
+rule or |d∞| ≤ t*·SE(d∞) (the per-time t*), and the time average likewise
+(a*).  Times where a size has SE = 0 (no step taken yet) have no fit and
+keep the per-size verdict.
 It can only turn a failure into a pass — a theory that is right in the limit
 but whose simulation has a large 1/N term — so it adds no false alarms; it
 keeps the power against a bias that does not vanish with N, and the report
@@ -284,7 +287,7 @@ def compare(compiled, values, cfg: CheckConfig, progress: bool = True) -> dict:
         cs = [c for c in out["comparisons"] if c.name == name]
         sized = all(bool(np.all(c.ok)) for c in cs) and all(a.ok for a in out["averages"] if a.name == name)
         if not sized:
-            ex = extrapolate(cs, z_crit)
+            ex = extrapolate(cs, [a for a in out["averages"] if a.name == name], z_crit, a_crit)
             if ex is not None:
                 out["extrapolated"][name] = ex
                 sized = ex.ok
@@ -297,50 +300,73 @@ def compare(compiled, values, cfg: CheckConfig, progress: bool = True) -> dict:
 
 @dataclass
 class Extrapolation:
-    """The seed-paired difference of one quantity extrapolated to N → ∞ (d∞ + c/N per time)."""
+    """One quantity's seed-paired difference extrapolated to N → ∞ (d∞ + c/N), per time and
+    for its time average; ``sized`` marks the times that already pass the per-size rule."""
     name: str
     Ns: list
     t: np.ndarray
-    diff: np.ndarray            # d∞(t)
+    diff: np.ndarray            # d∞(t) (NaN where a size has SE = 0: no fit)
     sem: np.ndarray             # SE of d∞(t)
     allowed: np.ndarray         # t*·SE
+    sized: np.ndarray           # per time: passes the per-size rule at every N
+    avg_diff: float
+    avg_sem: float
+    avg_allowed: float          # a*·SE of the extrapolated time average
+    avg_sized: bool
+
+    @property
+    def ok_at(self) -> np.ndarray:
+        """Per time: the per-size rule or the extrapolated one holds."""
+        return self.sized | (np.abs(self.diff) <= self.allowed)
 
     @property
     def ok(self) -> bool:
-        return bool(np.all(np.abs(self.diff) <= self.allowed))
+        avg = self.avg_sized or abs(self.avg_diff) <= self.avg_allowed
+        return bool(np.all(self.ok_at)) and bool(avg)
 
     def worst(self) -> int:
-        return int(np.argmax(np.abs(self.diff) / np.maximum(self.allowed, 1e-300)))
+        """The time whose extrapolated difference is furthest outside its bound, among the
+        times that fail the per-size rule."""
+        ratio = np.abs(self.diff) / np.maximum(self.allowed, 1e-300)
+        ratio = np.where(self.sized | ~np.isfinite(ratio), -1.0, ratio)
+        ratio = np.where(~self.sized & ~np.isfinite(self.diff), np.inf, ratio)
+        return int(np.argmax(ratio))
 
 
 #: the extrapolation needs sizes spread by at least this factor (else SE(d∞) explodes)
 EXTRAPOLATION_SPREAD = 2.0
 
 
-def extrapolate(comps: list[Comparison], z_crit: float) -> Extrapolation | None:
-    """Fit the paired differences of one quantity at several N by d∞ + c/N (weights 1/SE²).
+def fit_inverse_n(Ns, D, SE) -> tuple[np.ndarray, np.ndarray]:
+    """Intercept d∞ and its SE of the weighted least-squares fit D = d∞ + c/N (weights 1/SE²).
 
-    ``comps`` are that quantity's comparisons, one per size.  None when fewer than two
-    sizes, sizes spread less than ``EXTRAPOLATION_SPREAD``, or a standard error is not finite.
-    """
-    Ns = np.array([c.N for c in comps], float)
-    if len(comps) < 2 or Ns.max() < EXTRAPOLATION_SPREAD * Ns.min():
-        return None
-    D = np.array([c.diff for c in comps])
-    SE = np.array([c.diff_sem for c in comps])
-    if not np.all(np.isfinite(SE)):
-        return None
-    W = 1.0 / np.maximum(SE, 1e-300) ** 2              # (sizes, times)
-    x = (1.0 / Ns)[:, None]
+    ``D``, ``SE``: arrays (sizes, ...).  NaN where some size has SE = 0 or not finite (a
+    deterministic or undefined difference gives no weight to fit with)."""
+    D, SE = np.asarray(D, float), np.asarray(SE, float)
+    x = (1.0 / np.asarray(Ns, float)).reshape((-1,) + (1,) * (D.ndim - 1))
+    usable = np.all((SE > 0) & np.isfinite(SE), axis=0)
+    W = np.where(usable, 1.0 / np.where(SE > 0, SE, 1.0) ** 2, 0.0)
     sw, sx, sxx = W.sum(0), (W * x).sum(0), (W * x * x).sum(0)
-    det = sw * sxx - sx ** 2
-    # intercept of the weighted fit and its variance (the (0, 0) entry of the inverse normal matrix)
-    d_inf = (sxx * (W * D).sum(0) - sx * (W * x * D).sum(0)) / det
-    sem = np.sqrt(sxx / det)
-    exact = np.all(SE == 0, axis=0) & np.all(D == D[0], axis=0)
-    d_inf = np.where(exact, D[0], d_inf)
-    sem = np.where(exact, 0.0, sem)
-    return Extrapolation(comps[0].name, [c.N for c in comps], comps[0].t, d_inf, sem, z_crit * sem)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        det = sw * sxx - sx ** 2
+        d_inf = (sxx * (W * D).sum(0) - sx * (W * x * D).sum(0)) / det
+        sem = np.sqrt(sxx / det)
+    return np.where(usable, d_inf, np.nan), np.where(usable, sem, np.nan)
+
+
+def extrapolate(comps: list[Comparison], averages: list[Average], z_crit: float,
+                a_crit: float) -> Extrapolation | None:
+    """One quantity's comparisons and time averages at several N, extrapolated to N → ∞.
+
+    None when fewer than two sizes or sizes spread less than ``EXTRAPOLATION_SPREAD``."""
+    Ns = [c.N for c in comps]
+    if len(comps) < 2 or max(Ns) < EXTRAPOLATION_SPREAD * min(Ns):
+        return None
+    d_inf, sem = fit_inverse_n(Ns, [c.diff for c in comps], [c.diff_sem for c in comps])
+    a_inf, a_sem = fit_inverse_n(Ns, [a.diff for a in averages], [a.sem for a in averages])
+    sized = np.all([c.ok for c in comps], axis=0)
+    return Extrapolation(comps[0].name, Ns, comps[0].t, d_inf, sem, z_crit * sem, sized,
+                         float(a_inf), float(a_sem), float(a_crit * a_sem), all(a.ok for a in averages))
 
 
 def judge(name: str, N: int, times: np.ndarray, T: np.ndarray, S: np.ndarray, z_crit: float,
@@ -425,9 +451,10 @@ def report_lines(result: dict, observables: list[str]) -> list[str]:
                      f"± {a.sem:.2g}, allowed {a.allowed:.3g}  {'yes' if a.ok else 'NO'}")
     for name, ex in result.get("extrapolated", {}).items():
         i = ex.worst()
-        lines.append(f"{name} fails the per-size rule; extrapolated to N = inf from N = "
-                     f"{', '.join(map(str, ex.Ns))} (d + c/N): worst at t = {ex.t[i]:.4g} theory - sim = "
-                     f"{ex.diff[i]:+.3g} ± {ex.sem[i]:.2g}, allowed {ex.allowed[i]:.3g}  "
+        lines.append(f"{name} fails the per-size rule at {int(np.sum(~ex.sized))} time(s); extrapolated to "
+                     f"N = inf from N = {', '.join(map(str, ex.Ns))} (d + c/N): worst at t = {ex.t[i]:.4g} "
+                     f"theory - sim = {ex.diff[i]:+.3g} ± {ex.sem[i]:.2g}, allowed {ex.allowed[i]:.3g}; time "
+                     f"average {ex.avg_diff:+.3g} ± {ex.avg_sem:.2g}  "
                      + ("yes: a finite-size effect" if ex.ok else "NO"))
     for st in result.get("steps", []):
         e = max(st.report.entries, key=lambda e: abs(e.z))
@@ -503,7 +530,10 @@ def write_outputs(out_dir, compiled, values, cfg: CheckConfig, result: dict) -> 
                   "abs_err": float(abs(worst.diff[i])), "allowed": float(worst.allowed[i])},
         "per_N": per_N,
         "extrapolated": {name: {"N": ex.Ns, "passed": ex.ok, "t": ex.t.tolist(), "diff": ex.diff.tolist(),
-                                "sem": ex.sem.tolist(), "allowed": ex.allowed.tolist()}
+                                "sem": ex.sem.tolist(), "allowed": ex.allowed.tolist(),
+                                "passes_per_size": ex.sized.tolist(),
+                                "time_average": {"diff": ex.avg_diff, "sem": ex.avg_sem,
+                                                 "allowed": ex.avg_allowed}}
                          for name, ex in result.get("extrapolated", {}).items()},
     }
     write_json(out / "check.json", summary)

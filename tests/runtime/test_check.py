@@ -185,12 +185,15 @@ def _sized(bias_inf, c, Ns, seeds, times, rng, sd1=1e-3, scale=0.02):
     """Synthetic comparisons of one quantity at several N: theory = scale, simulation =
     theory − bias_inf − c/N + noise with a per-seed spread sd1·√(1000/N)."""
     z = check.critical_value(len(Ns) * times, seeds, check.ALPHA / check.FAMILIES)
-    comps = []
+    a = check.critical_value(len(Ns), seeds, check.ALPHA / check.FAMILIES)
+    comps, averages = [], []
+    t = np.arange(times, dtype=float)
     for N in Ns:
         T = np.full((seeds, times), scale)
         S = T - bias_inf - c / N + sd1 * math.sqrt(1000 / N) * rng.standard_normal((seeds, times))
-        comps.append(check.judge("b", N, np.arange(times, dtype=float), T, S, z, check.KAPPA))
-    return comps, z
+        comps.append(check.judge("b", N, t, T, S, z, check.KAPPA))
+        averages.append(check.judge_average("b", N, t, T, S, a, check.KAPPA))
+    return comps, averages, z, a
 
 
 def test_extrapolation_passes_a_large_one_over_n_bias():
@@ -201,9 +204,9 @@ def test_extrapolation_passes_a_large_one_over_n_bias():
     rng = np.random.default_rng(3)
     rescued = 0
     for _ in range(500):
-        comps, z = _sized(0.0, 1.0, [1000, 4000], 10, 5, rng, sd1=2e-4)
+        comps, averages, z, a = _sized(0.0, 1.0, [1000, 4000], 10, 5, rng, sd1=2e-4)
         assert not np.all(comps[0].ok)
-        rescued += check.extrapolate(comps, z).ok
+        rescued += check.extrapolate(comps, averages, z, a).ok
     assert rescued >= 495, rescued
 
 
@@ -212,12 +215,24 @@ def test_extrapolation_keeps_the_power_against_a_bias_that_stays():
     extrapolation fails it in every one of 200 draws (SE(d∞) ≈ 5e-5 with 10 seeds)."""
     rng = np.random.default_rng(4)
     for _ in range(200):
-        comps, z = _sized(4e-4, 1.0, [1000, 4000], 10, 5, rng, sd1=2e-4)
-        assert not check.extrapolate(comps, z).ok
+        comps, averages, z, a = _sized(4e-4, 1.0, [1000, 4000], 10, 5, rng, sd1=2e-4)
+        assert not check.extrapolate(comps, averages, z, a).ok
 
 
 def test_extrapolation_needs_spread_sizes():
     rng = np.random.default_rng(5)
-    comps, z = _sized(0.0, 1.0, [1000, 1500], 10, 5, rng)
-    assert check.extrapolate(comps, z) is None
-    assert check.extrapolate(comps[:1], z) is None
+    comps, averages, z, a = _sized(0.0, 1.0, [1000, 1500], 10, 5, rng)
+    assert check.extrapolate(comps, averages, z, a) is None
+    assert check.extrapolate(comps[:1], averages[:1], z, a) is None
+
+
+def test_extrapolation_keeps_the_per_size_verdict_where_a_size_has_no_spread():
+    """Before the first simulated step (t < 1/N) every seed's difference is the same: SE = 0,
+    no fit (NaN); such a time keeps its per-size verdict and does not sink the quantity."""
+    rng = np.random.default_rng(6)
+    comps, averages, z, a = _sized(0.0, 1.0, [1000, 4000], 10, 5, rng, sd1=2e-4)
+    for c in comps:
+        c.diff[0], c.diff_sem[0], c.allowed[0] = 1e-6, 0.0, 1e-4
+    ex = check.extrapolate(comps, averages, z, a)
+    assert np.isnan(ex.diff[0]) and ex.sized[0] and ex.ok_at[0]
+    assert ex.worst() != 0

@@ -32,7 +32,8 @@ def control_forward(y0, Pv, W, nsub, t0, h, Ys, Zs):
     y = y0.copy()
     k1 = np.empty(n); k2 = np.empty(n); k3 = np.empty(n); k4 = np.empty(n)
     yt = np.empty(n); tmp = np.empty(n)
-    Ys[0, :] = y
+    for j in range(n):
+        Ys[0, j] = y[j]
     s = 0
     for i in range(W.shape[0]):
         for m in range(nsub):
@@ -41,17 +42,20 @@ def control_forward(y0, Pv, W, nsub, t0, h, Ys, Zs):
             for j in range(n):
                 yt[j] = y[j] + 0.5 * h * k1[j]
             if store:
-                Zs[s, 0, :] = yt
+                for j in range(n):
+                    Zs[s, 0, j] = yt[j]
             _mix_rhs(t + 0.5 * h, yt, Pv[i], W[i], k2, tmp)
             for j in range(n):
                 yt[j] = y[j] + 0.5 * h * k2[j]
             if store:
-                Zs[s, 1, :] = yt
+                for j in range(n):
+                    Zs[s, 1, j] = yt[j]
             _mix_rhs(t + 0.5 * h, yt, Pv[i], W[i], k3, tmp)
             for j in range(n):
                 yt[j] = y[j] + h * k3[j]
             if store:
-                Zs[s, 2, :] = yt
+                for j in range(n):
+                    Zs[s, 2, j] = yt[j]
             _mix_rhs(t + h, yt, Pv[i], W[i], k4, tmp)
             bad = False
             for j in range(n):
@@ -59,7 +63,8 @@ def control_forward(y0, Pv, W, nsub, t0, h, Ys, Zs):
                 if not (abs(y[j]) < _BIG):
                     bad = True
             s += 1
-            Ys[s, :] = y
+            for j in range(n):
+                Ys[s, j] = y[j]
             if bad:
                 return s
     return -1
@@ -166,4 +171,5 @@ def control_backward(Ys, Zs, Pv, W, nsub, t0, h, w_final, w_int, gy0, gPv, gW):
             for k in range(w_int.shape[0]):
                 obs_tmp[k] = c * w_int[k]
             obs_vjp(t, Ys[s], Pv[i, 0], obs_tmp, lam, gPv[i, 0])
-    gy0[:] = lam
+    for j in range(lam.shape[0]):
+        gy0[j] = lam[j]

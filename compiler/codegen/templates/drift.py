@@ -38,5 +38,8 @@ def sim_drift(samples, P, rs, V, S, n, g1, g2, s1, s2, *bufs):
             x = (S[i] - S0[i]) * n
             s1[i] += x
             s2[i] += x * x
-        V[:, :] = V0
-        S[:] = S0
+        for a in range(d):
+            for j in range(V.shape[1]):
+                V[a, j] = V0[a, j]
+        for i in range(S.shape[0]):
+            S[i] = S0[i]

@@ -10,6 +10,9 @@
 # integrate_dopri also leaves its state in y0 and its next step size in info[5]
 # when it returns: after `max_steps` accepted steps (status 3) the caller can
 # resume from there (same trajectory), which keeps a long run interruptible.
+# Rows are copied element by element: Numba compiles an array-to-array slice
+# assignment (`out[r, :] = y`) with its shape-mismatch error path, ~4 s of CPU
+# per function per model.
 
 _A21 = 1.0 / 5.0
 _A31, _A32 = 3.0 / 40.0, 9.0 / 40.0
@@ -59,7 +62,8 @@ def integrate_dopri(y0, seg_t, seg_P, t_rec, rtol, atol, h_init, max_steps, out_
     t = seg_t[0]
     r = 0
     while r < t_rec.shape[0] and t_rec[r] <= t:
-        out_Y[r, :] = y
+        for i in range(n):
+            out_Y[r, i] = y[i]
         r += 1
     nfev = 0
     nsteps = 0
@@ -115,7 +119,8 @@ def integrate_dopri(y0, seg_t, seg_P, t_rec, rtol, atol, h_init, max_steps, out_
                     k1[i] = k7[i]
                 nsteps += 1
                 while r < t_rec.shape[0] and t_rec[r] <= t:
-                    out_Y[r, :] = y
+                    for i in range(n):
+                        out_Y[r, i] = y[i]
                     r += 1
                 fac = 10.0 if err == 0.0 else min(10.0, max(0.2, 0.9 * err ** -0.2))
                 if not landing or fac < 1.0:
@@ -156,7 +161,8 @@ def integrate_rk4(y0, seg_t, seg_P, t_rec, dt, out_Y, info):
     t = seg_t[0]
     r = 0
     while r < t_rec.shape[0] and t_rec[r] <= t:
-        out_Y[r, :] = y
+        for i in range(n):
+            out_Y[r, i] = y[i]
         r += 1
     nsteps = 0
     for s in range(seg_P.shape[0]):
@@ -178,6 +184,7 @@ def integrate_rk4(y0, seg_t, seg_P, t_rec, dt, out_Y, info):
                     return
             t = target
             while r < t_rec.shape[0] and t_rec[r] <= t:
-                out_Y[r, :] = y
+                for i in range(n):
+                    out_Y[r, i] = y[i]
                 r += 1
     _finish(info, 0.0, t, 4 * nsteps, nsteps, -1)
