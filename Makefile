@@ -18,7 +18,7 @@ run: install
 	$(BIN)/statc run models/saad_solla.model --out runs/saad_solla --plot
 
 test: install
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal --durations=60
 
 test-slow: install
 	$(BIN)/pip install -q -e ".[test,sampling]"   # numpyro/jax: NUTS check of kernel models
