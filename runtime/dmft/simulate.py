@@ -106,6 +106,23 @@ def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[s
     sel_b = sample_selection(alg, rng_b, n, p.steps + 1) if rng_b is not None else None
     w_b, dist = w.copy(), np.zeros(rows)
     w_b_prev = w_b
+
+    def step(w, w_prev, s, rs, k, h=None):
+        """One step of the algorithm from (w_k, w_{k−1}) with selection s and noise stream rs:
+        (w_{k+1}, w_k); h = X u/√N at the gradient point u when the caller has it."""
+        u = w + alg.beta * (w - w_prev) if look_ahead else w     # where the gradient is evaluated
+        g = alg.kappa * s * d1(y, X @ u / sqN if h is None else h, np.empty(n))
+        if q:                                      # the sphere: Lagrange multiplier, DMFT.md §2.2
+            d = -p.eta * (X.T @ g / sqN) + (noise * rs.standard_normal(N) if noise else 0.0)
+            return lagrange_decay(w, d, q, k, p.eta) * w + d, w
+        if look_ahead:
+            new = u - p.eta * (p.lam * u + X.T @ g / sqN)
+        else:
+            new = w - p.eta * (p.lam * w + X.T @ g / sqN) + alg.beta * (w - w_prev)
+        if noise:
+            new += noise * rs.standard_normal(N)
+        return new, w
+
     for k in range(rows):
         u = w + alg.beta * (w - w_prev) if look_ahead else w     # where the gradient is evaluated
         h = X @ u / sqN
@@ -125,30 +142,8 @@ def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[s
         if k == p.steps:
             break
         if rng_b is not None:
-            if q:
-                g_b = alg.kappa * sel_b[:, k] * d1(y, X @ w_b / sqN, np.empty(n))
-                u_b = -p.eta * (X.T @ g_b / sqN) + (noise * rng_b.standard_normal(N) if noise else 0.0)
-                w_b = lagrange_decay(w_b, u_b, q, k, p.eta) * w_b + u_b
-            else:
-                u_b = w_b + alg.beta * (w_b - w_b_prev) if look_ahead else w_b
-                g_b = alg.kappa * sel_b[:, k] * d1(y, X @ u_b / sqN, np.empty(n))
-                if look_ahead:
-                    w_b, w_b_prev = u_b - p.eta * (p.lam * u_b + X.T @ g_b / sqN), w_b
-                else:
-                    w_b, w_b_prev = w_b - p.eta * (p.lam * w_b + X.T @ g_b / sqN) + alg.beta * (w_b - w_b_prev), w_b
-                if noise:
-                    w_b += noise * rng_b.standard_normal(N)
-        g = alg.kappa * sel[:, k] * d1(y, h, buf)
-        if q:                                      # the sphere: Lagrange multiplier, DMFT.md §2.2
-            u = -p.eta * (X.T @ g / sqN) + (noise * rng.standard_normal(N) if noise else 0.0)
-            w = lagrange_decay(w, u, q, k, p.eta) * w + u
-            continue
-        if look_ahead:
-            w, w_prev = u - p.eta * (p.lam * u + X.T @ g / sqN), w
-        else:
-            w, w_prev = w - p.eta * (p.lam * w + X.T @ g / sqN) + alg.beta * (w - w_prev), w
-        if noise:
-            w += noise * rng.standard_normal(N)
+            w_b, w_b_prev = step(w_b, w_b_prev, sel_b[:, k], rng_b, k)
+        w, w_prev = step(w, w_prev, sel[:, k], rng, k, h)
     out = {"t": p.eta * np.arange(rows), "m": cols["m"], "Q": cols["Q"], "train_loss": cols["train_loss"]}
     if p.teacher.classification:
         out["train_error"] = cols["train_error"]
