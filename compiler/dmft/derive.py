@@ -78,19 +78,10 @@ def _mixture(cm, ir, w, yhat_expr, y_expr):
 
 def _glm(cm, ir, w, yhat_expr, y_expr):
     """x ~ N(0, I): yhat = w·x, y = φ(τ) with τ = wt·x (+ a·noise for the linear teacher)."""
-    if len(ir.inputs) != 1:
+    form = ir.teacher_label(w, yhat_expr, y_expr)
+    if form is None:
         return None
-    x = next(iter(ir.inputs))
-    if ir.inputs[x].var != 1 or sp.simplify(yhat_expr - ir.field_base(w, x)[0]) != 0:
-        return None
-    teachers = [f for f in ir.families.values() if f.kind == "vector" and f.role == "teacher"]
-    if len(teachers) != 1:
-        return None
-    wt = teachers[0].name
-    tau, eps = sp.Symbol("tau", real=True), sp.Symbol("eps", real=True)
-    label = y_expr.xreplace({ir.field_base(wt, x)[0]: tau, ir.families["noise"].base[0]: eps})
-    if label.free_symbols - {tau, eps} - {ir.param(p) for p in ir.params}:
-        return None
+    label, tau, eps, wt = form
     a = sp.diff(label, eps)
     if sp.simplify(label - tau - a * eps) == 0 and not a.has(tau, eps):
         return "linear", (("sigma2", a ** 2),), wt

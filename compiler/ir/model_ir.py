@@ -163,6 +163,32 @@ class ModelIR:
             self.fields[key] = sp.IndexedBase(f"{vec}.{inp}", real=True)
         return self.fields[key]
 
+    def teacher_label(self, w: str, yhat_expr, label_expr):
+        """The generalised-linear form shared by the finite-data kinds (static, dmft).
+
+        For one standard Gaussian input x, ``yhat = w·x`` and one teacher vector wt: the
+        label expression as a function of τ = wt·x and ε = the ``noise`` draw, with (τ, ε)
+        as real symbols — ``(label(τ, ε), τ, ε, wt)``; None when the model is not of that
+        form or the label depends on anything but τ, ε and parameters.
+        """
+        if len(self.inputs) != 1:
+            return None
+        x = next(iter(self.inputs))
+        if self.inputs[x].var != 1 or sp.simplify(yhat_expr - self.field_base(w, x)[0]) != 0:
+            return None
+        teachers = [f for f in self.families.values() if f.kind == "vector" and f.role == "teacher"]
+        if len(teachers) != 1:
+            return None
+        wt = teachers[0].name
+        tau, eps = sp.Symbol("tau", real=True), sp.Symbol("eps", real=True)
+        subs = {self.field_base(wt, x)[0]: tau}
+        if "noise" in self.families:
+            subs[self.families["noise"].base[0]] = eps
+        label = label_expr.xreplace(subs)
+        if label.free_symbols - {tau, eps} - {self.param(p) for p in self.params}:
+            return None
+        return label, tau, eps, wt
+
     def field_owner(self, base: sp.IndexedBase) -> tuple[str, str] | None:
         for key, b in self.fields.items():
             if b == base:

@@ -43,19 +43,12 @@ def _err(message: str, span, **kw) -> StatcError:
 def _probit(cm: CheckedModel, ir: ModelIR, w: str, yhat_expr, y_expr):
     """x ~ N(0, I), yhat = w·x, y = sign(wt·x + a·noise): the probit channel
     P(y | z) = Φ(y z/|a|) with noise variance σ² = a² (the sign teacher at a = 0)."""
-    if len(ir.inputs) != 1 or not isinstance(y_expr, Sgn) or "noise" not in ir.families:
+    if not isinstance(y_expr, Sgn) or "noise" not in ir.families:
         return None
-    x = next(iter(ir.inputs))
-    if ir.inputs[x].var != 1 or sp.simplify(yhat_expr - ir.field_base(w, x)[0]) != 0:
+    form = ir.teacher_label(w, yhat_expr, y_expr.args[0])
+    if form is None:
         return None
-    teachers = [f for f in ir.families.values() if f.kind == "vector" and f.role == "teacher"]
-    if len(teachers) != 1:
-        return None
-    wt = teachers[0].name
-    tau, eps = sp.Symbol("tau", real=True), sp.Symbol("eps", real=True)
-    arg = y_expr.args[0].xreplace({ir.field_base(wt, x)[0]: tau, ir.families["noise"].base[0]: eps})
-    if arg.free_symbols - {tau, eps} - {ir.param(p) for p in ir.params}:
-        return None
+    arg, tau, eps, wt = form
     a = sp.diff(arg, eps)
     if sp.simplify(arg - tau - a * eps) != 0 or a.has(tau, eps):
         return None
