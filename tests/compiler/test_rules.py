@@ -113,6 +113,7 @@ def _rhs_at_start(model, **params):
     return {name: dy[i] for name, i in layout.columns()}
 
 
+@pytest.mark.slow  # ~100 s of CPU (compiles three feedback models); CI time
 def test_pepita_is_afa_to_first_order_in_c(load):
     """PEPITA's update (h − h_err)/c · x_err → AFA's as the projection strength c → 0."""
     afa = _rhs_at_start(load("afa"))
@@ -124,6 +125,7 @@ def test_pepita_is_afa_to_first_order_in_c(load):
     assert abs(2 * gaps[1] - gaps[0]) < 0.2 * gaps[0]  # and extrapolates to 0 at c = 0
 
 
+@pytest.mark.slow  # ~100 s of CPU (compiles three feedback models); CI time
 def test_feedback_rules_trail_backprop(load):
     """On the same task and start, AFA and PEPITA learn more slowly than backprop."""
     bp = load(GOOD / "two_layer_backprop.model").run(t_end=30, init_N=0, record="linear 1")
