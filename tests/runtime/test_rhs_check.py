@@ -40,8 +40,19 @@ def _report(load, path, samples, seed=1, **theory):
 # `mse` differs by 3 % (0.10769 theory vs 0.11085 ± 6e-5 MC) and the deterministic cos2
 # observables have a rounding-level SE (3e-21) that turns equal values into |z| = 57.
 _KNOWN = {"dae": "DAE observables: mse off by 3 %; deterministic observables need an SE floor (open)"}
-FAST = [pytest.param(m, id=m.stem, marks=pytest.mark.xfail(reason=_KNOWN[m.stem], strict=True))
-        if m.stem in _KNOWN else pytest.param(m, id=m.stem) for m in MODELS]
+# The DAE models' cold compiles take 4–7 minutes of CPU each: slow, for CI time (the DAE
+# derivation keeps a CI test in tests/compiler/test_dae.py::test_rhs_matches_monte_carlo_of_the_rule).
+HEAVY = {"dae", "dae_digits", "dae_paper"}
+
+
+def _marks(stem: str) -> list:
+    marks = [pytest.mark.slow] if stem in HEAVY else []
+    if stem in _KNOWN:
+        marks.append(pytest.mark.xfail(reason=_KNOWN[stem], strict=True))
+    return marks
+
+
+FAST = [pytest.param(m, id=m.stem, marks=_marks(m.stem)) for m in MODELS]
 
 
 @pytest.mark.parametrize("model", FAST)
