@@ -65,13 +65,10 @@ def prox_linear_k(omega, i_y, V, h_out, f_out, df_out):
     n, K = omega.shape
     g = np.empty(K)
     Hm = np.empty((K, K))
-    G = np.empty((K, 1))
     J = np.empty((K, K))
     work = np.empty((K, K))
     df = np.empty((K, K))
     h = np.empty(K)
-    hn = np.empty(K)
-    worst = 0.0
     for a in range(K):
         h[a] = 0.0
     grad_hess(i_y, h, g, Hm)
