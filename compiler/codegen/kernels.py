@@ -8,7 +8,8 @@ defeats the cache):
 * ``rhs(t, y, P, dy)`` and ``observables(t, y, P, out)``;
 * quadrature atoms and Bernoulli-mask helpers the IR asks for;
 * ``init_scalars(P, y)`` and ``vector_scales(P, out)`` for initial conditions;
-* the integrators of ``templates/integrators.py``.
+* the adjoint RK4 of ``templates/adjoint.py`` (the integrators of plain runs are
+  compiled once per installation: :mod:`statc.runtime.online.integrators`).
 
 Every identifier is produced here — parameters become ``p_<name>``, indices
 ``i_<name>``, state arrays ``S_<name>`` — so user text never reaches the
@@ -23,6 +24,7 @@ from sympy.core.function import AppliedUndef
 
 from statc.compiler.gaussian import gaussian_atoms
 from .printer import KernelPrinter
+from .signatures import RHS_SIGNATURE
 from .quadrature import emit_arg_quadrature, emit_leaf_quadrature
 from statc.compiler.gaussian.kinked import emit_kink_atom
 from statc.compiler.ir.equation_ir import ArgQuadrature, EquationIR, KinkAtom, StateBlock, Term
@@ -277,7 +279,7 @@ class _Writer:
 
     def rhs(self) -> None:
         fnames = {b.name: self.block_function(b) for b in self.eq.blocks if b.evolves}
-        self.emit("@njit(cache=True)")
+        self.emit(f"@njit({RHS_SIGNATURE!r}, cache=True)")
         self.emit("def rhs(t, y, P, dy):")
         self.sizes("    ")
         self.views("y", "")
@@ -352,7 +354,6 @@ class _Writer:
         self.inits()
         from .adjoint import AdjointWriter
         AdjointWriter(self).module_part()
-        self.emit((_TEMPLATES / "integrators.py").read_text())
         self.emit((_TEMPLATES / "adjoint.py").read_text())
         return "\n".join(self.lines) + "\n"
 
