@@ -8,8 +8,9 @@ defeats the cache):
 * ``rhs(t, y, P, dy)`` and ``observables(t, y, P, out)``;
 * quadrature atoms and Bernoulli-mask helpers the IR asks for;
 * ``init_scalars(P, y)`` and ``vector_scales(P, out)`` for initial conditions;
-* the adjoint RK4 of ``templates/adjoint.py`` (the integrators of plain runs are
-  compiled once per installation: :mod:`statc.runtime.online.integrators`).
+* not the integrators: those of plain runs and of optimal control take the
+  kernels as first-class functions and are compiled once per installation
+  (:mod:`statc.runtime.online.integrators`, :mod:`statc.runtime.control.adjoint_rk4`).
 
 Every identifier is produced here — parameters become ``p_<name>``, indices
 ``i_<name>``, state arrays ``S_<name>`` — so user text never reaches the
@@ -17,20 +18,16 @@ generated code except as names that already matched ``[A-Za-z_][A-Za-z0-9_]*``.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from statc.compiler.gaussian import gaussian_atoms
 from .printer import KernelPrinter
-from .signatures import RHS_SIGNATURE
 from .quadrature import emit_arg_quadrature, emit_leaf_quadrature
 from statc.compiler.gaussian.kinked import emit_kink_atom
 from statc.compiler.ir.equation_ir import ArgQuadrature, EquationIR, KinkAtom, StateBlock, Term
 from statc.compiler.ir.symbols import Relu, Sgn, Step
 
-_TEMPLATES = Path(__file__).with_name("templates")
 
 #: coefficient text per generated term function (see ``_Writer.term_functions``)
 CHUNK_CHARS = 20_000
@@ -279,7 +276,7 @@ class _Writer:
 
     def rhs(self) -> None:
         fnames = {b.name: self.block_function(b) for b in self.eq.blocks if b.evolves}
-        self.emit(f"@njit({RHS_SIGNATURE!r}, cache=True)")
+        self.emit("@njit(cache=True)")
         self.emit("def rhs(t, y, P, dy):")
         self.sizes("    ")
         self.views("y", "")
@@ -354,7 +351,6 @@ class _Writer:
         self.inits()
         from .adjoint import AdjointWriter
         AdjointWriter(self).module_part()
-        self.emit((_TEMPLATES / "adjoint.py").read_text())
         return "\n".join(self.lines) + "\n"
 
 

@@ -26,10 +26,24 @@ import numpy as np
 from numba import njit, types
 from numba.core.sigutils import normalize_signature
 
-from statc.compiler.codegen.signatures import RHS_SIGNATURE
+from statc.compiler.codegen.signatures import RHS_SIGNATURE, VJP_SIGNATURE
 
-_args, _ret = normalize_signature(RHS_SIGNATURE)
-RHS_TYPE = types.FunctionType(_ret(*_args))
+
+def _function_type(signature: str) -> types.FunctionType:
+    args, ret = normalize_signature(signature)
+    return types.FunctionType(ret(*args))
+
+
+RHS_TYPE = _function_type(RHS_SIGNATURE)
+VJP_TYPE = _function_type(VJP_SIGNATURE)
+
+
+def first_class(kernel, signature: str = RHS_SIGNATURE):
+    """``kernel`` (a lazily compiled dispatcher of a generated module) with its overload
+    for ``signature`` compiled or loaded from Numba's cache, ready to be passed as a
+    first-class function.  Idempotent and cheap once done."""
+    kernel.compile(signature)
+    return kernel
 _V = types.float64[::1]
 _M = types.float64[:, ::1]
 

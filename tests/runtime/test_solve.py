@@ -40,10 +40,10 @@ def test_chunks_reproduce_one_kernel_call(load, monkeypatch, method):
     info = np.zeros(6)
     st = seg_t.copy()
     if method == "dopri5":
-        integrators.integrate_dopri(c.module.rhs, y0.copy(), st, seg_P, t_rec, opts.rtol, opts.atol, 0.0,
+        integrators.integrate_dopri(integrators.first_class(c.module.rhs), y0.copy(), st, seg_P, t_rec, opts.rtol, opts.atol, 0.0,
                                  opts.max_steps, ref, info)
     else:
-        integrators.integrate_rk4(c.module.rhs, y0.copy(), st, seg_P, t_rec, opts.dt, ref, info[:5])
+        integrators.integrate_rk4(integrators.first_class(c.module.rhs), y0.copy(), st, seg_P, t_rec, opts.dt, ref, info[:5])
     assert info[0] == 0
     monkeypatch.setattr(solve, "CHUNK_SECONDS", 1e-9)     # the smallest chunks
     t, Y, meta = solve.integrate(c.module, layout, y0, P, opts, seg_t=seg_t, seg_P=seg_P)
