@@ -1,7 +1,8 @@
 """`statc check` for kernel models: the theory against NUTS samples of the finite network.
 
 For every width N of ``--N`` (P fixed by the data set), the theory is solved at the same
-(N, P) and the full weight posterior of the very network it describes is sampled
+(N, P) — the model's widths N_1 … N_{L+1} scaled so that the largest is N (all equal to N for
+a model with one width) — and the full weight posterior of the very network it describes is sampled
 (runtime/kernel/sampler.py, ``--seeds`` chains of ``--samples`` draws after ``--warmup``
 adaptation steps).  Compared, with error bars from the spread of the chain means:
 
@@ -43,13 +44,21 @@ MAX_TEST = 20
 def _theory(arch: Architecture, F, y, T, Ft):
     sol = solve(Action(arch, F, y, T), restarts=1, check_hessian=False)
     if not sol.converged:
-        raise NumericalError(f"the theory did not converge at N = {arch.widths[0]:g} "
+        raise NumericalError(f"the theory did not converge at widths {[float(n) for n in arch.widths]} "
                              f"(residual {sol.residual:.3g})")
     return sol, predict(F, y, T, sol.U, Ft)
 
 
-def _with_width(arch: Architecture, N: float) -> Architecture:
-    return Architecture(arch.heads, (float(N),) * (arch.L + 1), arch.variances, arch.sigma0)
+def scaled_widths(widths: tuple[float, ...], N: int) -> tuple[int, ...]:
+    """The model's widths N_1 … N_{L+1} scaled so that the largest is N, rounded (at least 1):
+    equal widths all become N; unequal ones keep their ratios (the theory's limit is N → ∞
+    at fixed ratios N_ℓ/N and α)."""
+    top = max(widths)
+    return tuple(max(1, int(round(N * w / top))) for w in widths)
+
+
+def _with_widths(arch: Architecture, Ns: tuple[int, ...]) -> Architecture:
+    return Architecture(arch.heads, tuple(float(n) for n in Ns), arch.variances, arch.sigma0)
 
 
 def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int]) -> int:
@@ -71,8 +80,15 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
     theory_overrides = params_mod.parse_set(args.theory_set, compiled.meta["params"])
     values, v, d, layers, arch = solve_inputs(compiled, overrides, getattr(args, "data", None))
     _, tv, _, _, tarch = solve_inputs(compiled, {**overrides, **theory_overrides}, getattr(args, "data", None))
-    if max(sizes) < max(arch.sizes):
-        raise StatcError(f"--N must be at least {max(arch.sizes)} (the number of paths)")
+    for N in sizes:
+        Ns = scaled_widths(arch.widths, N)
+        bad = [k for k, (n, m) in enumerate(zip(Ns, arch.sizes), start=1) if n < m]
+        if bad:
+            k = bad[0]
+            raise StatcError(f"--N {N} makes the width N_{k} = {Ns[k - 1]} smaller than the "
+                             f"{arch.sizes[k - 1]} (partial) paths of its level",
+                             hint=f"--N must be at least {max(arch.sizes)} for this model" if len(set(arch.widths)) == 1
+                             else "the model's widths are scaled so that the largest is N")
     readout, token = compiled.meta["readout"], int(v.get("token", 0))
     F = kernel_factor(path_features(d.x_train, layers, d.matrices, readout, token), arch.sigma0)
     Ft = kernel_factor(path_features(d.x_test, layers, d.matrices, readout, token), arch.sigma0)
@@ -85,10 +101,11 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
     rows, per_N = [], []
     t0 = time.perf_counter()
     for N in sizes:
-        sol, th = _theory(_with_width(tarch, N), F, d.y_train, T_th, Ft)
+        Ns = scaled_widths(arch.widths, N)
+        sol, th = _theory(_with_widths(tarch, Ns), F, d.y_train, T_th, Ft)
         gp = predict(F, d.y_train, T_th, tarch.gp_point()[0], Ft)
         try:
-            cm = sample_fn(F, d.y_train, Ft, arch.heads, int(N), T_sim, arch.variances, chains=chains,
+            cm = sample_fn(F, d.y_train, Ft, arch.heads, Ns, T_sim, arch.variances, chains=chains,
                            warmup=warmup, samples=samples, seed=args.seed + N)
         except SamplerMissing as err:
             raise StatcError(f"`statc check` for kernel models needs numpyro ({err})",
@@ -106,7 +123,7 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
         scale = max(abs(r["sampled"]) for r in mine)
         var_s = (cm.f_sq.mean(axis=0) - f_s ** 2)
         per_N.append({
-            "N": N, "alpha": d.shape[0] / N, "seconds": cm.seconds, "divergences": cm.divergences,
+            "N": N, "widths": list(Ns), "alpha": d.shape[0] / N, "seconds": cm.seconds, "divergences": cm.divergences,
             "max_dev_theory": max(abs(r["theory"] - r["sampled"]) for r in mine) / scale,
             "max_dev_gp": max(abs(r["gp"] - r["sampled"]) for r in mine) / scale,
             "accuracy": {"theory": float(np.mean(np.sign(th.mean) == np.sign(d.y_test))),

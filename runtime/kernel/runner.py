@@ -101,7 +101,7 @@ def run(compiled, overrides: dict[str, float] | None = None, *, data: str | None
     summary = {
         "data": {"source": d.source, "P": P, "N0": d.shape[1], "T_tokens": d.shape[2],
                  "test": int(d.x_test.shape[0])},
-        "N": arch.widths[0], "P": P, "alpha": P / arch.widths[0], "T": T, "heads": names, "paths": labels,
+        "N": max(arch.widths), "widths": list(arch.widths), "P": P, "alpha": P / max(arch.widths), "T": T, "heads": names, "paths": labels,
         "readout": compiled.meta["readout"],
         "solver": {"action": sol.action, "grad_norm": sol.grad_norm, "residual": sol.residual,
                    "converged": sol.converged, "iterations": sol.iterations, "evaluations": sol.evaluations,
