@@ -8,6 +8,8 @@
 # The adjoint is that of the discrete scheme, so its gradient is exact for the
 # discretised objective.
 
+_BIG = 1e100          # a state entry beyond this is a divergence
+
 
 @njit(cache=True)
 def _mix_rhs(t, y, Pv_i, W_i, out, tmp):
