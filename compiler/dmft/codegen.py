@@ -61,6 +61,12 @@ def observe_source(obs: DmftObservables, pr: KernelPrinter, y: str, h: str, unpa
             "TEST_OBS = (" + "".join(f"test_obs_{i}, " for i in range(len(obs.test))) + ")",
             f"OBSERVE_NAMES = {tuple(obs.names)!r}", f"REPLICA_NAMES = {tuple(obs.replicas)!r}",
             f"FDT_NAMES = {tuple(obs.fdt)!r}", "", "",
+            "def test_teacher_values(P):",
+            '    """Per fresh mean: the data model\'s parameters under its `given`, or None (the model\'s)."""']
+    if unpack and any(obs.test_data):
+        out.append(f"    ({unpack},) = [float(v) for v in P]")
+    out += ["    return (" + "".join(("{" + ", ".join(f"{k!r}: float({pr.doprint(v)})" for k, v in d) + "}, ")
+                                    if d else "None, " for d in obs.test_data) + ")", "", "",
             "def fdt_windows(P):", '    """Per FDT name: (window t1, t2, lags s1, s2) in time units, None = default."""']
     if unpack:
         out.append(f"    ({unpack},) = [float(v) for v in P]")

@@ -181,7 +181,7 @@ def derive(cm: CheckedModel) -> DmftEquations:
     t_end = lower_expr(m.run.t1) if m.run is not None and m.run.t1 is not None else sp.Integer(10)
     values = dict(alpha=lower_expr(ratio), eta=train.lr, lam=train.decay, m0=m0, Q0=Q0, t_end=t_end,
                   sphere=sphere if sphere is not None else sp.S.Zero, **alg)
-    observe = observables(cm, ir, w, direction, y, yhat)
+    observe = observables(cm, ir, w, direction, y, yhat, teacher, tuple(teacher_args), spectrum)
     return DmftEquations(m.name, tuple(cm.param_order), teacher, tuple(teacher_args), alg_name, loss, d1, d2,
                          tuple((k, sp.sympify(values[k])) for k in VALUE_NAMES), observe, spectrum=spectrum)
 

@@ -60,7 +60,10 @@ def _process_text(eq: DmftEquations) -> str:
         lines += ["observables (obs_m = m, obs_Q = Q; trm<i> training-set means, tem<i> fresh-sample means):"]
         lines += [f"  {n} = {sp.sstr(f)}" for n, f in zip(obs.names, obs.formulas)]
         lines += [f"  trm{i} = mean over train of {sp.sstr(e)}" for i, e in enumerate(obs.train)]
-        lines += [f"  tem{i} = mean over a fresh sample of {sp.sstr(e)}" for i, e in enumerate(obs.test)]
+        lines += [f"  tem{i} = mean over a fresh sample of {sp.sstr(e)}"
+                  + (" (sample drawn at " + ", ".join(f"{k} = {sp.sstr(v)}" for k, v in obs.test_data[i]) + ")"
+                     if i < len(obs.test_data) and obs.test_data[i] else "")
+                  for i, e in enumerate(obs.test)]
     return "\n".join(lines)
 
 

@@ -35,13 +35,17 @@ class DmftObservables:
     fdt: tuple[str, ...] = ()           # `observe T = fdt(w)` names
     #: per fdt name: (window t1, t2, lags s1, s2) as expressions in the parameters, None = default
     fdt_windows: tuple[tuple[sp.Expr | None, ...], ...] = ()
+    #: per fresh mean `test[i]`: the data model's ((name, value), ...) under its `given`, () = the model's
+    test_data: tuple[tuple[tuple[str, sp.Expr], ...], ...] = ()
 
     def canonical(self) -> list[str]:
         windows = [f"fdt_window {n} " + " ".join("-" if e is None else sp.srepr(e) for e in win)
                    for n, win in zip(self.fdt, self.fdt_windows)]
         return ([f"replica_distance {n}" for n in self.replicas] + [f"fdt {n}" for n in self.fdt] + windows
                 + [f"observe {n} {sp.srepr(f)}" for n, f in zip(self.names, self.formulas)]
-                + [f"train_mean {sp.srepr(e)}" for e in self.train] + [f"test_mean {sp.srepr(e)}" for e in self.test])
+                + [f"train_mean {sp.srepr(e)}" for e in self.train] + [f"test_mean {sp.srepr(e)}" for e in self.test]
+                + [f"test_data {i} " + " ".join(f"{k}={sp.srepr(v)}" for k, v in d)
+                   for i, d in enumerate(self.test_data) if d])
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,24 @@ the label y and the student output yhat:
   effective sample process at step k (the same samples that make the kernels);
   simulation: the n = αN training samples.
 
+``given p = v`` inside a mean fixes parameters in the averaged function and in the sample's
+distribution, as in the online kind:
+
+* in a fresh-sample mean the sample is drawn from the data model at the given values (e.g.
+  `mean(step(-y * yhat) given rho = 1)`: the test error on the c = +1 cluster; `given Delta = 0.5`:
+  a less noisy test population). DMFT: (τ, y) and the variance Δ of h = m τ + √(Δ C⊥) ξ of that
+  data model; simulation: a held-out set drawn from it with the same teacher vector.
+* the training set is drawn once with the model's values, so a training mean can condition
+  only on what the fixed set can be reweighted to: the mixture's cluster imbalance rho, by the
+  likelihood ratio of the label, W(y) = P_ρ′(y)/P_ρ(y) = (1 + y)/2·ρ′/ρ + (1 − y)/2·(1 − ρ′)/(1 − ρ),
+  as the self-normalised mean E_train[f W]/E_train[W] (`given rho = 1`: the mean over the
+  c = +1 training samples exactly, on both sides); the indicators (1 ± y)/2 go into the sample
+  averages, the ratios into the formula. A given value that changes any other data parameter
+  (Δ, the label noise) is a located error.
+* the averaged function itself may use only y and yhat (the per-sample functions are compiled
+  without the parameters): a parameter inside a mean is a located error unless `given` fixes
+  it to a number there.
+
 Each distinct average becomes a placeholder symbol (``trm<i>``, ``tem<i>``); the observable is
 then a formula in those, m, Q and the parameters, evaluated per step on each side from
 that side's own m, Q and averages.
@@ -39,14 +57,24 @@ M_SYM, Q_SYM = sp.Symbol("obs_m", real=True), sp.Symbol("obs_Q", real=True)
 BUILTIN = ("t", "m", "Q", "train_loss", "train_error", "test_error", "test_loss")
 
 
-def observables(cm: CheckedModel, ir: ModelIR, w: str, direction: str, y: str, yhat: str) -> DmftObservables:
-    """The model's `observe` statements lowered for the dmft kind."""
+#: data-model parameters that a training-set mean may condition on, by reweighting the fixed set:
+#: (teacher, parameter) → [(indicator of a label value as a function of y, P_new/P_old of that
+#: value)]; the likelihood ratio is W(y) = Σ indicator(y)·ratio (the mixture's y = c = ±1)
+TRAIN_REWEIGHT = {
+    ("gmm", "rho"): lambda old, new: [((1 + Y) / 2, new / old), ((1 - Y) / 2, (1 - new) / (1 - old))],
+}
+
+
+def observables(cm: CheckedModel, ir: ModelIR, w: str, direction: str, y: str, yhat: str,
+                teacher: str = "", teacher_args: tuple = (), spectrum: tuple = ()) -> DmftObservables:
+    """The model's `observe` statements lowered for the dmft kind (`teacher`, `teacher_args`: the
+    data model, for `given`)."""
     lower = expression_lowerer(cm, ir, keep_outputs=True)
     outputs = {ir.output_symbol(y): Y, ir.output_symbol(yhat): H}
     orders = {ir.overlap_base(w, direction)[0, 0]: M_SYM, ir.overlap_base(w, w)[0, 0]: Q_SYM}
     params = {ir.param(p) for p in ir.params}
     train: list[sp.Expr] = []
-    test: list[sp.Expr] = []
+    test: list[tuple[sp.Expr, tuple]] = []       # (function of (y, h), data-model arguments or ())
     names, formulas, replicas, fdt, windows = [], [], [], [], []
     lower_param = expression_lowerer(cm, ir)
     for ob in cm.model.observes:
@@ -64,19 +92,48 @@ def observables(cm: CheckedModel, ir: ModelIR, w: str, direction: str, y: str, y
             continue
         expr = lower(ob.value)
 
-        def placeholder(mean: sp.Expr) -> sp.Symbol:
-            if mean.args[1]:
-                raise StatcError("`given` is not supported in the observables of a dmft model", ob.span)
+        def slot(pool: list, prefix: str, entry) -> sp.Symbol:
+            if entry not in pool:
+                pool.append(entry)
+            return sp.Symbol(f"{prefix}{pool.index(entry)}", real=True)
+
+        def placeholder(mean: sp.Expr) -> sp.Expr:
             body = mean.args[0].xreplace(outputs)
-            extra = body.free_symbols - {Y, H} - params
+            extra = body.free_symbols - {Y, H}
             if extra:
-                raise StatcError(f"an average in a dmft observable may use only `{y}`, `{yhat}` and parameters "
-                                 f"(`{ob.name}` uses {', '.join(sorted(map(str, extra)))})", ob.span,
-                                 expected=f"e.g. `mean(step(-{y} * {yhat}) over train)`")
-            pool, prefix = (train, "trm") if isinstance(mean, TrainMean) else (test, "tem")
-            if body not in pool:
-                pool.append(body)
-            return sp.Symbol(f"{prefix}{pool.index(body)}", real=True)
+                user = {ir.param(p): p for p in ir.params}
+                raise StatcError(f"an average in a dmft observable may use only `{y}` and `{yhat}` "
+                                 f"(`{ob.name}` uses {', '.join(sorted(str(user.get(s, s)) for s in extra))})",
+                                 ob.span, expected=f"e.g. `mean(step(-{y} * {yhat}) over train)`",
+                                 hint="a parameter goes outside the mean, or is fixed to a number inside it "
+                                      "with `given`")
+            changed = {k: (v, v.xreplace(mean.given)) for k, v in teacher_args
+                       if sp.simplify(v.xreplace(mean.given) - v) != 0}
+            if changed and spectrum:
+                raise StatcError("`given` on a data-model parameter is not supported with a structured input "
+                                 "covariance", ob.span, hint="fix only parameters of the averaged function")
+            if not isinstance(mean, TrainMean):
+                data = tuple((k, v.xreplace(mean.given)) for k, v in teacher_args) if changed else ()
+                return slot(test, "tem", (body, data))
+            if not changed:
+                return slot(train, "trm", body)
+            bad = [k for k in changed if (teacher, k) not in TRAIN_REWEIGHT]
+            if bad:
+                allowed = sorted(p for t, p in TRAIN_REWEIGHT if t == teacher)
+                raise StatcError(f"a training-set mean cannot condition on `{bad[0]}`: the training set is drawn "
+                                 f"once with the model's values", ob.span,
+                                 expected=(f"`given` on {', '.join(f'`{a}`' for a in allowed)} (reweighting the "
+                                           "fixed set) or on parameters of the averaged function")
+                                 if allowed else "`given` on parameters of the averaged function only",
+                                 hint="drop `over train` to average over fresh samples drawn at the given values")
+            # W(y) = Π_k Σ_j 1_kj(y) r_kj: the indicators are functions of y (sample averages), the
+            # ratios parameter expressions (in the formula): E[f W]/E[W], self-normalised
+            pieces = [(sp.Integer(1), sp.Integer(1))]
+            for k, (old, new) in changed.items():
+                pieces = [(i * j, r * q) for i, r in pieces for j, q in TRAIN_REWEIGHT[(teacher, k)](old, new)]
+            num = sum(r * slot(train, "trm", sp.expand(body * i)) for i, r in pieces)
+            den = sum(r * slot(train, "trm", sp.expand(i)) for i, r in pieces)
+            return num / den
 
         means = sorted(expr.atoms(Mean), key=sp.default_sort_key)
         formula = expr.xreplace({mn: placeholder(mn) for mn in means}).xreplace(orders)
@@ -90,8 +147,8 @@ def observables(cm: CheckedModel, ir: ModelIR, w: str, direction: str, y: str, y
                                       f"`mean(f({y}, {yhat}))` (fresh sample) or `mean(f({y}, {yhat}) over train)`")
         names.append(ob.name)
         formulas.append(formula)
-    return DmftObservables(tuple(names), tuple(formulas), tuple(train), tuple(test), tuple(replicas), tuple(fdt),
-                           tuple(windows))
+    return DmftObservables(tuple(names), tuple(formulas), tuple(train), tuple(b for b, _ in test), tuple(replicas),
+                           tuple(fdt), tuple(windows), tuple(d for _, d in test))
 
 
 def fdt_window(call, lower_param) -> tuple[sp.Expr | None, ...]:

@@ -65,8 +65,10 @@ def compare(theory, sims: dict[int, object], steps: np.ndarray, tolerance: float
                 bound = t_crit * se + tolerance * scale / N
                 ok = abs(th - sm) <= bound
                 passed &= ok
+                z = abs(th - sm) / se if se > 0 else (0.0 if th == sm else math.inf)
                 row = {"N": N, "t": float(sim.mean["t"][k]), "name": name, "theory": float(th),
-                       "sim_mean": float(sm), "se": se, "t_crit": t_crit, "bound": bound, "ok": bool(ok)}
+                       "sim_mean": float(sm), "se": se, "z": float(z), "t_crit": t_crit, "bound": bound,
+                       "ok": bool(ok)}
                 rows.append(row)
                 if worst is None or abs(th - sm) / bound > abs(worst["theory"] - worst["sim_mean"]) / worst["bound"]:
                     worst = row
@@ -93,8 +95,10 @@ def compare_fdt(problem, theory, sizes: list[int], seeds: int, seed: int, tolera
         bound = t_crit * se + tolerance * abs(th["T_eff"]) / N
         ok = abs(th["T_eff"] - vals.mean()) <= bound
         passed &= ok
+        z = abs(th["T_eff"] - vals.mean()) / se if se > 0 else 0.0
         rows.append({"N": N, "t": problem.steps * problem.eta, "name": name, "theory": th["T_eff"],
-                     "sim_mean": float(vals.mean()), "se": se, "t_crit": t_crit, "bound": bound, "ok": bool(ok),
+                     "sim_mean": float(vals.mean()), "se": se, "z": float(z), "t_crit": t_crit, "bound": bound,
+                     "ok": bool(ok),
                      "window": th["window"]})
     return {"rows": rows, "passed": bool(passed)}
 
@@ -133,6 +137,8 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
         when = f"t = {r['t']:<6g}" if "window" not in r else f"FDT lags {r['window']['lag']}"
         print(f"  N = {r['N']:>6}  {when} {r['name']:<12} theory {r['theory']:.5g}  "
               f"sim {r['sim_mean']:.5g} ± {r['se']:.2g}  (bound {r['bound']:.2g}){flag}")
+    max_z = max((r["z"] for r in result["rows"]), default=0.0)
+    print(f"max |theory - sim| / SE = {max_z:.2f} over {len(result['rows'])} comparisons")
     print(f"pass rule: |theory - sim| <= t* SE + {args.tolerance:g} scale/N, t* Student-t (Welch dof) at "
           f"0.01/{result['n_comparisons']} two-sided")
     if args.out:
@@ -142,7 +148,7 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
         write_csv(out / "check.csv", cols)
         write_json(out / "check.json", {"model": compiled.meta["model"], "params": values, "N": sizes,
                                         "seeds": args.seeds, "samples": samples, "repeats": repeats,
-                                        "passed": result["passed"], "conclusive": conclusive,
+                                        "passed": result["passed"], "conclusive": conclusive, "max_z": max_z,
                                         "worst": result["worst"], "rows": result["rows"]})
     if not conclusive:
         print(f"INCONCLUSIVE: use --seeds {MIN_SEEDS} or more")

@@ -54,5 +54,5 @@ def problem_from_model(compiled, overrides: dict[str, float] | None = None,
     rule = "nesterov" if v.get("nesterov", 0.0) else "heavy_ball"
     alg = with_momentum(ALGORITHM_BUILDERS[meta["algorithm"]](v), v.get("beta", 0.0), rule)
     return DmftProblem(teacher, loss, alg, alpha=v["alpha"], eta=v["eta"], steps=steps, lam=v["lam"],
-                       m0=v["m0"], Q0=v["Q0"], observe=from_module(mod, P),
+                       m0=v["m0"], Q0=v["Q0"], observe=from_module(mod, P, meta["teacher"]),
                        sphere=v.get("sphere", 0.0)), values

@@ -1,9 +1,10 @@
 """Memory of one causal DMFT sweep and the budget that bounds it.
 
 Per Monte-Carlo sample the sweep keeps its whole history: the forward tangent
-G(p, j) = g'(p) D(p, j) for j < p ≤ K (float32, K(K+1)/2 entries), the path normals z, the
-forces g and curvatures g' (float64, K+1 each) and the selection path (uint8). So one sweep
-needs ≈ n_s (2K² + 25K) bytes — 2.3 GB at K = 100, n_s = 10⁵ — and this cannot be cut by
+G(p, j) = g'(p) D(p, j) for j < p ≤ K (int16 with a float32 scale per entry and chunk of
+samples, K(K+1)/2 entries), the path normals z, the forces g and curvatures g' (float64, K+1
+each) and the selection path (uint8). So one sweep needs ≈ n_s (K² + 25K) bytes — 1.25 GB at
+K = 100, n_s = 10⁵ — and this cannot be cut by
 processing the samples in sequence: every kernel at step k is a mean over *all* samples,
 and every sample's step k needs the kernels of step k − 1, so all samples advance in
 lockstep with their histories in memory.
@@ -47,7 +48,8 @@ def budget_bytes(max_bytes: int | None = None) -> int:
 def sweep_bytes(rows: int, n_samples: int, chunk: int) -> int:
     """Bytes of the per-sample arrays of one sweep of `rows` = K + 1 steps (samples padded to
     whole chunks of `chunk` in the tangent)."""
-    tangent = 4 * math.ceil(n_samples / chunk) * chunk * max(tri_size(rows + 1), 1)
+    n_chunks = math.ceil(n_samples / chunk)
+    tangent = (2 * n_chunks * chunk + 4 * n_chunks) * max(tri_size(rows + 1), 1)     # int16 + scales
     paths = n_samples * rows * (8 + 8 + 8 + 1)        # z, g, g', selection
     return tangent + paths + 16 * n_samples           # τ, y
 

@@ -21,6 +21,8 @@ from typing import Callable
 import numpy as np
 from numba import njit
 
+from .teachers import make_teacher
+
 
 @lru_cache(maxsize=None)
 def elementwise(fn):
@@ -49,6 +51,9 @@ class Observables:
     fdt: tuple[str, ...] = ()          # FDT effective temperatures (fdt.py; summary, not columns)
     #: per FDT name: (window t1, t2, lags s1, s2) in time units, None where the model left the default
     fdt_windows: tuple = ()
+    #: per fresh mean: the data model (teachers.py) its samples are drawn from under the mean's
+    #: `given`, or None for the model's own
+    test_teachers: tuple = ()
 
     @property
     def n_train(self) -> int:
@@ -66,20 +71,41 @@ class Observables:
         buf = np.empty(h.shape[0])
         return np.array([elementwise(f)(y, h, buf).mean() for f in fns])
 
+    def test_groups(self, teacher) -> list[tuple[object, list[int]]]:
+        """The fresh means grouped by the data model they draw from: [(teacher, indices)], the
+        model's own `teacher` first (means without a `given` on a data parameter)."""
+        groups: list[tuple[object, list[int]]] = [(teacher, [])]
+        for i in range(len(self.test_fns)):
+            t = self.test_teachers[i] if i < len(self.test_teachers) else None
+            if t is None:
+                groups[0][1].append(i)
+                continue
+            for g, idx in groups[1:]:
+                if g == t:                 # frozen dataclasses: equal parameters, one set of draws
+                    idx.append(i)
+                    break
+            else:
+                groups.append((t, [i]))
+        return [g for g in groups if g[1]]
+
 
 NO_OBSERVABLES = Observables()
 
 
-def from_module(mod, P) -> Observables:
-    """The observables of a generated dmft module at the parameter vector P."""
+def from_module(mod, P, teacher: str = "") -> Observables:
+    """The observables of a generated dmft module at the parameter vector P (`teacher`: the
+    registry name of the model's data model, for fresh means with a `given`)."""
     names = tuple(getattr(mod, "OBSERVE_NAMES", ()))
     replicas = tuple(getattr(mod, "REPLICA_NAMES", ()))
     fdt = tuple(getattr(mod, "FDT_NAMES", ()))
     windows = tuple(mod.fdt_windows(P)) if hasattr(mod, "fdt_windows") else ((None,) * 4,) * len(fdt)
     if not names:
         return Observables(replicas=replicas, fdt=fdt, fdt_windows=windows) if replicas or fdt else NO_OBSERVABLES
+    data = mod.test_teacher_values(P) if hasattr(mod, "test_teacher_values") else ()
+    teachers = tuple(None if d is None else make_teacher(teacher, **d) for d in data)
     return Observables(names, tuple(mod.TRAIN_OBS), tuple(mod.TEST_OBS),
-                       lambda m, Q, train, test: mod.observe_values(P, m, Q, train, test), replicas, fdt, windows)
+                       lambda m, Q, train, test: mod.observe_values(P, m, Q, train, test), replicas, fdt, windows,
+                       teachers)
 
 
 def fresh_means(problem, m: np.ndarray, c_perp: np.ndarray, n_fresh: int, seed) -> np.ndarray:
@@ -89,11 +115,15 @@ def fresh_means(problem, m: np.ndarray, c_perp: np.ndarray, n_fresh: int, seed) 
     if not obs.test_fns:
         return out
     rng = np.random.default_rng(seed)
-    tau, y = problem.teacher.effective(rng, n_fresh)
-    xi = rng.standard_normal(n_fresh)
-    sd = np.sqrt(problem.delta * np.maximum(c_perp, 0.0))
-    for k in range(len(m)):
-        out[k] = obs.sample_means(obs.test_fns, y, m[k] * tau + sd[k] * xi)
+    for teacher, idx in obs.test_groups(problem.teacher):
+        # a `given` data model: its own (τ, y) and Δ (h = m τ + √(Δ C⊥) ξ, m and C⊥ of the trained w)
+        tau, y = teacher.effective(rng, n_fresh)
+        xi = rng.standard_normal(n_fresh)
+        delta = problem.delta if teacher is problem.teacher else teacher.delta
+        sd = np.sqrt(delta * np.maximum(c_perp, 0.0))
+        fns = tuple(obs.test_fns[i] for i in idx)
+        for k in range(len(m)):
+            out[k, idx] = obs.sample_means(fns, y, m[k] * tau + sd[k] * xi)
     return out
 
 

@@ -16,7 +16,8 @@ point where the gradient is evaluated; m, Q and the test metric at w.
 Observables per step: m = w·v/N (|w·v|/N for sign-symmetric data: phase retrieval), Q = |w|²/N, training loss (1/n)Σ ℓ, training error
 (1/n)Σ 1{y h < 0}, the test metric on `n_test` fresh samples of the same model, and the
 model's `observe` statements (training averages over the n samples, fresh averages over the
-test samples, through the model's own formulas: observe.py). `replica_distance`: a second
+test samples — a held-out set of its own, drawn with the same v, for a fresh mean whose
+`given` changes the data model — through the model's own formulas: observe.py). `replica_distance`: a second
 copy w_b of the run on the same X, y from the same w_0 with its own selection chain and
 Langevin noise (its own generator), D = |w − w_b|²/N.
 Nothing here uses a DMFT kernel; the only shared pieces are the model (labels, loss
@@ -97,6 +98,9 @@ def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[s
     buf = np.empty(n)
     sqN = math.sqrt(N)
     obs = p.observe
+    # fresh means with a `given` data model: their own held-out sets, same teacher vector v
+    test_sets = [(idx, (Xt, yt) if t is p.teacher else t.draw(rng, v, n_test))
+                 for t, idx in obs.test_groups(p.teacher)] if obs.names else []
     symmetric = getattr(p.teacher, "sign_symmetric", False)
     train_means = np.zeros((rows, len(obs.train_fns)))
     test_means = np.zeros((rows, len(obs.test_fns)))
@@ -134,7 +138,9 @@ def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[s
         cols["test"][k] = p.teacher.sample_metric(ht, yt).mean()
         if obs.names:
             train_means[k] = obs.sample_means(obs.train_fns, y, h)
-            test_means[k] = obs.sample_means(obs.test_fns, yt, ht)
+            for idx, (Xg, yg) in test_sets:
+                hg = ht if Xg is Xt else Xg @ w / sqN
+                test_means[k, idx] = obs.sample_means(tuple(obs.test_fns[i] for i in idx), yg, hg)
         if not np.all(np.isfinite(h)):
             raise NumericalError(f"simulation step {k} (t = {k * p.eta:g}): the weights became non-finite")
         if rng_b is not None:

@@ -163,14 +163,14 @@ def check_finite(p: DmftProblem, K: Kernels, k: int, scalars: np.ndarray) -> Non
             hint="the step size eta may be too large for this loss; try a smaller one")
 
 
-#: the k × C float64 tangent accumulator of one chunk is kept under this many bytes (L2)
-ACCUMULATOR_BYTES = 1 << 17
+#: the k × C float32 tangent accumulator of one chunk is kept under this many bytes (L1)
+ACCUMULATOR_BYTES = 1 << 15
 
 
 def chunk_size(rows: int) -> int:
-    """Samples per chunk C: a multiple of 8 in [16, 512] with a (rows × C) float64
+    """Samples per chunk C: a multiple of 8 in [16, 512] with a (rows × C) float32
     accumulator of at most ACCUMULATOR_BYTES."""
-    return int(max(16, min(512, ACCUMULATOR_BYTES // (8 * rows) // 8 * 8)))
+    return int(max(16, min(512, ACCUMULATOR_BYTES // (4 * rows) // 8 * 8)))
 
 
 def default_blocks(n_chunks: int) -> int:
@@ -227,7 +227,8 @@ def sweep(problem: DmftProblem, n_samples: int, seed=0, inputs: Inputs | None = 
     gp = np.zeros((rows, n_samples))
     C = chunk_size(rows)
     n_chunks = -(-n_samples // C)
-    G = np.empty((n_chunks, max(tri_size(rows + 1), 1), C), dtype=np.float32)
+    G = np.empty((n_chunks, max(tri_size(rows + 1), 1), C), dtype=np.int16)     # the tangent, quantised:
+    S = np.zeros((n_chunks, max(tri_size(rows + 1), 1)), dtype=np.float32)     # G ≈ S q (sample_step.py)
     n_extra = 3 + p.observe.n_train
     partial = np.zeros((default_blocks(n_chunks), 2 * rows + n_extra))
     step = sample_step_kernel(p.loss)
@@ -239,7 +240,7 @@ def sweep(problem: DmftProblem, n_samples: int, seed=0, inputs: Inputs | None = 
         extend_cholesky(p, K, k)
         partial[:, : 2 * (k + 1) + n_extra] = 0.0
         step(k, K.m[k], sqrt_delta, eta_delta, p.algorithm.kappa, K.L[k, : k + 1].copy(),
-             K.R[k, :k].copy(), inp.tau, inp.y, inp.z, inp.sel, g, gp, G, partial)
+             K.R[k, :k].copy(), inp.tau, inp.y, inp.z, inp.sel, g, gp, G, S, partial)
         reduce_partial(partial, k, n_samples, K.gamma, K.egg, scalars)
         K.etg[k] = scalars[0]
         train_loss[k], train_error[k] = scalars[1], scalars[2]
