@@ -103,6 +103,22 @@ class DiscreteRowPrior:
         pi = np.exp(e - logz[:, None])
         return logz, pi @ self.support
 
+    def denoise(self, gamma: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """GAMP's prior denoiser at fields γ (d, K) and precision Λ (K×K): the posterior means
+        f_w(γ_i, Λ) = Σ_s π_s w_s (the posterior of :meth:`_posterior`, which ``overlap`` averages)
+        and the mean posterior covariance (1/d) Σ_i (Σ_s π_{i,s} w_s w_sᵀ − f_w f_wᵀ)."""
+        quad = -0.5 * np.einsum("sa,ab,sb->s", self.support, lam, self.support)
+        e = gamma @ self.support.T + quad[None, :] + np.log(self.weights)[None, :]
+        pi = np.exp(e - logsumexp(e, axis=1)[:, None])
+        f = pi @ self.support
+        second = (self.support.T * pi.sum(0)[None, :]) @ self.support
+        C = (second - f.T @ f) / len(gamma)
+        return f, 0.5 * (C + C.T)
+
+    def sample(self, rng: np.random.Generator, d: int) -> np.ndarray:
+        """d teacher rows drawn from the prior (d, K)."""
+        return self.support[rng.choice(len(self.weights), size=d, p=self.weights)]
+
     def _average(self, qhat: np.ndarray, fn):
         noise, wn = self._nodes(qhat)
         total = 0.0
@@ -135,6 +151,16 @@ class GaussianRowPrior:
 
     def psi(self, qhat: np.ndarray) -> float:
         return gaussian_psi(qhat)
+
+    def denoise(self, gamma: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """GAMP's prior denoiser for N(0, I_K) rows: the posterior N((I + Λ)⁻¹γ, (I + Λ)⁻¹) of a row
+        given γ = Λw + N(0, Λ) (the Gaussian ``overlap`` is its second moment); rows of ``gamma``."""
+        C = np.linalg.inv(np.eye(self.K) + 0.5 * (lam + lam.T))
+        C = 0.5 * (C + C.T)
+        return gamma @ C, C
+
+    def sample(self, rng: np.random.Generator, d: int) -> np.ndarray:
+        return rng.standard_normal((d, self.K))
 
 
 def row_prior(name: "str | DiscreteRowPrior | GaussianRowPrior", K: int):
