@@ -47,7 +47,7 @@ from scipy.special import ndtr
 from scipy.stats import multivariate_normal
 
 from .erm import FixedPointError
-from .multiclass_prior import gaussian_prior, gaussian_psi, projector, row_prior  # noqa: F401
+from .multiclass_prior import gaussian_prior, gaussian_psi, projector, range_factor, row_prior  # noqa: F401
 from .quadrature import gaussian_rule, hermite_rule
 
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
@@ -250,19 +250,17 @@ def omega_nodes(q: np.ndarray, s: float, tensor_order: int = 14,
                 sharp_rule: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Nodes ω (n, K) and weights for ⟨F(ω)⟩, ω ~ N(0, q), over the range of q (``sharp_rule``
     False: tensor Gauss–Hermite 40² at K = 3 even for a sharp integrand — a cheap first stage)."""
-    lam, U = np.linalg.eigh(0.5 * (q + q.T))
-    keep = lam > 1e-12 * max(lam.max(), 1e-300)
-    lam, U = lam[keep], U[:, keep]
-    r = lam.size
+    A = range_factor(q)                     # ω = A ξ, continuous in q (degenerate eigenspaces)
+    r = A.shape[1]
     if r == 0:
         return np.zeros((1, q.shape[0])), np.ones(1)
     if r == 1:
-        xi, w = _rule_1d(_sharpness(U * np.sqrt(lam)[None, :], s))
-    elif r == 2 and sharp_rule and _sharpness(U * np.sqrt(lam)[None, :], s) < SHARP:
-        xi, w = _rule_polar(U, lam, s)
+        xi, w = _rule_1d(_sharpness(A, s))
+    elif r == 2 and sharp_rule and _sharpness(A, s) < SHARP:
+        xi, w = rule_polar_faces(A, s)
     else:
         xi, w = _rule_tensor(r, tensor_order if r > 2 else 40)
-    return xi @ (U * np.sqrt(lam)[None, :]).T, w
+    return xi @ A.T, w
 
 
 @dataclass(frozen=True)
