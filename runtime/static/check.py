@@ -185,9 +185,11 @@ def _check_multiclass_bo(meta, spec, alpha, values, sizes, args, theory_override
                      f"{max(r['anisotropy'] for r in runs):.2g}, perfect recovery on "
                      f"{int(sum(r['perfect'] for r in runs))} of {args.seeds}")
     name = "K-class Bayes-optimal state evolution (uninformed start)"
-    if starts:
+    if starts and not theory["hysteresis"]:
+        name += "; the informed start reaches the same fixed point"
+    elif starts:
         name += (f"; informed start: test error {starts['informed']['test_error']:.5g}, "
-                 f"equilibrium branch: {theory['equilibrium']}")
+                 f"equilibrium branch: {theory['equilibrium']} (AMP is expected on the uninformed one)")
     return _report(meta, values, sizes, args, theory_overrides, alpha, t0,
                    "K-class GAMP (uninformative start)", compare(reference, measured, BO_KEYS, args.tolerance,
                                                                  args.seeds), name, notes)
