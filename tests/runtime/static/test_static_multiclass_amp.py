@@ -127,19 +127,22 @@ def test_check_multiclass_bo_at_n_2000(cache_dir, capsys):
 @pytest.mark.slow
 def test_gamp_rademacher_lands_on_the_uninformed_branch():
     """±1 binary perceptron (K = 2, rows ±(1, −1)/√2; α_IT = 1.2447, α_sp = 1.4929 from this code's SE,
-    Györgyi: 1.245): GAMP from Ŵ = 0 at d = 1000 stays on the low-error (metastable) branch between
-    α_IT and α_sp — where the equilibrium is perfect recovery — and reaches perfect recovery above α_sp.
-    Measured at d = 2000, 4 seeds: α = 1.35 test error 0.170 ± 0.005 (SE low branch 0.1643), α = 1.7
-    ≤ 3e-7."""
+    Györgyi: 1.245): GAMP from Ŵ = 0 at d = 1000 stays on the low-error (metastable) branch at α = 1.3,
+    between α_IT and α_sp — where the equilibrium is perfect recovery — within the check's pass rule
+    (4 seeds; measured 0.1639, 0.1634, 0.1658, 0.1998 vs the SE's 0.1754), and reaches perfect recovery
+    above α_sp (α = 1.7)."""
+    from statc.runtime.judge import allowance, critical_value
     from statc.runtime.static.multiclass_prior import DiscreteRowPrior
     s2 = np.sqrt(0.5)
     binary = DiscreteRowPrior(np.array([[s2, -s2], [-s2, s2]]), np.array([0.5, 0.5]))
-    low = mc.bayes_optimal_k_branches(2, 1.35, binary)
+    low = mc.bayes_optimal_k_branches(2, 1.3, binary)
     assert low["informed"].perfect and not low["uninformed"].perfect
-    errs = [am.bo_train_once(2, 1.35, 1000, s, binary, max_iter=3000) for s in range(3)]
-    assert all(r["converged"] for r in errs)
-    e = np.array([r["test_error"] for r in errs])
-    assert abs(e.mean() - low["uninformed"].test_error) < 4 * e.std(ddof=1) / np.sqrt(3) + 0.3 / 1000 * 10
+    runs = [am.bo_train_once(2, 1.3, 1000, s, binary, max_iter=3000) for s in range(4)]
+    assert all(r["converged"] for r in runs)
+    e = np.array([r["test_error"] for r in runs])
+    se = e.std(ddof=1) / 2
+    theory = low["uninformed"].test_error
+    assert abs(e.mean() - theory) <= allowance(se, critical_value(1, 4), 10.0, theory, 1000)
     assert e.min() > 0.1                                   # far from the informed (perfect) branch
     hi = [am.bo_train_once(2, 1.7, 1000, s, binary) for s in range(3)]
     assert mc.bayes_optimal_k(2, 1.7, binary).perfect
