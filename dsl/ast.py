@@ -202,10 +202,12 @@ class WidthDecl:
 
 @dataclass(frozen=True)
 class EmbeddingDecl:
-    """`embedding prior s0`: the prior variance σ0² of the input projection V^0."""
+    """`embedding prior s0` / `embedding width N1 [prior s0]`: the prior variance σ0² of the
+    input projection V^0 and the width of its output x^(0) (N_1; default: the student's width)."""
 
-    prior: Expr
+    prior: Expr | None
     span: Span
+    width: Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -220,12 +222,14 @@ class HeadDecl:
 
 @dataclass(frozen=True)
 class LayerBlock:
-    """`layer { head ... ; prior s }`: the heads of one attention layer and the prior
-    variance of its value weights."""
+    """`layer { head ... ; prior s; width N2 }`: the heads of one attention layer, the prior
+    variance of its value weights and the width of its output (default: the student's width)."""
 
     heads: tuple[HeadDecl, ...]
     prior: Expr | None
     span: Span
+    width: Expr | None = None
+    width_span: Span | None = None
 
 
 @dataclass(frozen=True)

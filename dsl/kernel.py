@@ -5,9 +5,11 @@ layers, and the Bayesian posterior at temperature T::
 
     data train ~ markov_chain(train = 100, test = 1000, seed = 1)   # or: data train from "d.npz"
     student {
-      width N                                  # hidden width (every layer)
+      width N                                  # hidden width (every layer; the default)
       embedding prior 1                        # sigma0^2 of the input projection V^0
       layer { head good ~ attention(same_token, beta = 10); head u ~ uniform; prior 1 }
+      # per-layer widths: `embedding width N1 prior 1` (x^(0) = V^0 x / sqrt(N0), N1 wide) and
+      # `layer { ...; width N2 }` (the layer's output); each overrides the student's `width N`
       readout last prior 1                     # last | mean | token(k); sigma_a^2
     }
     algorithm bayes { temperature T }
@@ -168,7 +170,8 @@ def _student(net: ast.Network, param) -> None:
         if len(items) > 1:
             raise _err(f"a second `{word}` statement", items[1].span,
                        hint=f"the first is at line {items[0].span.line}")
-    if not widths:
+    own = [e for e in [embeds[0].width if embeds else None] + [layer.width for layer in layers] if e is not None]
+    if not widths and not own:
         raise _err("the student needs a width", net.span, expected="`width N` (N a parameter or a number)",
                    hint="N is the hidden width of every layer; alpha = P / N")
     if not layers:
@@ -178,8 +181,11 @@ def _student(net: ast.Network, param) -> None:
     if not readouts:
         raise _err("the student needs a readout", net.span, expected="`readout last`, `readout mean` "
                    "or `readout token(k)`")
-    param(widths[0].value)
-    if embeds:
+    if not widths:
+        _every_width_given(net, embeds, layers)
+    for e in ([widths[0].value] if widths else []) + own:
+        param(e)
+    if embeds and embeds[0].prior is not None:
         param(embeds[0].prior)
     for layer in layers:
         _layer(layer, param)
@@ -196,6 +202,21 @@ def _student(net: ast.Network, param) -> None:
     for e in (r.token, r.prior):
         if e is not None:
             param(e)
+
+
+def _every_width_given(net: ast.Network, embeds: list, layers: list) -> None:
+    """Without a student-wide `width N`, the embedding and every layer declare their own
+    (L + 1 widths: N_1 of the embedding's output x^(0), and each layer's output)."""
+    why = ("without a student-wide `width N`, the embedding and each of the {L} layers declare "
+           "their own width ({n} widths: the embedding's output and each layer's output)")
+    hint = why.format(L=len(layers), n=len(layers) + 1)
+    if not embeds or embeds[0].width is None:
+        raise _err("the embedding has no width", embeds[0].span if embeds else net.span,
+                   expected="`embedding width N1` (or a student-wide `width N`)", hint=hint)
+    for k, layer in enumerate(layers, start=1):
+        if layer.width is None:
+            raise _err(f"layer {k} has no width", layer.span,
+                       expected=f"`width N{k + 1}` inside the layer (or a student-wide `width N`)", hint=hint)
 
 
 def _layer(layer: ast.LayerBlock, param) -> None:

@@ -225,20 +225,32 @@ class _ToAst(Transformer):
     def embedding_decl(self, meta, children):
         return ast.EmbeddingDecl(children[0], _span(meta))
 
+    def embedding_width(self, meta, children):
+        return ast.EmbeddingDecl(children[1], _span(meta), width=children[0])
+
     def head_decl(self, meta, children):
         return ast.HeadDecl(str(children[0]), children[1], _span(meta), _tok_span(children[0]))
 
     def layer_prior(self, meta, children):
         return ("prior", children[0], _span(meta))
 
+    def layer_width(self, meta, children):
+        return ("width", children[0], _span(meta))
+
     def layer_block(self, meta, children):
         items = [c for c in children if c is not None]
-        priors = [c for c in items if isinstance(c, tuple)]
+        priors = [c for c in items if isinstance(c, tuple) and c[0] == "prior"]
+        widths = [c for c in items if isinstance(c, tuple) and c[0] == "width"]
         if len(priors) > 1:
             raise StatcError("a second `prior` in this layer", priors[1][2],
                              hint="a layer has one prior variance for all its value weights")
+        if len(widths) > 1:
+            raise StatcError("a second `width` in this layer", widths[1][2],
+                             hint=f"the first is at line {widths[0][2].line}, column {widths[0][2].column}; "
+                                  "a layer has one output width")
         heads = tuple(c for c in items if isinstance(c, ast.HeadDecl))
-        return ast.LayerBlock(heads, priors[0][1] if priors else None, _span(meta))
+        return ast.LayerBlock(heads, priors[0][1] if priors else None, _span(meta),
+                              widths[0][1] if widths else None, widths[0][2] if widths else None)
 
     def readout_decl(self, meta, children):
         tok, token, prior = children

@@ -161,12 +161,19 @@ def _kernel_numbers(m: ast.Model) -> Iterator[tuple[ast.Expr, Rule, str]]:
     for opt in m.algorithm.options:
         yield opt.value, pos, "the temperature"
     for net in m.networks:
+        layer_no = 0
         for st in net.body:
+            layer_no += isinstance(st, ast.LayerBlock)
             if isinstance(st, ast.WidthDecl):
                 yield st.value, pos, "the width"
             elif isinstance(st, ast.EmbeddingDecl):
-                yield st.prior, pos, "the prior variance of the embedding"
+                if st.width is not None:
+                    yield st.width, pos, "the width of the embedding"
+                if st.prior is not None:
+                    yield st.prior, pos, "the prior variance of the embedding"
             elif isinstance(st, ast.LayerBlock):
+                if st.width is not None:
+                    yield st.width, pos, f"the width of layer {layer_no}"
                 if st.prior is not None:
                     yield st.prior, pos, "the prior variance of a layer"
                 for h in st.heads:

@@ -211,7 +211,8 @@ class Comparison:
         return np.abs(self.diff) <= self.allowed
 
     def worst(self) -> int:
-        ratio = np.abs(self.diff) / np.maximum(self.allowed, 1e-300)
+        with np.errstate(invalid="ignore", over="ignore"):      # inf / inf where SE(d∞) = inf
+            ratio = np.abs(self.diff) / np.maximum(self.allowed, 1e-300)
         return int(np.argmax(ratio))
 
 
@@ -327,7 +328,8 @@ class Extrapolation:
     def worst(self) -> int:
         """The time whose extrapolated difference is furthest outside its bound, among the
         times that fail the per-size rule."""
-        ratio = np.abs(self.diff) / np.maximum(self.allowed, 1e-300)
+        with np.errstate(invalid="ignore", over="ignore"):      # inf / inf where SE(d∞) = inf
+            ratio = np.abs(self.diff) / np.maximum(self.allowed, 1e-300)
         ratio = np.where(self.sized | ~np.isfinite(ratio), -1.0, ratio)
         ratio = np.where(~self.sized & ~np.isfinite(self.diff), np.inf, ratio)
         return int(np.argmax(ratio))

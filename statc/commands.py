@@ -106,6 +106,9 @@ def build_parser(extra=None) -> argparse.ArgumentParser:
                    "theory; kernel models: NUTS samples per chain (default 400)")
     p.add_argument("--warmup", type=int, default=None, help="kernel models: NUTS warmup steps (default 300)")
     p.add_argument("--data", default=None, metavar="FILE.npz", help="kernel models: the sequence data set")
+    p.add_argument("--alpha", type=float, default=None, metavar="A",
+                   help="kernel models with a generated data set: P = round(A*N) training sequences at "
+                        "each --N (fixed alpha = P/N) instead of the model's P")
     p.add_argument("--repeats", type=int, default=None, help="dmft models: independent theory repeats")
     p = sub.add_parser("optimize", help="optimise the protocol declared in the `control` block")
     model_options(p)
@@ -209,8 +212,8 @@ def cmd_check(args) -> int:
     runner = compiled.kind.resolve("runner")
     if args.tolerance is None and compiled.kind.name != "kernel":
         args.tolerance = 10.0
-    if args.data is not None and compiled.kind.name != "kernel":
-        raise StatcError("--data applies to kernel models (`algorithm bayes`) only")
+    if (args.data is not None or args.alpha is not None) and compiled.kind.name != "kernel":
+        raise StatcError("--data and --alpha apply to kernel models (`algorithm bayes`) only")
     if hasattr(runner, "check_from_args"):           # kinds with their own check (dmft)
         return runner.check_from_args(compiled, overrides, args, _sizes(args.N))
     theory_overrides = params_mod.parse_set(args.theory_set, compiled.meta["params"])

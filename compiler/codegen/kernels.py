@@ -8,15 +8,15 @@ defeats the cache):
 * ``rhs(t, y, P, dy)`` and ``observables(t, y, P, out)``;
 * quadrature atoms and Bernoulli-mask helpers the IR asks for;
 * ``init_scalars(P, y)`` and ``vector_scales(P, out)`` for initial conditions;
-* the integrators of ``templates/integrators.py``.
+* not the integrators: those of plain runs and of optimal control take the
+  kernels as first-class functions and are compiled once per installation
+  (:mod:`statc.runtime.online.integrators`, :mod:`statc.runtime.control.adjoint_rk4`).
 
 Every identifier is produced here — parameters become ``p_<name>``, indices
 ``i_<name>``, state arrays ``S_<name>`` — so user text never reaches the
 generated code except as names that already matched ``[A-Za-z_][A-Za-z0-9_]*``.
 """
 from __future__ import annotations
-
-from pathlib import Path
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
@@ -28,7 +28,6 @@ from statc.compiler.gaussian.kinked import emit_kink_atom
 from statc.compiler.ir.equation_ir import ArgQuadrature, EquationIR, KinkAtom, StateBlock, Term
 from statc.compiler.ir.symbols import Relu, Sgn, Step
 
-_TEMPLATES = Path(__file__).with_name("templates")
 
 #: coefficient text per generated term function (see ``_Writer.term_functions``)
 CHUNK_CHARS = 20_000
@@ -158,18 +157,41 @@ class _Writer:
             return f"{idx[0]} {'==' if t.diagonal else '!='} {idx[1]}"
         return None
 
-    def term_loops(self, t: Term, idx: list[str]) -> tuple[str, str | None]:
-        """Emit a term's guard on the entry and its sum loops; return as :meth:`sum_loops`."""
+    def zero_factors(self, t: Term) -> list[str]:
+        """The parameters that multiply a term's whole coefficient (to a positive power).
+
+        Where one of them is 0 at run time (a readout learning rate ``eta_v = 0``,
+        a noise ``sigma = 0``) the term vanishes and its sums and atom calls are
+        skipped.  Only the forward value may skip: the term's partial in such a
+        parameter (the adjoint's ``gP``) need not vanish there.
+        """
+        out = []
+        for f in sp.Mul.make_args(t.coef):
+            base, exp = f.as_base_exp()
+            if (isinstance(base, sp.Symbol) and base.name in self.param_index
+                    and base.name not in self.eq.int_params and exp.is_positive):
+                out.append(base.name)
+        return sorted(set(out))
+
+    def term_loops(self, t: Term, idx: list[str], skip_zero: bool = False) -> tuple[str, str | None]:
+        """Emit a term's guard on the entry and its sum loops; return as :meth:`sum_loops`.
+
+        With ``skip_zero`` the guard also requires each of :meth:`zero_factors` to be
+        non-zero.
+        """
         indent = "    "
-        cond = self.term_guard(t, idx)
-        if cond is not None:
-            self.emit(f"{indent}if {cond}:")
+        conds = [self.term_guard(t, idx)]
+        if skip_zero:
+            conds += [f"p_{p} != 0.0" for p in self.zero_factors(t)]
+        conds = [c for c in conds if c is not None]
+        if conds:
+            self.emit(f"{indent}if {' and '.join(conds)}:")
             indent += "    "
         return self.sum_loops(t, indent)
 
     def term_body(self, t: Term, idx: list[str], tag: str) -> None:
-        """Emit ``acc += term`` (its guard, sum loops and common subexpressions)."""
-        indent, factor = self.term_loops(t, idx)
+        """Emit ``acc += term`` (its guards, sum loops and common subexpressions)."""
+        indent, factor = self.term_loops(t, idx, skip_zero=True)
         # long coefficients (tilted covariances, shifted atoms) repeat subexpressions:
         # computed once, they also keep the code Numba compiles small
         repl, (coef,) = sp.cse([t.coef], symbols=sp.numbered_symbols(f"v_{tag}_"), optimizations=None)
@@ -329,8 +351,6 @@ class _Writer:
         self.inits()
         from .adjoint import AdjointWriter
         AdjointWriter(self).module_part()
-        self.emit((_TEMPLATES / "integrators.py").read_text())
-        self.emit((_TEMPLATES / "adjoint.py").read_text())
         return "\n".join(self.lines) + "\n"
 
 

@@ -69,11 +69,15 @@ def derive(cm: CheckedModel) -> KernelEquations:
         if e is not None:
             spans.append((key, _span(e)))
 
-    width = next(s for s in net.body if isinstance(s, ast.WidthDecl))
+    width = next((s for s in net.body if isinstance(s, ast.WidthDecl)), None)
     embed = next((s for s in net.body if isinstance(s, ast.EmbeddingDecl)), None)
     layers = [s for s in net.body if isinstance(s, ast.LayerBlock)]
     readout = next(s for s in net.body if isinstance(s, ast.ReadoutDecl))
-    put("width", width.value)
+    # widths of the representations x^(0) (the embedding's output) … x^(L) (layer L's output):
+    # N_1 … N_{L+1} of the action (N_l = the length of w^(l); N_{L+1} = N_a, the readout's)
+    own = [embed.width if embed is not None else None] + [layer.width for layer in layers]
+    for k, e in enumerate(own, start=1):
+        put(f"width_{k}", e if e is not None else width.value)
     spans.append(("readout", _span(readout)))
     put("temperature", next(o for o in m.algorithm.options if o.name == "temperature").value)
     put("var_embedding", embed.prior if embed else None)

@@ -59,7 +59,9 @@ def show_text(eq: KernelEquations) -> str:
     vals = dict(eq.values)
     lines = [f"model {eq.model}: kernel kind (Bayesian deep attention network at finite width ratio), "
              f"L = {L} layer(s), heads {list(heads)}, {M} attention path(s)",
-             f"  width N = {sp.sstr(vals['width'])}, temperature T = {sp.sstr(vals['temperature'])}, "
+             "  widths N_1 (embedding) .. N_{L+1} = N_a (layer L's output, the readout's length): "
+             + ", ".join(sp.sstr(vals[f"width_{k}"]) for k in range(1, L + 2))
+             + f"; temperature T = {sp.sstr(vals['temperature'])}, "
              f"readout {eq.readout}, data {eq.data[0]} `{eq.data[1]}`", "",
              "heads (layer 1 acts first on the tokens):"]
     for l, layer in enumerate(eq.layers, start=1):

@@ -1,9 +1,10 @@
 r"""A control problem: decision variables → protocol → objective and its exact gradient.
 
 The protocol is piecewise constant on ``n`` equal intervals of [t0, t_F]; each
-interval is integrated by ``nsub`` RK4 steps (``control_forward`` in the
-kernel module) and the gradient comes from the exact discrete adjoint
-(``control_backward``): one backward sweep whatever the number of intervals.
+interval is integrated by ``nsub`` RK4 steps (``control_forward`` of
+:mod:`.adjoint_rk4`, given the model's kernels) and the gradient comes from the
+exact discrete adjoint (``control_backward``): one backward sweep whatever the
+number of intervals.
 
 Decision variables, in order:
 
@@ -27,7 +28,10 @@ from statc.dsl.control import objective_terms
 from statc.dsl.evaluate import evaluate
 from statc.dsl.values import check_values
 
+from statc.compiler.codegen.signatures import VJP_SIGNATURE
 from statc.runtime import params as params_mod
+from statc.runtime.control import adjoint_rk4
+from statc.runtime.online.integrators import first_class
 from statc.runtime.online.initial import initial_state
 from statc.runtime.online.layout import make_layout
 from statc.runtime.online.runner import model_schedules, options_from_model
@@ -142,8 +146,8 @@ class ControlProblem:
         S = self.n * self.nsub
         Ys = np.empty((S + 1, self.y0.size))
         self._stages = np.empty((S if store else 1, 3, self.y0.size))
-        bad = self.compiled.module.control_forward(self.y0, Pv, W, self.nsub, self.t0, self.h, Ys,
-                                                   self._stages)
+        bad = adjoint_rk4.control_forward(first_class(self.compiled.module.rhs), self.y0, Pv, W,
+                                          self.nsub, self.t0, self.h, Ys, self._stages)
         if bad >= 0:
             raise NumericalError(f"the state diverged at t = {self.t0 + bad * self.h:.6g} under the "
                                  "protocol being evaluated",
@@ -155,20 +159,22 @@ class ControlProblem:
         Pv, W, Ys = self._forward(z)
         self.evaluations += 1
         out = np.zeros(self.w_final.size)
-        J = self.compiled.module.control_objective(Ys, Pv, self.nsub, self.t0, self.h,
-                                                   self.w_final, self.w_int, out)
+        J = adjoint_rk4.control_objective(first_class(self.compiled.module.observables), Ys, Pv,
+                                          self.nsub, self.t0, self.h, self.w_final, self.w_int, out)
         return self.sign * J
 
     def value_and_grad(self, z: np.ndarray) -> tuple[float, np.ndarray]:
         Pv, W, Ys = self._forward(z, store=True)
         mod = self.compiled.module
         out = np.zeros(self.w_final.size)
-        J = mod.control_objective(Ys, Pv, self.nsub, self.t0, self.h, self.w_final, self.w_int, out)
+        J = adjoint_rk4.control_objective(first_class(mod.observables), Ys, Pv, self.nsub, self.t0,
+                                          self.h, self.w_final, self.w_int, out)
         gy0 = np.zeros(self.y0.size)
         gPv = np.zeros_like(Pv)
         gW = np.zeros_like(W)
-        mod.control_backward(Ys, self._stages, Pv, W, self.nsub, self.t0, self.h, self.w_final, self.w_int,
-                             gy0, gPv, gW)
+        adjoint_rk4.control_backward(first_class(mod.rhs), first_class(mod.rhs_vjp, VJP_SIGNATURE),
+                                     first_class(mod.obs_vjp, VJP_SIGNATURE), Ys, self._stages, Pv, W,
+                                     self.nsub, self.t0, self.h, self.w_final, self.w_int, gy0, gPv, gW)
         self.evaluations += 1
         self.gradients += 1
         g = np.zeros(z.size)

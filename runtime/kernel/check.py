@@ -1,7 +1,8 @@
 """`statc check` for kernel models: the theory against NUTS samples of the finite network.
 
 For every width N of ``--N`` (P fixed by the data set), the theory is solved at the same
-(N, P) and the full weight posterior of the very network it describes is sampled
+(N, P) — the model's widths N_1 … N_{L+1} scaled so that the largest is N (all equal to N for
+a model with one width) — and the full weight posterior of the very network it describes is sampled
 (runtime/kernel/sampler.py, ``--seeds`` chains of ``--samples`` draws after ``--warmup``
 adaptation steps).  Compared, with error bars from the spread of the chain means:
 
@@ -32,7 +33,7 @@ from .action import Action
 from .levels import Architecture
 from .paths import kernel_factor, path_features
 from .predict import predict
-from .from_model import solve_inputs
+from .from_model import dataset, solve_inputs
 from .solve import solve
 
 KAPPA = 2.0
@@ -43,13 +44,21 @@ MAX_TEST = 20
 def _theory(arch: Architecture, F, y, T, Ft):
     sol = solve(Action(arch, F, y, T), restarts=1, check_hessian=False)
     if not sol.converged:
-        raise NumericalError(f"the theory did not converge at N = {arch.widths[0]:g} "
+        raise NumericalError(f"the theory did not converge at widths {[float(n) for n in arch.widths]} "
                              f"(residual {sol.residual:.3g})")
     return sol, predict(F, y, T, sol.U, Ft)
 
 
-def _with_width(arch: Architecture, N: float) -> Architecture:
-    return Architecture(arch.heads, (float(N),) * (arch.L + 1), arch.variances, arch.sigma0)
+def scaled_widths(widths: tuple[float, ...], N: int) -> tuple[int, ...]:
+    """The model's widths N_1 … N_{L+1} scaled so that the largest is N, rounded (at least 1):
+    equal widths all become N; unequal ones keep their ratios (the theory's limit is N → ∞
+    at fixed ratios N_ℓ/N and α)."""
+    top = max(widths)
+    return tuple(max(1, int(round(N * w / top))) for w in widths)
+
+
+def _with_widths(arch: Architecture, Ns: tuple[int, ...]) -> Architecture:
+    return Architecture(arch.heads, tuple(float(n) for n in Ns), arch.variances, arch.sigma0)
 
 
 def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int]) -> int:
@@ -71,11 +80,29 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
     theory_overrides = params_mod.parse_set(args.theory_set, compiled.meta["params"])
     values, v, d, layers, arch = solve_inputs(compiled, overrides, getattr(args, "data", None))
     _, tv, _, _, tarch = solve_inputs(compiled, {**overrides, **theory_overrides}, getattr(args, "data", None))
-    if max(sizes) < max(arch.sizes):
-        raise StatcError(f"--N must be at least {max(arch.sizes)} (the number of paths)")
+    for N in sizes:
+        Ns = scaled_widths(arch.widths, N)
+        bad = [k for k, (n, m) in enumerate(zip(Ns, arch.sizes), start=1) if n < m]
+        if bad:
+            k = bad[0]
+            raise StatcError(f"--N {N} makes the width N_{k} = {Ns[k - 1]} smaller than the "
+                             f"{arch.sizes[k - 1]} (partial) paths of its level",
+                             hint=f"--N must be at least {max(arch.sizes)} for this model" if len(set(arch.widths)) == 1
+                             else "the model's widths are scaled so that the largest is N")
+    alpha = getattr(args, "alpha", None)
+    if alpha is not None:
+        if compiled.meta["data"][0] != "generator" or getattr(args, "data", None) is not None:
+            raise StatcError("--alpha needs a generated data set (P = alpha N sequences at each --N)",
+                             hint="`data train ~ markov_chain(train = P, ...)`; a data file fixes P")
+        if not alpha > 0 or any(round(alpha * N) < 1 for N in sizes):
+            raise StatcError(f"--alpha {alpha:g} gives no training sequence at some --N",
+                             expected="alpha > 0 with round(alpha N) >= 1")
     readout, token = compiled.meta["readout"], int(v.get("token", 0))
-    F = kernel_factor(path_features(d.x_train, layers, d.matrices, readout, token), arch.sigma0)
-    Ft = kernel_factor(path_features(d.x_test, layers, d.matrices, readout, token), arch.sigma0)
+
+    def features(data):
+        return (kernel_factor(path_features(data.x_train, layers, data.matrices, readout, token), arch.sigma0),
+                kernel_factor(path_features(data.x_test, layers, data.matrices, readout, token), arch.sigma0))
+    F, Ft = features(d)
     n_test = min(MAX_TEST, args.test_samples, Ft.shape[0])
     M = arch.paths
     iu = np.triu_indices(M)
@@ -85,10 +112,14 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
     rows, per_N = [], []
     t0 = time.perf_counter()
     for N in sizes:
-        sol, th = _theory(_with_width(tarch, N), F, d.y_train, T_th, Ft)
+        Ns = scaled_widths(arch.widths, N)
+        if alpha is not None:                          # P = alpha N: the generator at train = round(alpha N)
+            d = dataset(compiled, {**v, "data_train": float(round(alpha * N))})
+            F, Ft = features(d)
+        sol, th = _theory(_with_widths(tarch, Ns), F, d.y_train, T_th, Ft)
         gp = predict(F, d.y_train, T_th, tarch.gp_point()[0], Ft)
         try:
-            cm = sample_fn(F, d.y_train, Ft, arch.heads, int(N), T_sim, arch.variances, chains=chains,
+            cm = sample_fn(F, d.y_train, Ft, arch.heads, Ns, T_sim, arch.variances, chains=chains,
                            warmup=warmup, samples=samples, seed=args.seed + N)
         except SamplerMissing as err:
             raise StatcError(f"`statc check` for kernel models needs numpyro ({err})",
@@ -106,7 +137,8 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
         scale = max(abs(r["sampled"]) for r in mine)
         var_s = (cm.f_sq.mean(axis=0) - f_s ** 2)
         per_N.append({
-            "N": N, "alpha": d.shape[0] / N, "seconds": cm.seconds, "divergences": cm.divergences,
+            "N": N, "widths": list(Ns), "P": d.shape[0], "alpha": d.shape[0] / N, "seconds": cm.seconds,
+            "divergences": cm.divergences,
             "max_dev_theory": max(abs(r["theory"] - r["sampled"]) for r in mine) / scale,
             "max_dev_gp": max(abs(r["gp"] - r["sampled"]) for r in mine) / scale,
             "accuracy": {"theory": float(np.mean(np.sign(th.mean) == np.sign(d.y_test))),
@@ -120,12 +152,13 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
         })
     passed = all(r["passed"] for r in rows)
     m = compiled.meta["model"]
-    print(f"{m}: theory vs NUTS posterior samples, P = {d.shape[0]}, N = {sizes}, {chains} chains x "
+    Ptext = f"P = {alpha:g} N" if alpha is not None else f"P = {d.shape[0]}"
+    print(f"{m}: theory vs NUTS posterior samples, {Ptext}, N = {sizes}, {chains} chains x "
           f"{samples} samples (+{warmup} warmup), T = {T_sim:g}" + (f" (theory T = {T_th:g})" if T_th != T_sim else "")
           + f" ({time.perf_counter() - t0:.1f} s)")
     for p in per_N:
         a = p["accuracy"]
-        print(f"  N = {p['N']:>5} (alpha {p['alpha']:.3g}): max |theory - samples| / scale = "
+        print(f"  N = {p['N']:>5} (P = {p['P']}, alpha {p['alpha']:.3g}): max |theory - samples| / scale = "
               f"{p['max_dev_theory']:.3g} (GP limit {p['max_dev_gp']:.3g}); accuracy theory {a['theory']:.4f}, "
               f"samples {a['sampled']:.4f}, GP {a['gp']:.4f}; {p['divergences']} divergences, {p['seconds']:.1f} s")
     worst = max(rows, key=lambda r: abs(r["theory"] - r["sampled"]) / r["allowed"])
@@ -138,7 +171,8 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         write_json(out / "check.json", {"model": m, "params": values, "theory_overrides": theory_overrides,
-                                        "P": d.shape[0], "sizes": sizes, "chains": chains, "samples": samples,
+                                        "P": d.shape[0] if alpha is None else None, "alpha": alpha,
+                                        "sizes": sizes, "chains": chains, "samples": samples,
                                         "warmup": warmup, "kappa": kappa, "t_crit": t_crit, "passed": passed,
                                         "conclusive": True,
                                         "worst": {"quantity": worst["quantity"], "N": worst["N"],

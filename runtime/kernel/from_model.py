@@ -78,11 +78,17 @@ def solve_inputs(compiled, overrides, data):
                        "readout", expected=f"a token in 1..{Tp}")
     layers = _heads(compiled, v, d)
     heads = tuple(len(layer) for layer in layers)
-    L, N = len(heads), v["width"]
-    arch = Architecture(heads, (N,) * (L + 1), tuple(v[f"var_{l}"] for l in range(1, L + 1))
+    L = len(heads)
+    widths = tuple(v[f"width_{k}"] for k in range(1, L + 2))
+    arch = Architecture(heads, widths, tuple(v[f"var_{l}"] for l in range(1, L + 1))
                         + (v["var_readout"],), v["var_embedding"])
-    if N < max(arch.sizes):
-        raise _located(compiled, f"the width N = {N:g} is below the size of U_1 ({arch.sizes[0]} paths)",
-                       "width", expected=f"N >= {max(arch.sizes)}",
-                       hint="the Wishart density of N U_l exists for N >= m_l (ATTENTION.md §5)")
+    for k, (N, m) in enumerate(zip(widths, arch.sizes), start=1):
+        if N < m:
+            what = "the embedding" if k == 1 else f"layer {k - 1}"
+            level = f"U_{k}" if k <= L else "U_a"
+            raise _located(compiled, f"the width N_{k} = {N:g} of {what} is below the size m_{k} = {m} "
+                           f"of {level} ({m} x {m})", f"width_{k}",
+                           expected=f"N_{k} >= {m}",
+                           hint="the Wishart density of N_l U_l exists for N_l >= m_l, the number of "
+                                "(partial) paths through level l (ATTENTION.md §5)")
     return values, v, d, layers, arch

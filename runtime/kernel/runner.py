@@ -9,7 +9,11 @@ Outputs (atomically written):
   the observables of the theory and of the GP limit (accuracy of sign(mean), test MSE,
   ε_g, mean predictor variance, kernel–task alignment, per-head scores);
 * ``U.csv`` — U (H^L × H^L), rows and columns labelled by paths `h_1/h_2/…` (head names);
-* ``predictions.csv`` — per test sequence: y, mean, var, mean_gp, var_gp.
+* ``predictions.csv`` — per test sequence: y, mean, var, mean_gp, var_gp;
+* ``pruning.csv`` — the head-pruning curve (runtime/kernel/pruning.py): per number of pruned
+  heads k = 0 … Σ(H_ℓ − 1), heads pruned in ascending order of the theory's head scores:
+  the head pruned at step k, its layer and score, the paths left, and accuracy / test MSE /
+  ε_g of the theory and of the GP limit with the same heads pruned (also in summary.json).
 
 Bad values or data are exit 2 with a located error; a solve that fails is exit 3.
 """
@@ -29,6 +33,7 @@ from .from_model import solve_inputs
 from .mixing import Head
 from .paths import kernel_factor, path_features
 from .predict import alignment, head_scores, metrics, predict
+from .pruning import csv_text as pruning_csv, pruning_curve, pruning_order
 from .solve import solve
 
 #: `statc run` options of the other kinds that mean nothing here
@@ -98,10 +103,13 @@ def run(compiled, overrides: dict[str, float] | None = None, *, data: str | None
         out["head_scores"] = [dict(zip(n, s)) for n, s in zip(names, head_scores(U, arch.heads))]
         return out
     P = d.shape[0]
+    scores = head_scores(sol.U, arch.heads)
+    pruning = pruning_curve(F, d.y_train, T, sol.U, U_gp, Ft, d.y_test, arch.heads,
+                            pruning_order(scores, names))
     summary = {
         "data": {"source": d.source, "P": P, "N0": d.shape[1], "T_tokens": d.shape[2],
                  "test": int(d.x_test.shape[0])},
-        "N": arch.widths[0], "P": P, "alpha": P / arch.widths[0], "T": T, "heads": names, "paths": labels,
+        "N": max(arch.widths), "widths": list(arch.widths), "P": P, "alpha": P / max(arch.widths), "T": T, "heads": names, "paths": labels,
         "readout": compiled.meta["readout"],
         "solver": {"action": sol.action, "grad_norm": sol.grad_norm, "residual": sol.residual,
                    "converged": sol.converged, "iterations": sol.iterations, "evaluations": sol.evaluations,
@@ -112,6 +120,7 @@ def run(compiled, overrides: dict[str, float] | None = None, *, data: str | None
         "U": sol.U, "U_levels": {f"U_{l + 1}": U for l, U in enumerate(sol.Us)}, "U_a": sol.Ua,
         "U_gp": float(U_gp[0, 0]),
         "observables": {"theory": observables(theory, sol.U), "gp": observables(gp, U_gp)},
+        "pruning": pruning,
     }
     th, g = summary["observables"]["theory"], summary["observables"]["gp"]
     # the scalar results, one number each (what `statc sweep` tabulates)
@@ -142,7 +151,7 @@ def run_line(compiled, res: KernelResult) -> str:
 
 
 def written(res: KernelResult) -> str:
-    return "summary.json, U.csv and predictions.csv"
+    return "summary.json, U.csv, predictions.csv and pruning.csv"
 
 
 def write_outputs(out: Path, compiled, res: KernelResult, plot: bool = False) -> None:
@@ -161,6 +170,7 @@ def write_outputs(out: Path, compiled, res: KernelResult, plot: bool = False) ->
     rows += [lab + "," + ",".join(repr(float(x)) for x in row) for lab, row in zip(res.paths, res.U)]
     write_text(out / "U.csv", "\n".join(rows) + "\n")
     write_csv(out / "predictions.csv", res.predictions)
+    write_text(out / "pruning.csv", pruning_csv(res.summary["pruning"]))
 
 
 def check_from_args(compiled, overrides, args, sizes) -> int:

@@ -9,6 +9,7 @@ import numpy as np
 from statc.dsl import NumericalError, StatcError
 from statc.dsl.values import MAX_RECORDS
 
+from . import integrators
 from .layout import Layout
 
 _STATUS = {
@@ -102,6 +103,7 @@ def _dopri(module, y0, seg_t, seg_P, t_rec, opts: RunOptions, Y) -> np.ndarray:
     behind, so resuming gives the trajectory of one uninterrupted call; the
     budget adapts so that a chunk lasts about :data:`CHUNK_SECONDS`.
     """
+    rhs = integrators.first_class(module.rhs)
     y = y0.astype(np.float64).copy()
     t, h, r, budget = float(seg_t[0]), 0.0, 0, 64
     total = np.zeros(6)
@@ -111,8 +113,8 @@ def _dopri(module, y0, seg_t, seg_P, t_rec, opts: RunOptions, Y) -> np.ndarray:
         left = int(opts.max_steps - total[3])
         start = time.perf_counter()
         try:
-            module.integrate_dopri(y, sub_t, sub_P, t_rec[r:], float(opts.rtol), float(opts.atol),
-                                   h, min(budget, left), Y[r:], info)
+            integrators.integrate_dopri(rhs, y, sub_t, sub_P, t_rec[r:], float(opts.rtol),
+                                        float(opts.atol), h, min(budget, left), Y[r:], info)
         except ZeroDivisionError:
             info[:2] = -1.0, t
             return np.concatenate([info[:2], total[2:4], [-1.0]])
@@ -128,6 +130,7 @@ def _dopri(module, y0, seg_t, seg_P, t_rec, opts: RunOptions, Y) -> np.ndarray:
 def _rk4(module, y0, seg_t, seg_P, t_rec, opts: RunOptions, Y) -> np.ndarray:
     """Fixed-step RK4, one kernel call per group of recording intervals (each is
     integrated on its own grid, so splitting between records changes nothing)."""
+    rhs = integrators.first_class(module.rhs)
     y = y0.astype(np.float64)
     r, total, group = 0, np.zeros(5), 1
     t = float(seg_t[0])
@@ -141,7 +144,8 @@ def _rk4(module, y0, seg_t, seg_P, t_rec, opts: RunOptions, Y) -> np.ndarray:
         info = np.zeros(5)
         start = time.perf_counter()
         try:
-            module.integrate_rk4(y, sub_t, sub_P, t_rec[r:end + 1], float(opts.dt), Y[r:end + 1], info)
+            integrators.integrate_rk4(rhs, y, sub_t, sub_P, t_rec[r:end + 1], float(opts.dt),
+                                      Y[r:end + 1], info)
         except ZeroDivisionError:
             return np.array([-1.0, t, total[2], total[3], -1.0])
         wall = time.perf_counter() - start

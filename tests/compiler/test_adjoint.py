@@ -126,3 +126,31 @@ def test_rhs_vjp_is_the_transpose_of_the_jacobian(load, name, rel):
     m.module.rhs(0.0, y + h * v, P, up)
     m.module.rhs(0.0, y - h * v, P, dn)
     assert lam @ (up - dn) / (2 * h) == pytest.approx(gy @ v, rel=rel)
+
+
+def test_zero_coefficient_terms_are_skipped_but_keep_their_parameter_partials(load):
+    """At η_v = 0 the readout's terms are skipped (``if p_eta_v != 0.0``), yet ∂/∂η_v of
+    ⟨λ, rhs⟩ — non-zero there — is the central difference of `rhs` in η_v."""
+    m = load("saad_solla").compiled
+    assert "if p_eta_v != 0.0" in Path(m.module.__file__).read_text()
+    from statc.runtime import params as pm
+    values = pm.resolve(m.model, m.meta, {"eta_v": 0.0, "sigma": 0.0})
+    P = pm.vector(m.meta, values)
+    rng = np.random.default_rng(5)
+    y = _generic_state(m.meta, values, rng)
+    lam = rng.normal(size=y.size)
+    dy = np.full(y.size, np.nan)
+    m.module.rhs(0.0, y, P, dy)
+    v_block = slice(y.size - int(values["K"]), y.size)          # v is the last block
+    assert [b["name"] for b in m.meta["blocks"]][-1] == "v"
+    assert np.all(dy[v_block] == 0.0) and np.all(np.isfinite(dy))
+    gy, gP = np.zeros(y.size), np.zeros(P.size)
+    m.module.rhs_vjp(0.0, y, P, lam, gy, gP)
+    k = list(m.module.PARAMS).index("eta_v")
+    h = 1e-6
+    up, dn = np.empty(y.size), np.empty(y.size)
+    m.module.rhs(0.0, y, P + h * np.eye(P.size)[k], up)
+    m.module.rhs(0.0, y, P - h * np.eye(P.size)[k], dn)
+    fd = lam @ (up - dn) / (2 * h)
+    assert abs(fd) > 1e-3
+    assert gP[k] == pytest.approx(fd, rel=1e-6)

@@ -6,7 +6,7 @@ import pytest
 
 from statc.dsl import StatcError
 from statc.runtime import params as pm
-from statc.runtime.online import solve
+from statc.runtime.online import integrators, solve
 from statc.runtime.online.initial import initial_state
 from statc.runtime.online.layout import make_layout
 from statc.runtime.schedule import from_model, segments
@@ -40,10 +40,10 @@ def test_chunks_reproduce_one_kernel_call(load, monkeypatch, method):
     info = np.zeros(6)
     st = seg_t.copy()
     if method == "dopri5":
-        c.module.integrate_dopri(y0.copy(), st, seg_P, t_rec, opts.rtol, opts.atol, 0.0,
+        integrators.integrate_dopri(integrators.first_class(c.module.rhs), y0.copy(), st, seg_P, t_rec, opts.rtol, opts.atol, 0.0,
                                  opts.max_steps, ref, info)
     else:
-        c.module.integrate_rk4(y0.copy(), st, seg_P, t_rec, opts.dt, ref, info[:5])
+        integrators.integrate_rk4(integrators.first_class(c.module.rhs), y0.copy(), st, seg_P, t_rec, opts.dt, ref, info[:5])
     assert info[0] == 0
     monkeypatch.setattr(solve, "CHUNK_SECONDS", 1e-9)     # the smallest chunks
     t, Y, meta = solve.integrate(c.module, layout, y0, P, opts, seg_t=seg_t, seg_P=seg_P)

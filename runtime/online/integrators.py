@@ -1,18 +1,51 @@
-# ---- integrators (statc template; appended to every generated kernel module) ----
-# They call the module's global `rhs(t, y, P, dy)`: a jitted function passed as
-# an argument would defeat Numba's on-disk cache.
-#
-# Parameters may change at segment boundaries `seg_t` (piecewise-constant
-# schedules): row s of `seg_P` holds the parameters on [seg_t[s], seg_t[s+1]).
-# info[0] = status (0 ok, 1 non-finite state, 2 step size underflow,
-# 3 too many steps), info[1] = time reached, info[2] = RHS evaluations,
-# info[3] = accepted steps, info[4] = index of the first bad state entry.
-# integrate_dopri also leaves its state in y0 and its next step size in info[5]
-# when it returns: after `max_steps` accepted steps (status 3) the caller can
-# resume from there (same trajectory), which keeps a long run interruptible.
-# Rows are copied element by element: Numba compiles an array-to-array slice
-# assignment (`out[r, :] = y`) with its shape-mismatch error path, ~4 s of CPU
-# per function per model.
+"""Adaptive Dormand–Prince 5(4) and fixed-step RK4 for a model's order-parameter ODEs.
+
+Compiled once per installation (Numba's on-disk cache beside this file): the model's
+``rhs(t, y, P, dy)`` comes in as a first-class function of signature
+:data:`~statc.compiler.codegen.signatures.RHS_SIGNATURE` and is called through its
+address, so a cold model compile no longer builds — and LLVM no longer re-optimises with
+the right-hand side linked in — an integrator of its own (saad_solla: ~5.7 s of CPU).
+
+Parameters may change at segment boundaries ``seg_t`` (piecewise-constant schedules):
+row s of ``seg_P`` holds the parameters on [seg_t[s], seg_t[s+1]).
+info[0] = status (0 ok, 1 non-finite state, 2 step size underflow, 3 too many steps),
+info[1] = time reached, info[2] = RHS evaluations, info[3] = accepted steps,
+info[4] = index of the first bad state entry.  ``integrate_dopri`` also leaves its
+state in y0 and its next step size in info[5] when it returns: after ``max_steps``
+accepted steps (status 3) the caller can resume from there (same trajectory), which
+keeps a long run interruptible.
+
+Rows are copied element by element (Numba compiles an array-to-array slice assignment
+with its shape-error path), and the status helpers take floats (an int argument that is
+a constant at its call site is typed ``Literal[int]`` and would compile one more
+specialisation per constant).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, types
+from numba.core.sigutils import normalize_signature
+
+from statc.compiler.codegen.signatures import RHS_SIGNATURE, VJP_SIGNATURE
+
+
+def _function_type(signature: str) -> types.FunctionType:
+    args, ret = normalize_signature(signature)
+    return types.FunctionType(ret(*args))
+
+
+RHS_TYPE = _function_type(RHS_SIGNATURE)
+VJP_TYPE = _function_type(VJP_SIGNATURE)
+
+
+def first_class(kernel, signature: str = RHS_SIGNATURE):
+    """``kernel`` (a lazily compiled dispatcher of a generated module) with its overload
+    for ``signature`` compiled or loaded from Numba's cache, ready to be passed as a
+    first-class function.  Idempotent and cheap once done."""
+    kernel.compile(signature)
+    return kernel
+_V = types.float64[::1]
+_M = types.float64[:, ::1]
 
 _A21 = 1.0 / 5.0
 _A31, _A32 = 3.0 / 40.0, 9.0 / 40.0
@@ -52,8 +85,9 @@ def _bad_entry(y):
     return -1
 
 
-@njit(cache=True)
-def integrate_dopri(y0, seg_t, seg_P, t_rec, rtol, atol, h_init, max_steps, out_Y, info):
+@njit(types.void(RHS_TYPE, _V, _V, _M, _V, types.float64, types.float64, types.float64, types.int64, _M, _V),
+      cache=True)
+def integrate_dopri(rhs, y0, seg_t, seg_P, t_rec, rtol, atol, h_init, max_steps, out_Y, info):
     n = y0.shape[0]
     y = y0.copy()
     k1 = np.empty(n); k2 = np.empty(n); k3 = np.empty(n); k4 = np.empty(n)
@@ -108,7 +142,7 @@ def integrate_dopri(y0, seg_t, seg_P, t_rec, rtol, atol, h_init, max_steps, out_
             err = np.sqrt(err / max(n, 1))
             if not (err == err) or _bad_entry(ynew) >= 0:
                 if hh < 1e-14 * max(abs(t), 1.0):
-                    _pause(info, 1.0, t, nfev, nsteps, _bad_entry(ynew), h, y, y0)
+                    _pause(info, 1.0, t, float(nfev), float(nsteps), float(_bad_entry(ynew)), h, y, y0)
                     return
                 h = 0.25 * hh
                 continue
@@ -126,18 +160,18 @@ def integrate_dopri(y0, seg_t, seg_P, t_rec, rtol, atol, h_init, max_steps, out_
                 if not landing or fac < 1.0:
                     h = hh * fac
                 if nsteps >= max_steps:
-                    _pause(info, 3.0, t, nfev, nsteps, -1, h, y, y0)
+                    _pause(info, 3.0, t, float(nfev), float(nsteps), -1.0, h, y, y0)
                     return
             else:
                 h = hh * max(0.2, 0.9 * err ** -0.2)
                 if h < 1e-14 * max(abs(t), 1.0):
-                    _pause(info, 2.0, t, nfev, nsteps, -1, h, y, y0)
+                    _pause(info, 2.0, t, float(nfev), float(nsteps), -1.0, h, y, y0)
                     return
-    _pause(info, 0.0, t, nfev, nsteps, -1, h, y, y0)
+    _pause(info, 0.0, t, float(nfev), float(nsteps), -1.0, h, y, y0)
 
 
 @njit(cache=True)
-def _rk4_step(t, y, h, P, k1, k2, k3, k4, yt):
+def _rk4_step(rhs, t, y, h, P, k1, k2, k3, k4, yt):
     n = y.shape[0]
     rhs(t, y, P, k1)
     for i in range(n):
@@ -153,8 +187,8 @@ def _rk4_step(t, y, h, P, k1, k2, k3, k4, yt):
         y[i] += h * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]) / 6.0
 
 
-@njit(cache=True)
-def integrate_rk4(y0, seg_t, seg_P, t_rec, dt, out_Y, info):
+@njit(types.void(RHS_TYPE, _V, _V, _M, _V, types.float64, _M, _V), cache=True)
+def integrate_rk4(rhs, y0, seg_t, seg_P, t_rec, dt, out_Y, info):
     n = y0.shape[0]
     y = y0.copy()
     k1 = np.empty(n); k2 = np.empty(n); k3 = np.empty(n); k4 = np.empty(n); yt = np.empty(n)
@@ -175,16 +209,16 @@ def integrate_rk4(y0, seg_t, seg_P, t_rec, dt, out_Y, info):
             m = max(1, int(np.ceil((target - t) / dt - 1e-9)))
             h = (target - t) / m
             for _ in range(m):
-                _rk4_step(t, y, h, P, k1, k2, k3, k4, yt)
+                _rk4_step(rhs, t, y, h, P, k1, k2, k3, k4, yt)
                 t += h
                 nsteps += 1
                 bad = _bad_entry(y)
                 if bad >= 0:
-                    _finish(info, 1.0, t, 4 * nsteps, nsteps, bad)
+                    _finish(info, 1.0, t, float(4 * nsteps), float(nsteps), float(bad))
                     return
             t = target
             while r < t_rec.shape[0] and t_rec[r] <= t:
                 for i in range(n):
                     out_Y[r, i] = y[i]
                 r += 1
-    _finish(info, 0.0, t, 4 * nsteps, nsteps, -1)
+    _finish(info, 0.0, t, float(4 * nsteps), float(nsteps), -1.0)

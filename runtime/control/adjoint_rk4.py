@@ -1,16 +1,36 @@
-# ---- fixed-step RK4 for optimal control and its exact discrete adjoint (statc template) ----
-# Controls are piecewise constant on `n_int` intervals of `nsub` RK4 steps of size h.
-# On interval i the right-hand side is a mixture over "vertices" v:
-#     F_i(t, y) = sum_v W[i, v] * rhs(t, y, Pv[i, v])
-# (one vertex of weight 1 for continuous controls; for a discrete control, one
-# vertex per allowed value, weighted by the fraction of samples drawn with it).
-# Observables are evaluated with Pv[i, 0] (the final point with the last interval's).
-# The adjoint is that of the discrete scheme, so its gradient is exact for the
-# discretised objective.
+"""Fixed-step RK4 for optimal control and its exact discrete adjoint, compiled once per installation.
 
+Controls are piecewise constant on ``n_int`` intervals of ``nsub`` RK4 steps of size h.
+On interval i the right-hand side is a mixture over "vertices" v:
+
+    F_i(t, y) = Σ_v W[i, v] · rhs(t, y, Pv[i, v])
+
+(one vertex of weight 1 for continuous controls; for a discrete control, one vertex per
+allowed value, weighted by the fraction of samples drawn with it).  Observables are
+evaluated with Pv[i, 0] (the final point with the last interval's).  The adjoint is that
+of the discrete scheme, so its gradient is exact for the discretised objective.
+
+The model's ``rhs``, ``observables``, ``rhs_vjp`` and ``obs_vjp`` come in as first-class
+functions (:mod:`statc.compiler.codegen.signatures`; :func:`first_class` compiles the
+needed overload of a kernel), so these drivers are compiled once, not once per model
+with the model's kernels re-optimised inside each of them.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, types
+
+from statc.runtime.online.integrators import RHS_TYPE, VJP_TYPE
+
+_BIG = 1e100          # a state entry beyond this is a divergence
+_V = types.float64[::1]
+_M = types.float64[:, ::1]
+_T = types.float64[:, :, ::1]
+_f8 = types.float64
+_i8 = types.int64
 
 @njit(cache=True)
-def _mix_rhs(t, y, Pv_i, W_i, out, tmp):
+def _mix_rhs(rhs, t, y, Pv_i, W_i, out, tmp):
     out[:] = 0.0
     for v in range(W_i.shape[0]):
         w = W_i[v]
@@ -20,8 +40,8 @@ def _mix_rhs(t, y, Pv_i, W_i, out, tmp):
                 out[j] += w * tmp[j]
 
 
-@njit(cache=True)
-def control_forward(y0, Pv, W, nsub, t0, h, Ys, Zs):
+@njit(_i8(RHS_TYPE, _V, _T, _M, _i8, _f8, _f8, _M, _T), cache=True)
+def control_forward(rhs, y0, Pv, W, nsub, t0, h, Ys, Zs):
     """RK4 over all intervals; Ys[s] = state after s steps.  Returns -1 or the failing step.
 
     If Zs has a row per step, Zs[s] keeps the stage states y2, y3, y4 of step s
@@ -38,25 +58,25 @@ def control_forward(y0, Pv, W, nsub, t0, h, Ys, Zs):
     for i in range(W.shape[0]):
         for m in range(nsub):
             t = t0 + s * h
-            _mix_rhs(t, y, Pv[i], W[i], k1, tmp)
+            _mix_rhs(rhs, t, y, Pv[i], W[i], k1, tmp)
             for j in range(n):
                 yt[j] = y[j] + 0.5 * h * k1[j]
             if store:
                 for j in range(n):
                     Zs[s, 0, j] = yt[j]
-            _mix_rhs(t + 0.5 * h, yt, Pv[i], W[i], k2, tmp)
+            _mix_rhs(rhs, t + 0.5 * h, yt, Pv[i], W[i], k2, tmp)
             for j in range(n):
                 yt[j] = y[j] + 0.5 * h * k2[j]
             if store:
                 for j in range(n):
                     Zs[s, 1, j] = yt[j]
-            _mix_rhs(t + 0.5 * h, yt, Pv[i], W[i], k3, tmp)
+            _mix_rhs(rhs, t + 0.5 * h, yt, Pv[i], W[i], k3, tmp)
             for j in range(n):
                 yt[j] = y[j] + h * k3[j]
             if store:
                 for j in range(n):
                     Zs[s, 2, j] = yt[j]
-            _mix_rhs(t + h, yt, Pv[i], W[i], k4, tmp)
+            _mix_rhs(rhs, t + h, yt, Pv[i], W[i], k4, tmp)
             bad = False
             for j in range(n):
                 y[j] += h / 6.0 * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j])
@@ -70,8 +90,8 @@ def control_forward(y0, Pv, W, nsub, t0, h, Ys, Zs):
     return -1
 
 
-@njit(cache=True)
-def control_objective(Ys, Pv, nsub, t0, h, w_final, w_int, obs_out):
+@njit(_f8(RHS_TYPE, _M, _T, _i8, _f8, _f8, _V, _V, _V), cache=True)
+def control_objective(observables, Ys, Pv, nsub, t0, h, w_final, w_int, obs_out):
     """sum_k w_final[k] o_k(t_F) + sum_k w_int[k] * trapezoid of o_k over the steps."""
     n_int = Pv.shape[0]
     S = n_int * nsub
@@ -95,7 +115,7 @@ def control_objective(Ys, Pv, nsub, t0, h, w_final, w_int, obs_out):
 
 
 @njit(cache=True)
-def _mix_vjp(t, y, Pv_i, W_i, kb, gy, gPv_i, gW_i, tmp, lam):
+def _mix_vjp(rhs, rhs_vjp, t, y, Pv_i, W_i, kb, gy, gPv_i, gW_i, tmp, lam):
     """gy += F^T kb;  gPv_i[v] += W_v J_P^T kb;  gW_i[v] += kb . rhs(t, y, Pv_i[v])."""
     for v in range(W_i.shape[0]):
         w = W_i[v]
@@ -111,8 +131,9 @@ def _mix_vjp(t, y, Pv_i, W_i, kb, gy, gPv_i, gW_i, tmp, lam):
             rhs_vjp(t, y, Pv_i[v], lam, gy, gPv_i[v])
 
 
-@njit(cache=True)
-def control_backward(Ys, Zs, Pv, W, nsub, t0, h, w_final, w_int, gy0, gPv, gW):
+@njit(types.void(RHS_TYPE, VJP_TYPE, VJP_TYPE, _M, _T, _T, _M, _i8, _f8, _f8, _V, _V, _V, _T, _M),
+      cache=True)
+def control_backward(rhs, rhs_vjp, obs_vjp, Ys, Zs, Pv, W, nsub, t0, h, w_final, w_int, gy0, gPv, gW):
     """Exact discrete adjoint of control_forward + control_objective (Zs: the stored stages).
 
     Fills gy0 = dJ/dy0, gPv = dJ/dPv, gW = dJ/dW (all zeroed first).
@@ -148,22 +169,22 @@ def control_backward(Ys, Zs, Pv, W, nsub, t0, h, w_final, w_int, gy0, gPv, gW):
             kb2[j] = h / 3.0 * lam[j]
             kb1[j] = h / 6.0 * lam[j]
         g[:] = 0.0
-        _mix_vjp(t + h, y4, Pv[i], W[i], kb4, g, gPv[i], gW[i], tmp, scratch)
+        _mix_vjp(rhs, rhs_vjp, t + h, y4, Pv[i], W[i], kb4, g, gPv[i], gW[i], tmp, scratch)
         for j in range(n):
             lam[j] += g[j]
             kb3[j] += h * g[j]
         g[:] = 0.0
-        _mix_vjp(t + 0.5 * h, y3, Pv[i], W[i], kb3, g, gPv[i], gW[i], tmp, scratch)
+        _mix_vjp(rhs, rhs_vjp, t + 0.5 * h, y3, Pv[i], W[i], kb3, g, gPv[i], gW[i], tmp, scratch)
         for j in range(n):
             lam[j] += g[j]
             kb2[j] += 0.5 * h * g[j]
         g[:] = 0.0
-        _mix_vjp(t + 0.5 * h, y2, Pv[i], W[i], kb2, g, gPv[i], gW[i], tmp, scratch)
+        _mix_vjp(rhs, rhs_vjp, t + 0.5 * h, y2, Pv[i], W[i], kb2, g, gPv[i], gW[i], tmp, scratch)
         for j in range(n):
             lam[j] += g[j]
             kb1[j] += 0.5 * h * g[j]
         g[:] = 0.0
-        _mix_vjp(t, y1, Pv[i], W[i], kb1, g, gPv[i], gW[i], tmp, scratch)
+        _mix_vjp(rhs, rhs_vjp, t, y1, Pv[i], W[i], kb1, g, gPv[i], gW[i], tmp, scratch)
         for j in range(n):
             lam[j] += g[j]
         if any_int:
