@@ -35,3 +35,4 @@ bench: install
 	$(BIN)/python benchmarks/bench_static.py
 	$(BIN)/python benchmarks/bench_sweep.py
 	$(BIN)/python benchmarks/bench_dmft.py
+	$(BIN)/python benchmarks/bench_multiclass.py

@@ -98,18 +98,16 @@ def check_from_args(compiled, overrides: dict[str, float], args, sizes: list[int
     if args.seeds < 1:
         raise StatcError("--seeds must be at least 1")
     meta = compiled.meta
-    if meta["channel"] == "argmax" and meta["algorithm"] != "erm":
-        raise StatcError("`statc check` is not available for the Bayes-optimal K-class perceptron yet",
-                         hint="K-class GAMP exists (runtime/static/amp_multiclass.py, a slow test) but is not "
-                              "wired to `statc check`; K-class ERM models are checked against scikit-learn")
     t0 = time.perf_counter()
     spec, alpha, values = spec_from_model(compiled, overrides)
     tspec, talpha, _ = spec_from_model(compiled, {**overrides, **theory_overrides})
-    if meta["channel"] == "argmax" and not spec.lam > 0:
+    if meta["channel"] == "argmax" and meta["algorithm"] == "erm" and not spec.lam > 0:
         raise StatcError("the K-class ERM check needs lambda > 0 (scikit-learn's C = 1/lambda)")
     theory = solve(tspec, talpha)
     if not theory["converged"]:
         raise NumericalError(f"the theory's fixed point did not converge: {theory['error']}")
+    if meta["channel"] == "argmax" and meta["algorithm"] == "bayes_optimal":
+        return _check_multiclass_bo(meta, spec, alpha, values, sizes, args, theory_overrides, theory, t0)
     if meta["channel"] == "argmax":
         return _check_multiclass_erm(meta, spec, alpha, values, sizes, args, theory_overrides, theory, t0)
     if meta["algorithm"] == "bayes_optimal":
@@ -162,6 +160,41 @@ def _check_multiclass_erm(meta, spec, alpha, values, sizes, args, theory_overrid
                    compare(theory["final"], measured, keys, args.tolerance, args.seeds), "K-class replica fixed point")
 
 
+def _check_multiclass_bo(meta, spec, alpha, values, sizes, args, theory_overrides, theory, t0) -> int:
+    """K-class Bayes-optimal: GAMP (amp_multiclass.py, from the uninformative start Ŵ = 0) on data
+    drawn from the teacher prior, against the state evolution from the uninformed start — the
+    fixed point AMP reaches (for a discrete prior the equilibrium branch may be the informed one:
+    both are printed)."""
+    from . import amp_multiclass as am
+    K = int(spec.channel_params["K"])
+    starts = theory.get("starts")
+    reference = dict(starts["uninformed"], m=starts["uninformed"]["q"]) if starts else theory["final"]
+    measured, notes = {}, []
+    for N in sizes:
+        runs = [am.bo_train_once(K, alpha, N, args.seed * 1_000_003 + 7919 * N + s, spec.prior)
+                for s in range(args.seeds)]
+        bad = sum(not r["converged"] for r in runs)
+        if bad:
+            raise NumericalError(f"K-class GAMP did not converge at N = {N} on {bad} of {args.seeds} data sets",
+                                 hint="near a spinodal AMP slows down critically; try another alpha or a larger N")
+        measured[N] = {k: (float(np.mean([r[k] for r in runs])),
+                           float(np.std([r[k] for r in runs], ddof=1) / math.sqrt(args.seeds))
+                           if args.seeds > 1 else math.inf) for k in BO_KEYS}
+        its = [int(r["iterations"]) for r in runs]
+        notes.append(f"N = {N}: GAMP iterations {min(its)}-{max(its)}, PVP anisotropy "
+                     f"{max(r['anisotropy'] for r in runs):.2g}, perfect recovery on "
+                     f"{int(sum(r['perfect'] for r in runs))} of {args.seeds}")
+    name = "K-class Bayes-optimal state evolution (uninformed start)"
+    if starts and not theory["hysteresis"]:
+        name += "; the informed start reaches the same fixed point"
+    elif starts:
+        name += (f"; informed start: test error {starts['informed']['test_error']:.5g}, "
+                 f"equilibrium branch: {theory['equilibrium']} (AMP is expected on the uninformed one)")
+    return _report(meta, values, sizes, args, theory_overrides, alpha, t0,
+                   "K-class GAMP (uninformative start)", compare(reference, measured, BO_KEYS, args.tolerance,
+                                                                 args.seeds), name, notes)
+
+
 def measure_bo(ch, prior: str, alpha: float, N: int, seeds: int, seed: int, prior_p: float = 1.0) -> dict:
     """Per observable: mean and standard error of the Bayes-optimal estimate (GAMP / exact
     posterior, amp.py) over ``seeds`` data sets at dimension N."""
@@ -175,10 +208,12 @@ def measure_bo(ch, prior: str, alpha: float, N: int, seeds: int, seed: int, prio
 
 
 def _report(meta, values, sizes, args, theory_overrides, alpha, t0, trainer: str, result: dict,
-            theory_name: str) -> int:
+            theory_name: str, notes: list[str] | None = None) -> int:
     conclusive = args.seeds >= MIN_SEEDS
     print(f"{meta['model']}: {theory_name} vs {trainer} on n = alpha N samples, "
           f"alpha = {alpha:g}, N = {sizes}, {args.seeds} seeds ({time.perf_counter() - t0:.1f} s)")
+    for line in notes or ():
+        print("  " + line)
     for r in result["rows"]:
         flag = "" if r["ok"] else "   <-- outside"
         size = "  inf" if math.isinf(r["N"]) else r["N"]
@@ -195,7 +230,7 @@ def _report(meta, values, sizes, args, theory_overrides, alpha, t0, trainer: str
         write_json(out / "check.json", {"model": meta["model"], "params": values, "N": sizes,
                                         "seeds": args.seeds, "theory_overrides": theory_overrides,
                                         "passed": result["passed"], "conclusive": conclusive,
-                                        "rows": result["rows"]})
+                                        "rows": result["rows"]} | ({"notes": notes} if notes else {}))
     if not conclusive:
         print(f"INCONCLUSIVE: use --seeds {MIN_SEEDS} or more")
         return 1

@@ -37,6 +37,41 @@ def projector(K: int) -> np.ndarray:
     return np.eye(K) - np.full((K, K), 1.0 / K)
 
 
+def range_factor(S: np.ndarray, cluster: float = 1e-6) -> np.ndarray:
+    r"""A (K×r) with A Aᵀ = S on the range of the PSD S (eigenvalues > 1e-12 of the largest), chosen
+    as a *continuous* function of S: a quadrature rule mapped by A (ω = A ξ) then varies smoothly with S.
+
+    eigh's eigenvectors are arbitrary inside a (nearly) degenerate eigenspace — and every
+    permutation-symmetric K×K overlap (a P + b 𝟙𝟙ᵀ) is degenerate — so U diag(√λ) jumps under a 1e-13
+    perturbation and a tensor rule's rounding-level error becomes noise in the map (measured: the ±1
+    prior's overlap moved by 3e-8, a floor the SE's 1e-10 tolerance cannot pass).  Here each cluster of
+    eigenvalues within a relative ``cluster`` of each other gets the basis Q = the QR factor (positive
+    diagonal) of its projector's first columns, and A_c = Q (QᵀSQ)^{1/2} (symmetric square root)."""
+    S = 0.5 * (S + S.T)
+    lam, U = np.linalg.eigh(S)
+    keep = lam > 1e-12 * max(lam.max(), 1e-300)
+    lam, U = lam[keep], U[:, keep]
+    blocks, start = [], 0
+    for i in range(1, lam.size + 1):
+        if i == lam.size or lam[i] - lam[i - 1] > cluster * max(lam[-1], 1e-300):
+            blocks.append((start, i))
+            start = i
+    cols = []
+    for a, b in blocks:
+        Uc = U[:, a:b]
+        if b - a == 1:
+            cols.append(Uc * np.sqrt(lam[a]))
+            continue
+        Q, R = np.linalg.qr((Uc @ Uc.T)[:, :b - a])
+        if np.min(np.abs(np.diag(R))) < 1e-6:                   # first columns not independent: keep eigh's
+            Q = Uc
+        else:
+            Q = Q * np.sign(np.diag(R))[None, :]
+        mu, Vm = np.linalg.eigh(Q.T @ S @ Q)
+        cols.append(Q @ (Vm * np.sqrt(np.clip(mu, 0, None))[None, :]) @ Vm.T)
+    return np.concatenate(cols, axis=1) if cols else np.zeros((S.shape[0], 0))
+
+
 def gaussian_prior(qhat: np.ndarray) -> np.ndarray:
     """The Gaussian prior N(0, I_K) of a teacher row: q = ρ − (ρ⁻¹ + q̂)⁻¹ = q̂ (I + q̂)⁻¹."""
     K = qhat.shape[0]
@@ -84,16 +119,15 @@ class DiscreteRowPrior:
         return float(-np.sum(p * np.log(p)))
 
     def _nodes(self, qhat: np.ndarray):
-        lam, U = np.linalg.eigh(0.5 * (qhat + qhat.T))
-        keep = lam > 1e-12 * max(lam.max(), 1e-300)
-        r = int(keep.sum())
+        A = range_factor(qhat)
+        r = A.shape[1]
         x, w = hermite_rule(3 * self.order if r == 1 else self.order if r == 2 else 12)
         if r == 0:
             return np.zeros((1, self.K)), np.ones(1)
         grids = np.meshgrid(*([x] * r), indexing="ij")
         wg = np.meshgrid(*([w] * r), indexing="ij")
         eta = np.stack([g.ravel() for g in grids], axis=1)
-        return eta @ (U[:, keep] * np.sqrt(lam[keep])[None, :]).T, np.prod(np.stack([g.ravel() for g in wg]), 0)
+        return eta @ A.T, np.prod(np.stack([g.ravel() for g in wg]), 0)
 
     def _posterior(self, b: np.ndarray, qhat: np.ndarray):
         """(log Z_w (n,), posterior mean (n, K)) at the fields b (n, K)."""
@@ -102,6 +136,22 @@ class DiscreteRowPrior:
         logz = logsumexp(e, axis=1)
         pi = np.exp(e - logz[:, None])
         return logz, pi @ self.support
+
+    def denoise(self, gamma: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """GAMP's prior denoiser at fields γ (d, K) and precision Λ (K×K): the posterior means
+        f_w(γ_i, Λ) = Σ_s π_s w_s (the posterior of :meth:`_posterior`, which ``overlap`` averages)
+        and the mean posterior covariance (1/d) Σ_i (Σ_s π_{i,s} w_s w_sᵀ − f_w f_wᵀ)."""
+        quad = -0.5 * np.einsum("sa,ab,sb->s", self.support, lam, self.support)
+        e = gamma @ self.support.T + quad[None, :] + np.log(self.weights)[None, :]
+        pi = np.exp(e - logsumexp(e, axis=1)[:, None])
+        f = pi @ self.support
+        second = (self.support.T * pi.sum(0)[None, :]) @ self.support
+        C = (second - f.T @ f) / len(gamma)
+        return f, 0.5 * (C + C.T)
+
+    def sample(self, rng: np.random.Generator, d: int) -> np.ndarray:
+        """d teacher rows drawn from the prior (d, K)."""
+        return self.support[rng.choice(len(self.weights), size=d, p=self.weights)]
 
     def _average(self, qhat: np.ndarray, fn):
         noise, wn = self._nodes(qhat)
@@ -135,6 +185,16 @@ class GaussianRowPrior:
 
     def psi(self, qhat: np.ndarray) -> float:
         return gaussian_psi(qhat)
+
+    def denoise(self, gamma: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """GAMP's prior denoiser for N(0, I_K) rows: the posterior N((I + Λ)⁻¹γ, (I + Λ)⁻¹) of a row
+        given γ = Λw + N(0, Λ) (the Gaussian ``overlap`` is its second moment); rows of ``gamma``."""
+        C = np.linalg.inv(np.eye(self.K) + 0.5 * (lam + lam.T))
+        C = 0.5 * (C + C.T)
+        return gamma @ C, C
+
+    def sample(self, rng: np.random.Generator, d: int) -> np.ndarray:
+        return rng.standard_normal((d, self.K))
 
 
 def row_prior(name: "str | DiscreteRowPrior | GaussianRowPrior", K: int):

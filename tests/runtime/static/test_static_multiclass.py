@@ -106,8 +106,9 @@ def test_k3_state_evolution_matches_gamp_at_finite_size(d):
     errs, qbars = [], []
     for seed in range(4):
         Wt, X, y = am.draw(np.random.default_rng(seed), d, K, alpha)
-        W, it = am.gamp(X, y, K)
-        assert it < 300
+        res = am.gamp(X, y, K)
+        assert res.converged and res.iterations < 300
+        W = res.W
         q, m, rho = W.T @ W / d, W.T @ Wt / d, Wt.T @ Wt / d
         errs.append(ch.test_error(m, q, rho))
         qbars.append(np.trace(P @ q @ P) / (K - 1))

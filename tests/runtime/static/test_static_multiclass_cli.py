@@ -67,9 +67,9 @@ def test_unsupported_k_class_models_are_located_errors(cache_dir, tmp_path, caps
 
 @pytest.mark.parametrize("argv, message", [
     (["run", str(MODEL), "--set", "K=1"], "the number of classes must be an integer >= 2"),
-    (["check", str(MODEL), "--N", "200"], "`statc check` is not available for the Bayes-optimal K-class perceptron"),
+    (["check", str(MODEL), "--set", "K=1", "--N", "200"], "the number of classes must be an integer >= 2"),
 ])
-def test_bad_k_and_check_are_exit_2(cache_dir, capsys, argv, message):
+def test_bad_k_is_exit_2_in_run_and_check(cache_dir, capsys, argv, message):
     assert main(argv) == 2
     assert message in capsys.readouterr().err
 

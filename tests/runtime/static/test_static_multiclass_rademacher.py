@@ -16,7 +16,7 @@ import pytest
 from statc.runtime.static import multiclass as mc
 from statc.runtime.static.bayes import bayes_optimal
 from statc.runtime.static.channels import channel
-from statc.runtime.static.multiclass_prior import DiscreteRowPrior, row_prior
+from statc.runtime.static.multiclass_prior import DiscreteRowPrior, projector, row_prior
 
 S2 = np.sqrt(0.5)
 BINARY = DiscreteRowPrior(np.array([[S2, -S2], [-S2, S2]]), np.array([0.5, 0.5]))
@@ -91,3 +91,19 @@ def test_rademacher_model_reports_both_branches(cache_dir, tmp_path):
     assert hi["equilibrium"] == "informed" and hi["final"]["test_error"] == 0.0
     assert hi["final"]["free_entropy"] == pytest.approx(-1.5 * np.log(2), abs=1e-12)
     assert not hi["starts"]["uninformed"]["perfect"]
+
+
+def test_quadrature_maps_are_continuous_at_symmetric_overlaps():
+    """range_factor: A Aᵀ = S, and a permutation-symmetric overlap (degenerate eigenspace) perturbed by
+    1e-13 moves the ±1 prior's overlap and the channel's Fisher matrix by rounding only (eigh's arbitrary
+    basis there made them jump by 3e-8: the K = 3 ±1 SE stalled at a 1e-7 residual)."""
+    P = projector(3)
+    rng = np.random.default_rng(0)
+    E = rng.standard_normal((3, 3))
+    E = P @ (E + E.T) @ P * 1e-13
+    A = mc.range_factor(2.3 * P)
+    assert A.shape == (3, 2) and np.abs(A @ A.T - 2.3 * P).max() < 1e-14
+    pr = row_prior("rademacher", 3)
+    assert np.abs(pr.overlap(2.3 * P) - pr.overlap(2.3 * P + E)).max() < 1e-12
+    ch = mc.ArgmaxChannel(3)
+    assert np.abs(ch.bo_qhat(0.69 * P)[0] - ch.bo_qhat(0.69 * P + E)[0]).max() < 1e-12
