@@ -12,35 +12,29 @@ import pytest
 from statc.cli import main
 
 
-def _needs_numpyro():
-    pytest.importorskip("numpyro", reason="statc check for kernel models needs numpyro: "
-                                          "pip install 'statc[sampling]'")
-
 ROOT = Path(__file__).resolve().parents[3]
 SMALL = str(ROOT / "tests" / "fixtures" / "kernel" / "markov_small.model")
 FAST = ["--seeds", "4", "--samples", "200", "--warmup", "200"]
 
 
-def test_nuts_check_at_one_small_size(cache_dir, tmp_path):
+def test_nuts_check_at_one_small_size(nuts_check, cache_dir, tmp_path):
     """The CI-sized check: the attention-paths task at P = 50, N = 8 (α = 6.25), 4 chains x 150
     draws (+150 warmup), ~50 s of CPU (jax's JIT included).  With 4 chains the Student-t bound
     is loose (t* ≈ 19), so the test also asks what the sampler can resolve at this size: the
     theory's worst deviation from the samples is under a quarter of the GP limit's (measured
     0.11 against 0.96 of the scale)."""
-    _needs_numpyro()
     out = tmp_path / "chk"
-    assert main(["check", SMALL, "--set", "P=50", "--N", "8", "--seeds", "4", "--samples", "150",
-                 "--warmup", "150", "--out", str(out)]) == 0
+    assert nuts_check(SMALL, "--set", "P=50", "--N", "8", "--seeds", "4", "--samples", "150",
+                      "--warmup", "150", "--out", str(out)) == 0
     (n8,) = json.loads((out / "check.json").read_text())["per_N"]
     assert n8["divergences"] <= 2
     assert n8["max_dev_theory"] < 0.25 * n8["max_dev_gp"]
 
 
 @pytest.mark.slow
-def test_nuts_samples_agree_with_the_theory_and_closer_at_larger_width(cache_dir, tmp_path):
-    _needs_numpyro()
+def test_nuts_samples_agree_with_the_theory_and_closer_at_larger_width(nuts_check, cache_dir, tmp_path):
     out = tmp_path / "chk"
-    assert main(["check", SMALL, "--N", "10,25", *FAST, "--out", str(out)]) == 0
+    assert nuts_check(SMALL, "--N", "10,25", *FAST, "--out", str(out)) == 0
     n10, n25 = json.loads((out / "check.json").read_text())["per_N"]
     for n in (n10, n25):
         assert n["divergences"] == 0
@@ -58,14 +52,13 @@ def test_fixed_alpha_needs_a_generated_kernel_data_set(cache_dir, capsys):
 
 
 @pytest.mark.slow
-def test_nuts_gap_shrinks_with_N_at_fixed_alpha(cache_dir, tmp_path):
+def test_nuts_gap_shrinks_with_N_at_fixed_alpha(nuts_check, cache_dir, tmp_path):
     """P = 2N (alpha = 2) at N = 6, 12, 24: the theory's deviation from the samples shrinks
     as N grows (its corrections are O(1/N) at fixed alpha) while the GP limit's does not.
     Measured (4 chains x 200 + 200 warmup, 9 min of wall time on the shared 2-core VM):
     0.109, 0.083, 0.043 of the scale (GP limit 0.77, 0.77, 0.85)."""
-    _needs_numpyro()
     out = tmp_path / "alpha"
-    assert main(["check", SMALL, "--alpha", "2", "--N", "6,12,24", *FAST, "--out", str(out)]) == 0
+    assert nuts_check(SMALL, "--alpha", "2", "--N", "6,12,24", *FAST, "--out", str(out)) == 0
     rows = json.loads((out / "check.json").read_text())["per_N"]
     assert [r["P"] for r in rows] == [12, 24, 48]
     dev = [r["max_dev_theory"] for r in rows]
@@ -75,9 +68,8 @@ def test_nuts_gap_shrinks_with_N_at_fixed_alpha(cache_dir, tmp_path):
 
 
 @pytest.mark.slow
-def test_nuts_check_fails_when_the_theory_has_another_temperature(cache_dir):
-    _needs_numpyro()
-    assert main(["check", SMALL, "--N", "10", *FAST, "--theory-set", "T=0.3"]) == 1
+def test_nuts_check_fails_when_the_theory_has_another_temperature(nuts_check, cache_dir):
+    assert nuts_check(SMALL, "--N", "10", *FAST, "--theory-set", "T=0.3") == 1
 
 
 @pytest.mark.slow

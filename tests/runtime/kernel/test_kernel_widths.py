@@ -141,20 +141,20 @@ algorithm bayes { temperature T }
 
 
 @pytest.mark.slow
-def test_nuts_samples_of_a_network_with_unequal_widths_pick_out_the_declared_widths(cache_dir, tmp_path):
+def test_nuts_samples_of_a_network_with_unequal_widths_pick_out_the_declared_widths(nuts_check, cache_dir,
+                                                                                   tmp_path):
     """One layer, 2 heads, N_1 = 10 (embedding) and N_a = 100 (the layer's output, the length
     of a), P = 50: NUTS samples of the network (V^{1,h} is N_a x N_1, written from the
     network's definition) agree with the theory at (10, 100) — measured 1.4 % of the scale
     — and not with the theory at the swapped widths (100, 10) (36 %) nor with the GP limit
     (68 %).  ~220 s of wall time on the shared 2-core VM."""
-    pytest.importorskip("numpyro", reason="needs numpyro: pip install 'statc[sampling]'")
     import statc
     from statc.runtime.kernel.from_model import solve_inputs
     model = tmp_path / "one.model"
     model.write_text(ONE_LAYER)
     out = tmp_path / "chk"
-    assert main(["check", str(model), "--N", "100", "--seeds", "4", "--samples", "200", "--warmup", "200",
-                 "--out", str(out)]) == 0
+    assert nuts_check(str(model), "--N", "100", "--seeds", "4", "--samples", "200", "--warmup", "200",
+                      "--out", str(out)) == 0
     chk = json.loads((out / "check.json").read_text())
     (n,) = chk["per_N"]
     assert n["widths"] == [10, 100] and n["divergences"] <= 2
