@@ -29,6 +29,7 @@ _T = types.float64[:, :, ::1]
 _f8 = types.float64
 _i8 = types.int64
 
+
 @njit(cache=True)
 def _mix_rhs(rhs, t, y, Pv_i, W_i, out, tmp):
     out[:] = 0.0

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit, types
+from numba.core.dispatcher import Dispatcher
 from numba.core.sigutils import normalize_signature
 
 from statc.compiler.codegen.signatures import RHS_SIGNATURE, VJP_SIGNATURE
@@ -38,12 +39,14 @@ RHS_TYPE = _function_type(RHS_SIGNATURE)
 VJP_TYPE = _function_type(VJP_SIGNATURE)
 
 
-def first_class(kernel, signature: str = RHS_SIGNATURE):
+def first_class(kernel: Dispatcher, signature: str = RHS_SIGNATURE) -> Dispatcher:
     """``kernel`` (a lazily compiled dispatcher of a generated module) with its overload
     for ``signature`` compiled or loaded from Numba's cache, ready to be passed as a
     first-class function.  Idempotent and cheap once done."""
     kernel.compile(signature)
     return kernel
+
+
 _V = types.float64[::1]
 _M = types.float64[:, ::1]
 
