@@ -9,7 +9,6 @@ import numpy as np
 from statc.dsl import NumericalError, StatcError
 from statc.dsl.values import MAX_RECORDS
 
-from . import integrators
 from .layout import Layout
 
 _STATUS = {
@@ -103,6 +102,7 @@ def _dopri(module, y0, seg_t, seg_P, t_rec, opts: RunOptions, Y) -> np.ndarray:
     behind, so resuming gives the trajectory of one uninterrupted call; the
     budget adapts so that a chunk lasts about :data:`CHUNK_SECONDS`.
     """
+    from . import integrators          # loads its cached machine code: only when integrating
     rhs = integrators.first_class(module.rhs)
     y = y0.astype(np.float64).copy()
     t, h, r, budget = float(seg_t[0]), 0.0, 0, 64
@@ -130,6 +130,7 @@ def _dopri(module, y0, seg_t, seg_P, t_rec, opts: RunOptions, Y) -> np.ndarray:
 def _rk4(module, y0, seg_t, seg_P, t_rec, opts: RunOptions, Y) -> np.ndarray:
     """Fixed-step RK4, one kernel call per group of recording intervals (each is
     integrated on its own grid, so splitting between records changes nothing)."""
+    from . import integrators
     rhs = integrators.first_class(module.rhs)
     y = y0.astype(np.float64)
     r, total, group = 0, np.zeros(5), 1
