@@ -4,9 +4,9 @@
 * GP limit (α → 0): U = Π σ² I and the predictor = GP regression with the summed diagonal
   path kernels, built here from the network's definition (softmax written out per
   column, path products multiplied per path) — not from statc's path features;
-* deep linear network (H = 1, identity mixing, L = 1, 2): the renormalisation is a scalar u
-  solving u = σ̄² ρ^{L+1}, ρ = 1 − u E′(u)/N (derived below from the action with
-  r_ℓ = u_ℓ/u_{ℓ+1}; solved here by bisection);
+* deep linear network (H = 1, identity mixing, L = 1, 2; equal and unequal widths): the
+  renormalisation is a scalar u solving u = σ̄² Π_k (1 − u E′(u)/N_k) (derived below from the
+  action; solved here by bisection);
 * random restarts reach the same minimum; the Hessian there is positive definite.
 """
 from __future__ import annotations
@@ -102,18 +102,18 @@ def test_gp_limit_is_gp_regression_with_the_diagonal_path_kernels():
 
 
 # ------------------------------------------------------------- deep linear
-def _deep_linear_u(K0, y, T, N, sig2, L):
-    """Root of u = σ̄² ρ^{L+1}, ρ = 1 − u E'(u)/N, E(u) = ln det(uK0 + T) + yᵀ(uK0 + T)⁻¹y."""
+def _deep_linear_u(K0, y, T, widths, sig2):
+    """Root of u = σ̄² Π_{k=1}^{L+1} ρ_k, ρ_k = 1 − u E′(u)/N_k, E(u) = ln det(uK0 + T) + yᵀ(uK0 + T)⁻¹y.
+
+    From the action with r_k = u_k/(σ_k² u_{k+1}): S = Σ_k N_k (r_k − ln r_k) + E(σ̄² Π_k r_k),
+    and ∂S/∂r_k = 0 gives r_k = ρ_k; equal widths N_k = N give u = σ̄² ρ^{L+1}."""
     P = len(y)
 
-    def dE(u):
+    def g(u):
         Ai = np.linalg.inv(u * K0 + T * np.eye(P))
         b = Ai @ y
-        return np.trace(Ai @ K0) - b @ K0 @ b
-
-    def g(u):
-        rho = 1.0 - u * dE(u) / N
-        return u - sig2 * max(rho, 0.0) ** (L + 1)
+        dE = np.trace(Ai @ K0) - b @ K0 @ b
+        return u - sig2 * np.prod([max(1.0 - u * dE / N, 0.0) for N in widths])
     grid = np.geomspace(1e-6, 1e3, 400)
     vals = [g(u) for u in grid]
     roots = [brentq(g, a, b, xtol=1e-14, rtol=1e-14) for a, b, va, vb in zip(grid, grid[1:], vals, vals[1:])
@@ -134,8 +134,25 @@ def test_deep_linear_network_matches_the_scalar_renormalisation(L):
     F = kernel_factor(path_features(x, layers, {"I": np.eye(Tp)}), s0)
     sol = solve(Action(Architecture((1,) * L, (N,) * (L + 1), variances, s0), F, y, T), restarts=1)
     K0 = s0 * x[:, :, -1] @ x[:, :, -1].T / N0            # the last token's linear kernel
-    u = _deep_linear_u(K0, y, T, N, float(np.prod(variances)), L)
+    u = _deep_linear_u(K0, y, T, (N,) * (L + 1), float(np.prod(variances)))
     assert abs(u / np.prod(variances) - 1) > 0.05          # finite alpha really renormalises
+    assert sol.U[0, 0] == pytest.approx(u, rel=1e-8)
+
+
+@pytest.mark.parametrize("widths", [(15.0, 60.0), (40.0, 12.0, 25.0)])
+def test_deep_linear_with_unequal_widths_is_the_scalar_renormalisation(widths):
+    L = len(widths) - 1
+    rng = np.random.default_rng(11 + L)
+    P, N0, Tp, T, s0 = 40, 8, 3, 0.05, 1.2
+    x = rng.standard_normal((P, N0, Tp))
+    y = x[:, :, -1] @ rng.standard_normal(N0) / np.sqrt(N0) + 0.3 * rng.standard_normal(P)
+    variances = (0.8, 1.3)[:L] + (0.9,)
+    layers = [[Head("id", "identity")] for _ in range(L)]
+    F = kernel_factor(path_features(x, layers, {}), s0)
+    sol = solve(Action(Architecture((1,) * L, widths, variances, s0), F, y, T), restarts=1)
+    K0 = s0 * x[:, :, -1] @ x[:, :, -1].T / N0
+    u = _deep_linear_u(K0, y, T, widths, float(np.prod(variances)))
+    assert abs(u / np.prod(variances) - 1) > 0.05
     assert sol.U[0, 0] == pytest.approx(u, rel=1e-8)
 
 

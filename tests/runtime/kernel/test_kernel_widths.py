@@ -2,10 +2,8 @@
 
 * a model with unequal widths gives exactly what the runtime gives when called with those
   N_ℓ directly (data, heads and architecture built here by hand, not from the model);
-* the deep linear network (H = 1, identity mixing) with unequal widths: U is the scalar u
-  solving u = σ̄² Π_{k=1}^{L+1} (1 − u E′(u)/N_k), derived below from the action — with
-  r_k = u_k/(σ_k² u_{k+1}), S = Σ_k N_k (r_k − ln r_k) + E(σ̄² Π_k r_k), and ∂S/∂r_k = 0 gives
-  r_k = 1 − u E′(u)/N_k (the equal-width case of test_kernel_theory.py is N_k = N);
+* (the deep linear network with unequal widths against its scalar renormalisation is in
+  test_kernel_theory.py, beside the equal-width case);
 * every width → ∞ at fixed P (unequal ratios) is the GP limit: U = Π σ² I and the GP predictor;
 * NUTS (slow): the finite network with unequal widths, sampled, agrees with the theory at
   the declared widths and not at the swapped ones.
@@ -17,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.optimize import brentq
 
 from statc.cli import main
 from statc.runtime.kernel.action import Action
@@ -88,39 +85,6 @@ def test_every_width_to_infinity_is_the_gp_limit(cache_dir, tmp_path):
     # and at the finite widths the theory is not the GP limit
     sol, _, arch = _by_hand((30.0, 50.0, 20.0))
     assert np.max(np.abs(sol.U - arch.gp_point()[0])) > 0.05
-
-
-def _scalar_u(K0, y, T, widths, sig2):
-    P = len(y)
-
-    def g(u):
-        Ai = np.linalg.inv(u * K0 + T * np.eye(P))
-        b = Ai @ y
-        dE = np.trace(Ai @ K0) - b @ K0 @ b
-        return u - sig2 * np.prod([max(1.0 - u * dE / N, 0.0) for N in widths])
-    grid = np.geomspace(1e-6, 1e3, 400)
-    vals = [g(u) for u in grid]
-    roots = [brentq(g, a, b, xtol=1e-14, rtol=1e-14) for a, b, va, vb in zip(grid, grid[1:], vals, vals[1:])
-             if va * vb < 0]
-    assert len(roots) == 1, roots
-    return roots[0]
-
-
-@pytest.mark.parametrize("widths", [(15.0, 60.0), (40.0, 12.0, 25.0)])
-def test_deep_linear_with_unequal_widths_is_the_scalar_renormalisation(widths):
-    L = len(widths) - 1
-    rng = np.random.default_rng(11 + L)
-    P, N0, Tp, T, s0 = 40, 8, 3, 0.05, 1.2
-    x = rng.standard_normal((P, N0, Tp))
-    y = x[:, :, -1] @ rng.standard_normal(N0) / np.sqrt(N0) + 0.3 * rng.standard_normal(P)
-    variances = (0.8, 1.3)[:L] + (0.9,)
-    layers = [[Head("id", "identity")] for _ in range(L)]
-    F = kernel_factor(path_features(x, layers, {}), s0)
-    sol = solve(Action(Architecture((1,) * L, widths, variances, s0), F, y, T), restarts=1)
-    K0 = s0 * x[:, :, -1] @ x[:, :, -1].T / N0
-    u = _scalar_u(K0, y, T, widths, float(np.prod(variances)))
-    assert abs(u / np.prod(variances) - 1) > 0.05
-    assert sol.U[0, 0] == pytest.approx(u, rel=1e-8)
 
 
 ONE_LAYER = """model one_layer_widths
