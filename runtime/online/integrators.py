@@ -22,6 +22,8 @@ specialisation per constant).
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numba import njit, types
 from numba.core.dispatcher import Dispatcher
@@ -39,10 +41,12 @@ RHS_TYPE = _function_type(RHS_SIGNATURE)
 VJP_TYPE = _function_type(VJP_SIGNATURE)
 
 
+@functools.lru_cache(maxsize=256)
 def first_class(kernel: Dispatcher, signature: str = RHS_SIGNATURE) -> Dispatcher:
     """``kernel`` (a lazily compiled dispatcher of a generated module) with its overload
     for ``signature`` compiled or loaded from Numba's cache, ready to be passed as a
-    first-class function.  Idempotent and cheap once done."""
+    first-class function.  Memoised: ``Dispatcher.compile`` re-parses the signature and
+    takes the compiler lock (~0.2 ms), and the control problem asks on every gradient."""
     kernel.compile(signature)
     return kernel
 
