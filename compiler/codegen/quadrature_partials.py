@@ -39,7 +39,7 @@ from itertools import combinations
 import sympy as sp
 
 from statc.compiler.gaussian.gaussian_moments import matchings
-from statc.compiler.ir.equation_ir import ArgQuadrature
+from statc.compiler.ir.equation_ir import ArgQuadrature, Quadrature
 
 from .quadrature import QUAD_POINTS, QUAD_POINTS_HIGH, _cholesky, _gh_table, _loops
 
@@ -186,19 +186,101 @@ def emit_arg_quadrature_grad(w, q: ArgQuadrature, gname: str, pattern: tuple[int
     return True
 
 
-def load_standalone_partials(atoms: list[ArgQuadrature], directory):
-    """A module with each atom of ``atoms`` and its ``grad_<name>`` (all slots distinct),
-    outside any model (tests and benchmarks)."""
+#: functions whose derivatives are ordinary functions: a leaf integrand built of
+#: these (with +, ×, powers) is differentiated under the integral exactly
+SMOOTH_FUNCTIONS = (sp.exp, sp.log, sp.erf, sp.erfc, sp.tanh, sp.sinh, sp.cosh, sp.sin,
+                    sp.cos, sp.atan)
+
+
+def leaf_supported(q: Quadrature) -> bool:
+    """Whether the integrand of the leaf quadrature ``q`` is smooth and no factor is
+    integrated in closed form (kinks and ``analytic`` keep central differences)."""
+    return q.analytic is None and all(isinstance(f, SMOOTH_FUNCTIONS)
+                                      for f in q.integrand.atoms(sp.Function))
+
+
+def leaf_slot_partials(q: Quadrature) -> list[sp.Expr]:
+    r"""∂/∂(each argument slot) of :math:`E[f(z; e, p)]`, :math:`z \sim N(0, C)`, as
+    integrands in ``z<i>``, ``e<k>`` and the parameters: Price's theorem
+    (½∂_i²f on c_ii, ∂_i∂_jf on c_ij) for the covariance, ∂f/∂e_k and ∂f/∂p
+    (plain differentiation under the integral) for the rest."""
+    p = q.dim
+    f = q.integrand
+    z = {s.name: s for s in f.free_symbols}
+    zs = [z.get(f"z{i}", sp.Symbol(f"z{i}", real=True)) for i in range(p)]
+    out = []
+    for i in range(p):
+        for j in range(i, p):
+            e = sp.diff(f, zs[i], zs[j])
+            out.append(e / 2 if i == j else e)
+    for name in [f"e{k}" for k in range(q.extras)] + list(q.params):
+        out.append(sp.diff(f, z[name]) if name in z else sp.S.Zero)
+    return out
+
+
+def emit_leaf_quadrature_grad(w, q: Quadrature, gname: str, pattern: tuple[int, ...]) -> bool:
+    """Emit ``gname(a0, …)``: the partials of the leaf quadrature ``q`` with respect to
+    its distinct arguments, by one pass over the forward rule's nodes (see
+    :func:`leaf_slot_partials`); ``False`` (nothing emitted) if not :func:`leaf_supported`."""
+    if not leaf_supported(q):
+        return False
+    p = q.dim
+    npts = QUAD_POINTS.get(p, QUAD_POINTS_HIGH)
+    xs, ws = _gh_table(w, npts)
+    slots = [f"c{i}{j}" for i in range(p) for j in range(i, p)]
+    slots += [f"e{i}" for i in range(q.extras)] + [f"p_{s}" for s in q.params]
+    n = max(pattern) + 1
+    w.emit("@njit(cache=True, error_model=\"numpy\")")
+    w.emit(f"def {gname}({', '.join(f'a{i}' for i in range(n))}):")
+    for s, k in zip(slots, pattern):
+        w.emit(f"    {s} = a{k}")
+    _cholesky(w, p, p, lambda i, j: f"c{i}{j}", lambda i, j: f"l{i}{j}")
+    exprs = leaf_slot_partials(q)
+    live = [i for i, e in enumerate(exprs) if e != 0]
+    for i in live:
+        w.emit(f"    d{i} = 0.0")
+    indent, weight = _loops(w, p, xs, ws, npts)
+    for i in range(p):
+        w.emit(f"{indent}z{i} = {' + '.join(f'l{i}{k} * x{k}' for k in range(i + 1))}")
+    repl, red = sp.cse([exprs[i] for i in live], symbols=sp.numbered_symbols("v_t"),
+                       optimizations=None)
+    for s, e in repl:
+        w.emit(f"{indent}{s.name} = {w.code(e)}")
+    w.emit(f"{indent}wt = {weight}")
+    for i, e in zip(live, red):
+        w.emit(f"{indent}d{i} += wt * ({w.code(e)})")
+    outs = [" + ".join([f"d{i}" for i, pk in enumerate(pattern) if pk == k and i in live]) or "0.0"
+            for k in range(n)]
+    w.emit(f"    return ({', '.join(outs)},)")
+    w.emit()
+    return True
+
+
+def emit_quadrature_grad(w, q, gname: str, pattern: tuple[int, ...]) -> bool:
+    """Exact partials of a Gauss–Hermite atom of either kind, if it has them (else ``False``)."""
+    emit = {ArgQuadrature: emit_arg_quadrature_grad, Quadrature: emit_leaf_quadrature_grad}.get(type(q))
+    return emit is not None and emit(w, q, gname, pattern)
+
+
+def load_standalone_partials(atoms: list[ArgQuadrature | Quadrature], directory,
+                             patterns: dict[str, tuple[int, ...]] | None = None):
+    """A module with each atom of ``atoms`` and its ``grad_<name>`` (all slots distinct,
+    or ``patterns[name]``), outside any model (tests and benchmarks)."""
     import importlib.util
     from pathlib import Path
 
-    from .quadrature import _StandaloneWriter, emit_arg_quadrature
+    from .quadrature import _StandaloneWriter, emit_arg_quadrature, emit_leaf_quadrature
     w = _StandaloneWriter()
     for q in atoms:
-        emit_arg_quadrature(w, q)
-        p = q.dim + q.linear
-        nargs = p * (p + 1) // 2 + p
-        if not emit_arg_quadrature_grad(w, q, f"grad_{q.name}", tuple(range(nargs))):
+        if isinstance(q, ArgQuadrature):
+            emit_arg_quadrature(w, q)
+            p = q.dim + q.linear
+            nargs = p * (p + 1) // 2 + p
+        else:
+            emit_leaf_quadrature(w, q)
+            nargs = q.dim * (q.dim + 1) // 2 + q.extras + len(q.params)
+        pattern = (patterns or {}).get(q.name, tuple(range(nargs)))
+        if not emit_quadrature_grad(w, q, f"grad_{q.name}", pattern):
             raise ValueError(f"{q.name}: kinked factors have no exact partials here")
     name = "statc_grads_" + "_".join(q.name for q in atoms)[:60]
     path = Path(directory) / f"{name}.py"
