@@ -14,6 +14,11 @@ plus the final p_test, σ = 0.3, η = 1; RK4 step 0.05):
 
     python benchmarks/bench_optimize.py        # writes benchmarks/results/optimize.json
     python benchmarks/bench_optimize.py --dae  # writes benchmarks/results/optimize_dae.json
+    python benchmarks/bench_optimize.py --atoms  # writes benchmarks/results/quadrature_partials.json
+
+``--atoms`` times the DAE's three quadrature atoms and their exact ``grad_``
+kernels standalone (no model compile, seconds), against the 2 × (arguments)
+atom calls of the central differences they replace.
 
 ``--dae`` (issue 19, requirement 4) times, on ``models/dae.model`` (kernels
 compiled beforehand, e.g. by ``statc compile`` — the compile is not timed
@@ -162,6 +167,33 @@ def dae() -> None:
     (RESULTS.parent / "optimize_dae.json").write_text(json.dumps(out, indent=2) + "\n")
 
 
+def atoms() -> None:
+    """The DAE's quadrature atoms: one call of the atom, of its exact partials, and the
+    2n atom calls of central differences (the partials before issue 19 req. 4)."""
+    from statc.compiler.codegen.quadrature_partials import load_standalone_partials
+    from statc.compiler.ir.equation_ir import ArgQuadrature
+    cases = [(ArgQuadrature("gq2_g_g", (("g",), ("g",))), (0.8, 0.3, 0.7, 0.2, -0.4)),
+             (ArgQuadrature("gq1_g_l1", (("g",),), 1), (0.8, 0.3, 0.7, 0.2, -0.4)),
+             (ArgQuadrature("gq1_gxg", (("g", "g"),)), (0.8, 0.2))]
+    mod = load_standalone_partials([q for q, _ in cases], tempfile.mkdtemp(prefix="statc-bench-"))
+    rows = {}
+    for q, args in cases:
+        f, g = getattr(mod, q.name), getattr(mod, f"grad_{q.name}")
+        f(*args), g(*args)
+        t_f = best_of(lambda: [f(*args) for _ in range(2000)], 7) / 2000
+        t_g = best_of(lambda: [g(*args) for _ in range(2000)], 7) / 2000
+        fd = 2 * len(args)
+        rows[q.name] = {"atom_us": t_f * 1e6, "exact_grad_us": t_g * 1e6, "exact_in_atom_calls": t_g / t_f,
+                        "central_differences_atom_calls": fd}
+        print(f"{q.name}: atom {t_f * 1e6:.2f} us; exact partials {t_g * 1e6:.2f} us = {t_g / t_f:.2f} atom "
+              f"calls (central differences: {fd}); adjoint call site atom + grad: {1 + fd} -> "
+              f"{1 + t_g / t_f:.2f} atom calls")
+    out = {"date": datetime.date.today().isoformat(),
+           "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "python": platform.python_version()},
+           "atoms": rows}
+    (RESULTS.parent / "quadrature_partials.json").write_text(json.dumps(out, indent=2) + "\n")
+
+
 if __name__ == "__main__":
     import sys
-    dae() if "--dae" in sys.argv[1:] else main()
+    {"--dae": dae, "--atoms": atoms}.get(next(iter(sys.argv[1:]), ""), main)()
