@@ -46,24 +46,34 @@ def _rademacher(_=None) -> dict:
     return {k: np.asarray(v).tolist() for k, v in br.items()} | mc.transition_from_branch(br, H) | {"entropy": H}
 
 
-def _ce_optimal(alpha: float) -> dict:
-    """λ*(α) of cross-entropy + ridge (K = 3): Brent over log λ, each fixed point warm-started from
-    the nearest λ solved, without the training-error QMC."""
+def _ce_optimal(alphas: list[float], guesses: list[float], out_file: str) -> list[dict]:
+    """λ*(α) of cross-entropy + ridge (K = 3) along ``alphas`` in one process: Brent over log λ
+    (runtime/static/optimal_lambda.py) started at ``guesses`` (a start only: the bracket is found
+    and checked); every fixed point warm-started from the nearest λ solved, the first at each α from
+    the previous α's optimum (continuation); no training-error QMC.  Each α's result is appended to
+    ``out_file`` (JSON lines) as soon as it is known."""
     from statc.compiler.static.multiclass_loss import load
     from statc.runtime.static.from_model import spec_from_model
     from statc.runtime.static.multiclass_erm import MulticlassERM
     spec, _, _ = spec_from_model(statc.load(MODELS / "multiclass_ce.model").compiled)
     mod = load(spec.loss_k, 3)
-
-    def solve(lam, init):
-        pr = MulticlassERM(mod, 3, alpha, lam)
-        p = pr.solve(init=None if init is None else (init.m, init.q, init.V), observe=False)
-        err = pr.channel.test_error(p.m, p.q)
-        print(f"  α = {alpha:.4g}, λ = {lam:.5g}: test error {err:.8f} ({p.iterations} sweeps)", flush=True)
-        return err, p
-    r = optimal_lambda(solve, start=0.03)
-    return {"alpha": alpha, "lambda": r.lam, "test_error": r.test_error, "bracketed": r.bracketed,
-            "bracket": list(r.bracket), "evaluations": {f"{k:.6g}": v for k, v in r.evaluations.items()}}
+    results, prev = [], None
+    for alpha, guess in zip(alphas, guesses):
+        def solve(lam, init, alpha=alpha):
+            pr = MulticlassERM(mod, 3, alpha, lam)
+            init = init if init is not None else prev
+            p = pr.solve(init=None if init is None else (init.m, init.q, init.V), observe=False)
+            err = pr.channel.test_error(p.m, p.q)
+            print(f"  α = {alpha:.4g}, λ = {lam:.5g}: test error {err:.8f} ({p.iterations} sweeps)", flush=True)
+            return err, p
+        r = optimal_lambda(solve, start=guess, step=np.log(2.0), xtol=0.1)
+        prev = min(r.states.values(), key=lambda st: abs(np.log(st[0] / r.lam)))[1] if r.states else None
+        res = {"alpha": alpha, "lambda": r.lam, "test_error": r.test_error, "bracketed": r.bracketed,
+               "bracket": list(r.bracket), "evaluations": {f"{k:.6g}": v for k, v in r.evaluations.items()}}
+        with open(out_file, "a") as fh:
+            fh.write(json.dumps(res) + "\n")
+        results.append(res)
+    return results
 
 
 def _task(job: tuple) -> list:
@@ -71,7 +81,7 @@ def _task(job: tuple) -> list:
     if name == "rademacher":
         return _rademacher()
     if name == "ce_opt":
-        return _ce_optimal(float(alphas))
+        return _ce_optimal(*alphas)
     return _curve(name, np.asarray(alphas), **sets)["test_error"].tolist()
 
 
@@ -96,10 +106,21 @@ def _compute(args):
     return out, br, tr
 
 
+#: starting guesses of λ* (only where Brent starts; the bracket is found and checked)
+GUESS = {0.5: 0.09, 1.7857142857142858: 0.045, 3.0714285714285716: 0.025, 5.0: 0.012}
+
+
 def _optimal(alphas, jobs: int) -> list[dict]:
+    """λ*(α) at ``alphas``, split into ``jobs`` contiguous chains (continuation in α within each)."""
     from concurrent.futures import ProcessPoolExecutor
+    alphas = [float(a) for a in alphas]
+    guesses = [GUESS.get(a, 0.03) for a in alphas]
+    out_file = str(HERE / "multiclass_lambda.jsonl")
+    chains = [list(c) for c in np.array_split(np.arange(len(alphas)), jobs) if len(c)]
+    tasks = [("ce_opt", ([alphas[i] for i in c], [guesses[i] for i in c], out_file), {}) for c in chains]
     with ProcessPoolExecutor(jobs) as pool:
-        return list(pool.map(_task, [("ce_opt", float(a), {}) for a in alphas]))
+        res = [r for chain in pool.map(_task, tasks) for r in chain]
+    return sorted(res, key=lambda r: r["alpha"])
 
 
 def main() -> None:

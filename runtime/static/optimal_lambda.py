@@ -26,6 +26,7 @@ class OptimalLambda:
     bracketed: bool                 #: a true interior bracket was found
     bracket: tuple[float, float, float]   #: (λ_a, λ_b, λ_c) handed to Brent
     evaluations: dict = field(default_factory=dict)   #: λ → test error (every fixed point solved)
+    states: dict = field(default_factory=dict, repr=False)  #: log λ → (λ, state) of every solve
 
 
 def optimal_lambda(solve: Callable[[float, object], tuple[float, object]], start: float = 0.1,
@@ -64,9 +65,10 @@ def optimal_lambda(solve: Callable[[float, object], tuple[float, object]], start
                 break
             a, b, c = b, c, c + step
     evals = lambda: {float(np.exp(u)): v[0] for u, v in sorted(cache.items())}
+    states = lambda: {u: (float(np.exp(u)), v[1]) for u, v in cache.items()}
     if not bracketed:
         u = min(cache, key=lambda v: cache[v][0])
-        return OptimalLambda(float(np.exp(u)), cache[u][0], False, tuple(np.exp([a, b, c])), evals())
+        return OptimalLambda(float(np.exp(u)), cache[u][0], False, tuple(np.exp([a, b, c])), evals(), states())
     minimize_scalar(f, bracket=(a, b, c), method="brent", options={"xtol": xtol / max(abs(b), 1.0)})
     u = min(cache, key=lambda v: cache[v][0])          # Brent's best is one of the evaluated points
-    return OptimalLambda(float(np.exp(u)), cache[u][0], True, tuple(np.exp([a, b, c])), evals())
+    return OptimalLambda(float(np.exp(u)), cache[u][0], True, tuple(np.exp([a, b, c])), evals(), states())
