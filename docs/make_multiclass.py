@@ -2,6 +2,7 @@
 
     python docs/make_multiclass.py [--points 8] [--jobs 8]
     python docs/make_multiclass.py --optimal-only [--opt-points 4] [--jobs 2]   # λ*(α) only, rest from the JSON
+    python docs/make_multiclass.py --replot      # redraw; λ*(α) from docs/multiclass_lambda.jsonl
 
 Left: test error vs α for a Gaussian teacher — Bayes-optimal (models/multiclass_bo.model),
 cross-entropy + ridge at the optimal λ*(α) (runtime/static/optimal_lambda.py: Brent over log λ of the
@@ -149,6 +150,10 @@ def main() -> None:
     else:
         out, br, tr = _compute(args)
         alphas = np.asarray(out["alpha"])
+    jsonl = HERE / "multiclass_lambda.jsonl"
+    if jsonl.exists():                                  # every λ*(α) computed so far (last per α)
+        by_alpha = {round(r["alpha"], 10): r for r in map(json.loads, jsonl.read_text().splitlines())}
+        out["ce_opt"] = [by_alpha[a] for a in sorted(by_alpha)]
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(10.5, 3.8))
     ax.plot(alphas, out["bo"], "k--", label="Bayes-optimal")
     if "ce_opt" in out:
