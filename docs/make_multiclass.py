@@ -158,7 +158,7 @@ def main() -> None:
     ax.plot(alphas, out["bo"], "k--", label="Bayes-optimal")
     if "ce_opt" in out:
         opt = out["ce_opt"]
-        ax.plot([o["alpha"] for o in opt], [o["test_error"] for o in opt], "o-", ms=4,
+        ax.plot([o["alpha"] for o in opt], [o["test_error"] for o in opt], "o", ms=6, mfc="none", zorder=5,
                 label="cross-entropy, optimal λ*(α)")
     else:
         ax.plot(alphas, out["ce_best"], "o-", ms=3, label=f"cross-entropy, best λ in {LAMBDAS}")
