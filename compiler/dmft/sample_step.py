@@ -12,8 +12,8 @@ step k for all n_s samples:
 (the forward tangent, with the curvature folded into the stored rows), accumulating per
 block of samples the sums whose means are Γ(k, j) = E[G(k, j)] (slots 0..k),
 E_gg(k, l) = E[g(k) g(l)] (slots k+1..2k+1), E[τ g(k)], the training loss and the training
-error (slots 2k+2..2k+4), then the model's training-set averages (`train_obs_sum`, slots
-2k+5..).
+error (slots 2k+2..2k+4), then the model's training-set averages (`train_obs_sum`, functions of (y, τ, h) and the
+run-time coefficients `coef`; slots 2k+5..).
 
 Memory layout (the tangent is the O(K³ n_s) part and is memory-bound, one read of each
 stored entry per step): samples are the fastest axis everywhere. The per-sample arrays z,
@@ -33,7 +33,7 @@ the unrounded values.
 
 SAMPLE_STEP = '''
 @njit(parallel=True, cache=True, fastmath={"reassoc", "contract"})
-def sample_step(k, m_k, sqrt_delta, eta_delta, kappa, Lrow, Rrow, tau, y, z, sel, g, gp, G, S, partial):
+def sample_step(k, m_k, sqrt_delta, eta_delta, kappa, Lrow, Rrow, tau, y, z, sel, g, gp, G, S, partial, coef):
     n = tau.shape[0]
     n_chunks, _, C = G.shape
     n_blocks = partial.shape[0]
@@ -77,7 +77,7 @@ def sample_step(k, m_k, sqrt_delta, eta_delta, kappa, Lrow, Rrow, tau, y, z, sel
                 s_loss += loss(yy, hh)
                 if yy * hh < 0.0:
                     s_err += 1.0
-                train_obs_sum(yy, hh, acc, e0 + 3)
+                train_obs_sum(yy, tau[mu], hh, coef, acc, e0 + 3)
             acc[k] += s_gq
             acc[e0] += s_tg
             acc[e0 + 1] += s_loss

@@ -240,7 +240,8 @@ def sweep(problem: DmftProblem, n_samples: int, seed=0, inputs: Inputs | None = 
         extend_cholesky(p, K, k)
         partial[:, : 2 * (k + 1) + n_extra] = 0.0
         step(k, K.m[k], sqrt_delta, eta_delta, p.algorithm.kappa, K.L[k, : k + 1].copy(),
-             K.R[k, :k].copy(), inp.tau, inp.y, inp.z, inp.sel, g, gp, G, S, partial)
+             K.R[k, :k].copy(), inp.tau, inp.y, inp.z, inp.sel, g, gp, G, S, partial,
+             p.observe.coef)
         reduce_partial(partial, k, n_samples, K.gamma, K.egg, scalars)
         K.etg[k] = scalars[0]
         train_loss[k], train_error[k] = scalars[1], scalars[2]
