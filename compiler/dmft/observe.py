@@ -122,11 +122,11 @@ def observables(cm: CheckedModel, ir: ModelIR, w: str, direction: str, y: str, y
                 return slot(train, "trm", body)
             for k, (old, new) in changed.items():
                 if (teacher, k) not in TRAIN_REWEIGHT:
-                    raise StatcError(unreweightable(teacher, k), ob.span, expected=reweightable(teacher),
+                    raise StatcError(unreweightable(teacher, k), ob.span, expected=reweightable(teacher, teacher_args),
                                      hint="drop `over train` to average over fresh samples drawn at the given values")
                 at = (old.xreplace(defaults), new.xreplace(defaults))
                 if all(v.is_number for v in at) and (why := check_values(teacher, k, *at)):
-                    raise StatcError(why, ob.span, expected=reweightable(teacher),
+                    raise StatcError(why, ob.span, expected=reweightable(teacher, teacher_args),
                                      hint="drop `over train` to average over fresh samples drawn at the given values")
                 if (k, old, new) not in reweights:
                     reweights.append((k, old, new))
@@ -157,13 +157,15 @@ def observables(cm: CheckedModel, ir: ModelIR, w: str, direction: str, y: str, y
                            tuple(reweights))
 
 
-def reweightable(teacher: str) -> str:
-    """The `given` a training mean of this data model accepts (for error messages)."""
+def reweightable(teacher: str, teacher_args: tuple = ()) -> str:
+    """The `given` a training mean of this data model accepts (for error messages), named as in the
+    model (`s` for `y = wt.x + sqrt(s) * noise`, whose label-noise variance is `sigma2`)."""
+    spelled = dict(teacher_args)
     allowed = sorted(p for t, p in TRAIN_REWEIGHT if t == teacher)
     if not allowed:
         return "`given` on parameters of the averaged function only"
-    return (f"`given` on {', '.join(f'`{a}`' for a in allowed)} (reweighting the fixed set) or on parameters "
-            "of the averaged function")
+    names = [f"`{spelled[a]}` ({TRAIN_REWEIGHT[(teacher, a)].what})" if a in spelled else f"`{a}`" for a in allowed]
+    return f"`given` on {', '.join(names)} (reweighting the fixed set) or on parameters of the averaged function"
 
 
 def unreweightable(teacher: str, name: str) -> str:

@@ -44,6 +44,7 @@ class Reweight:
     factors: Callable          # (old, new, coef) → [(sample factor in y, τ, coefficients; ratio)]
     valid: Callable[[float, float], bool]
     domain: str                # the valid range, in words, for error messages
+    what: str = ""             # the parameter, in words
 
 
 def _mixture_rho(old, new, coef):
@@ -58,16 +59,18 @@ def _label_noise(old, new, coef):
 #: (teacher registry name, data parameter) → how a training mean is reweighted to a given value
 TRAIN_REWEIGHT: dict[tuple[str, str], Reweight] = {
     ("gmm", "rho"): Reweight(_mixture_rho, lambda old, new: 0 < old < 1 and 0 <= new <= 1,
-                             "0 < rho < 1 for the model and 0 <= rho' <= 1 for the given value"),
+                             "0 < rho < 1 for the model and 0 <= rho' <= 1 for the given value", "the cluster imbalance"),
     ("linear", "sigma2"): Reweight(_label_noise, lambda old, new: old > 0 and 0 < new < 2 * old,
                                    "label-noise variance s > 0 for the model and 0 < s' < 2 s for the "
-                                   "given value (the weights' variance s/sqrt(s'(2s - s')) is finite)"),
+                                   "given value (the weights' variance s/sqrt(s'(2s - s')) is finite)",
+                                   "the label-noise variance"),
 }
 
 #: why a data parameter cannot be reweighted (the message of the located error)
 NOT_REWEIGHTABLE = {
-    "Delta": "the input x is N-dimensional, and its laws at two values of Delta are mutually singular as "
-             "N -> infinity, so no reweighting of the fixed training set defines the mean",
+    "Delta": "the laws of the N-dimensional input x at two values of Delta are mutually singular as "
+             "N -> infinity (the likelihood ratio is a product of N factors), so no reweighting of the fixed "
+             "training set defines the mean",
 }
 
 
@@ -76,5 +79,6 @@ def check_values(teacher: str, name: str, old: float, new: float) -> str | None:
     rw = TRAIN_REWEIGHT[(teacher, name)]
     if rw.valid(float(old), float(new)):
         return None
-    return (f"a training-set mean `given` {name} = {float(new):g} (model value {float(old):g}) is not "
+    what = f"{rw.what} {name}" if rw.what else name
+    return (f"a training-set mean `given` {what} = {float(new):g} (model value {float(old):g}) is not "
             f"defined by reweighting the training set: it needs {rw.domain}")
