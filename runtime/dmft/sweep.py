@@ -5,8 +5,8 @@ self-consistency exactly (no damped global iteration):
 
 1. row k of C⊥ from A, R and E_gg of earlier steps;
 2. row k of its Cholesky factor, extending each sample's Gaussian path ω conditionally;
-3. the sample side (field, force, curvature, tangent) for all n_s samples → Γ(k, ·),
-   E_gg(k, ·), E[τ g(k)], training loss and error (`kernels.sample_step_kernel`);
+3. the sample side (field, force, curvature, the response D(k, ·) in reverse mode) for all n_s
+   samples → Γ(k, ·), E_gg(k, ·), E[τ g(k)], training loss and error (`kernels.sample_step_kernel`);
 4. the weight side: A_{k+1}, R(k+1, ·), m_{k+1} (weights.py: GD/SGD as below, the heavy ball,
    Nesterov's look-ahead point).
 
