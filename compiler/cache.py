@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-import os
 import re
 import sys
 from functools import lru_cache
@@ -32,6 +31,7 @@ from pathlib import Path
 from types import ModuleType
 
 from statc.atomic import write_text
+from statc.locations import cache_dir
 
 _PKG_ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,11 +58,7 @@ def tool_versions() -> str:
 
 
 def default_cache_dir() -> Path:
-    env = os.environ.get("STATC_CACHE_DIR")
-    if env:
-        return Path(env)
-    import platformdirs
-    return Path(platformdirs.user_cache_dir("statc"))
+    return cache_dir()
 
 
 def key(text: str) -> str:

@@ -5,7 +5,9 @@
 Test accuracy (top) and test MSE of the mean predictor (bottom) against the number of pruned
 heads, heads pruned in ascending order of the theory's head scores (`pruning.csv` of
 `statc run`, runtime/kernel/pruning.py), for the renormalised theory at finite width and the
-GP limit with the same heads pruned; dashed: the control order, highest score first.
+GP limit with the same heads pruned; dashed: the control order, highest score first; dotted:
+the per-layer curves (`pruning_layers.csv`: one layer's heads pruned, lowest score first, the
+other layers intact).
 Left: models/attention_paths.model at N = 30 (P = 100); right: models/digits_attention.model
 at N = 100 (P = 600, 2 layers x 4 heads with query-key matrices from gradient descent).
 Writes docs/kernel_pruning.json with the numbers.
@@ -42,7 +44,7 @@ def curves(model: Path, overrides: dict[str, float]) -> dict:
                           pruning_order([list(row.values()) for row in s["observables"]["theory"]["head_scores"]],
                                         names, descending=True))
     return {"model": compiled.meta["model"], "N": s["N"], "P": s["P"], "T": s["T"],
-            "by_score": s["pruning"], "highest_first": worst}
+            "by_score": s["pruning"], "highest_first": worst, "by_layer": s["pruning_by_layer"]}
 
 
 def main() -> None:
@@ -67,6 +69,9 @@ def main() -> None:
                     label="theory, highest score first")
             ax.plot(k, [row[f"{key}_gp"] for row in r["highest_first"]], "s--", color="gray", alpha=0.7,
                     label="GP limit, highest first")
+            for i, (name, rows) in enumerate(r["by_layer"].items()):
+                ax.plot([row["pruned"] for row in rows], [row[key] for row in rows], "^:", color=("C2", "C1", "C4", "C5")[i % 4],
+                        alpha=0.8, label=f"theory, {name.replace('layer', 'layer ')} only")
             ax.set_ylabel(what)
             if row_ax == 0:
                 ax.set_title(f"{r['model']}: N = {r['N']:g}, P = {r['P']}, T = {r['T']:g}", fontsize=9)
@@ -80,6 +85,9 @@ def main() -> None:
     for r in runs:
         print(r["model"], [(row["head"], round(row["accuracy"], 4), round(row["accuracy_gp"], 4))
                            for row in r["by_score"]])
+        for name, rows in r["by_layer"].items():
+            print("   ", name, [(row["head"], round(row["accuracy"], 4), round(row["accuracy_gp"], 4))
+                                for row in rows])
 
 
 if __name__ == "__main__":

@@ -33,11 +33,14 @@ class PrunedHead:
 
 
 def pruning_order(scores: list[list[float]], names: list[list[str]],
-                  descending: bool = False) -> list[PrunedHead]:
+                  descending: bool = False, layer: int | None = None) -> list[PrunedHead]:
     """Heads in the order they are pruned: by score (ascending, or descending for the
-    worst-case control), never the last head of a layer."""
+    worst-case control), never the last head of a layer; only the heads of ``layer``
+    (1-based) when it is given — the per-layer order, for when scores are not comparable
+    across layers."""
     heads = [PrunedHead(l + 1, h + 1, names[l][h], float(s))
-             for l, row in enumerate(scores) for h, s in enumerate(row)]
+             for l, row in enumerate(scores) for h, s in enumerate(row)
+             if layer is None or l + 1 == layer]
     heads.sort(key=lambda p: ((-p.score if descending else p.score), p.layer, p.head))
     left = [len(row) for row in scores]
     order = []
@@ -82,14 +85,39 @@ def pruning_curve(F: np.ndarray, y: np.ndarray, T: float, U: np.ndarray, U_gp: n
     return rows
 
 
+def layer_curves(F: np.ndarray, y: np.ndarray, T: float, U: np.ndarray, U_gp: np.ndarray,
+                 F_test: np.ndarray, y_test: np.ndarray, heads: tuple[int, ...],
+                 scores: list[list[float]], names: list[list[str]]) -> dict[str, list[dict]]:
+    """The per-layer curves: for each layer with more than one head, its heads pruned in
+    ascending score order with every other layer intact (keys ``layer1``, ``layer2``, …).
+
+    Head scores Σ|U_ππ′| grow with the number and size of the U entries a layer's heads
+    share, so they rank heads *within* a layer; across layers they need not be comparable
+    (on the digits model the layer-2 heads score highest yet three of four prune at no
+    cost), which the global curve cannot show and these curves do."""
+    return {f"layer{l + 1}": pruning_curve(F, y, T, U, U_gp, F_test, y_test, heads,
+                                           pruning_order(scores, names, layer=l + 1))
+            for l in range(len(heads)) if heads[l] > 1}
+
+
 COLUMNS = ("pruned", "layer", "head", "score", "paths_left", "accuracy", "test_mse", "eps_g",
            "accuracy_gp", "test_mse_gp", "eps_g_gp")
 
 
+def _cells(r: dict) -> list[str]:
+    return [r[c] if isinstance(r[c], str) else repr(r[c]) if isinstance(r[c], int) else repr(float(r[c]))
+            for c in COLUMNS]
+
+
 def csv_text(rows: list[dict]) -> str:
     """pruning.csv: the columns of :data:`COLUMNS`, one row per number of pruned heads."""
-    out = [",".join(COLUMNS)]
-    for r in rows:
-        out.append(",".join(r[c] if isinstance(r[c], str) else repr(r[c]) if isinstance(r[c], int)
-                            else repr(float(r[c])) for c in COLUMNS))
+    return "\n".join([",".join(COLUMNS)] + [",".join(_cells(r)) for r in rows]) + "\n"
+
+
+def layers_csv_text(curves: dict[str, list[dict]]) -> str:
+    """pruning_layers.csv: a ``curve`` column (``layer1``, …) then the columns of
+    :data:`COLUMNS`; each curve starts from the unpruned row."""
+    out = [",".join(("curve",) + COLUMNS)]
+    for name, rows in curves.items():
+        out += [",".join([name] + _cells(r)) for r in rows]
     return "\n".join(out) + "\n"

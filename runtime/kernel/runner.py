@@ -13,7 +13,10 @@ Outputs (atomically written):
 * ``pruning.csv`` — the head-pruning curve (runtime/kernel/pruning.py): per number of pruned
   heads k = 0 … Σ(H_ℓ − 1), heads pruned in ascending order of the theory's head scores:
   the head pruned at step k, its layer and score, the paths left, and accuracy / test MSE /
-  ε_g of the theory and of the GP limit with the same heads pruned (also in summary.json).
+  ε_g of the theory and of the GP limit with the same heads pruned (also in summary.json);
+* ``pruning_layers.csv`` — the per-layer curves: each layer's heads pruned in ascending score
+  order with the other layers intact (column ``curve`` = ``layer1``, …; summary.json
+  ``pruning_by_layer``), for when scores are not comparable across layers.
 
 Bad values or data are exit 2 with a located error; a solve that fails is exit 3.
 """
@@ -33,7 +36,7 @@ from .from_model import solve_inputs
 from .mixing import Head
 from .paths import kernel_factor, path_features
 from .predict import alignment, head_scores, metrics, predict
-from .pruning import csv_text as pruning_csv, pruning_curve, pruning_order
+from .pruning import csv_text as pruning_csv, layer_curves, layers_csv_text, pruning_curve, pruning_order
 from .solve import solve
 
 #: `statc run` options of the other kinds that mean nothing here
@@ -106,6 +109,7 @@ def run(compiled, overrides: dict[str, float] | None = None, *, data: str | None
     scores = head_scores(sol.U, arch.heads)
     pruning = pruning_curve(F, d.y_train, T, sol.U, U_gp, Ft, d.y_test, arch.heads,
                             pruning_order(scores, names))
+    by_layer = layer_curves(F, d.y_train, T, sol.U, U_gp, Ft, d.y_test, arch.heads, scores, names)
     summary = {
         "data": {"source": d.source, "P": P, "N0": d.shape[1], "T_tokens": d.shape[2],
                  "test": int(d.x_test.shape[0])},
@@ -121,6 +125,7 @@ def run(compiled, overrides: dict[str, float] | None = None, *, data: str | None
         "U_gp": float(U_gp[0, 0]),
         "observables": {"theory": observables(theory, sol.U), "gp": observables(gp, U_gp)},
         "pruning": pruning,
+        "pruning_by_layer": by_layer,
     }
     th, g = summary["observables"]["theory"], summary["observables"]["gp"]
     # the scalar results, one number each (what `statc sweep` tabulates)
@@ -151,7 +156,7 @@ def run_line(compiled, res: KernelResult) -> str:
 
 
 def written(res: KernelResult) -> str:
-    return "summary.json, U.csv, predictions.csv and pruning.csv"
+    return "summary.json, U.csv, predictions.csv, pruning.csv and pruning_layers.csv"
 
 
 def write_outputs(out: Path, compiled, res: KernelResult, plot: bool = False) -> None:
@@ -171,6 +176,7 @@ def write_outputs(out: Path, compiled, res: KernelResult, plot: bool = False) ->
     write_text(out / "U.csv", "\n".join(rows) + "\n")
     write_csv(out / "predictions.csv", res.predictions)
     write_text(out / "pruning.csv", pruning_csv(res.summary["pruning"]))
+    write_text(out / "pruning_layers.csv", layers_csv_text(res.summary["pruning_by_layer"]))
 
 
 def check_from_args(compiled, overrides, args, sizes) -> int:

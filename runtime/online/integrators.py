@@ -92,6 +92,17 @@ def _bad_entry(y):
     return -1
 
 
+@njit(types.int64(_M, _V, types.int64, types.float64, _V), cache=True)
+def _record(out_Y, t_rec, r, t, y):
+    """Store ``y`` in every row of ``out_Y`` from ``r`` on whose recording time is ≤ t;
+    return the next row.  (An explicit signature: a bare ``0`` argument would otherwise
+    compile a second, ``Literal[int]``, specialisation.)"""
+    while r < t_rec.shape[0] and t_rec[r] <= t:
+        out_Y[r, :] = y
+        r += 1
+    return r
+
+
 @njit(types.void(RHS_TYPE, _V, _V, _M, _V, types.float64, types.float64, types.float64, types.int64, _M, _V),
       cache=True)
 def integrate_dopri(rhs, y0, seg_t, seg_P, t_rec, rtol, atol, h_init, max_steps, out_Y, info):
@@ -101,11 +112,7 @@ def integrate_dopri(rhs, y0, seg_t, seg_P, t_rec, rtol, atol, h_init, max_steps,
     k5 = np.empty(n); k6 = np.empty(n); k7 = np.empty(n)
     yt = np.empty(n); ynew = np.empty(n)
     t = seg_t[0]
-    r = 0
-    while r < t_rec.shape[0] and t_rec[r] <= t:
-        for i in range(n):
-            out_Y[r, i] = y[i]
-        r += 1
+    r = _record(out_Y, t_rec, 0, t, y)
     nfev = 0
     nsteps = 0
     span = seg_t[seg_t.shape[0] - 1] - seg_t[0]
@@ -159,10 +166,7 @@ def integrate_dopri(rhs, y0, seg_t, seg_P, t_rec, rtol, atol, h_init, max_steps,
                     y[i] = ynew[i]
                     k1[i] = k7[i]
                 nsteps += 1
-                while r < t_rec.shape[0] and t_rec[r] <= t:
-                    for i in range(n):
-                        out_Y[r, i] = y[i]
-                    r += 1
+                r = _record(out_Y, t_rec, r, t, y)
                 fac = 10.0 if err == 0.0 else min(10.0, max(0.2, 0.9 * err ** -0.2))
                 if not landing or fac < 1.0:
                     h = hh * fac
@@ -200,11 +204,7 @@ def integrate_rk4(rhs, y0, seg_t, seg_P, t_rec, dt, out_Y, info):
     y = y0.copy()
     k1 = np.empty(n); k2 = np.empty(n); k3 = np.empty(n); k4 = np.empty(n); yt = np.empty(n)
     t = seg_t[0]
-    r = 0
-    while r < t_rec.shape[0] and t_rec[r] <= t:
-        for i in range(n):
-            out_Y[r, i] = y[i]
-        r += 1
+    r = _record(out_Y, t_rec, 0, t, y)
     nsteps = 0
     for s in range(seg_P.shape[0]):
         P = seg_P[s]
@@ -224,8 +224,5 @@ def integrate_rk4(rhs, y0, seg_t, seg_P, t_rec, dt, out_Y, info):
                     _finish(info, 1.0, t, float(4 * nsteps), float(nsteps), float(bad))
                     return
             t = target
-            while r < t_rec.shape[0] and t_rec[r] <= t:
-                for i in range(n):
-                    out_Y[r, i] = y[i]
-                r += 1
+            r = _record(out_Y, t_rec, r, t, y)
     _finish(info, 0.0, t, float(4 * nsteps), float(nsteps), -1.0)

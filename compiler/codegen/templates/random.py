@@ -71,12 +71,9 @@ def _hz(rs):
 
 
 @njit(cache=True)
-def rand_normal(rs):
-    """Standard normal (ziggurat)."""
-    hz = _hz(rs)
-    iz = hz & 127
-    if abs(hz) < _ZKN[iz]:
-        return hz * _ZWN[iz]
+def _zig_tail(rs, hz, iz):
+    """The ziggurat's rare branch (~1 % of draws) for a draw ``hz`` that missed its layer's
+    rectangle: the wedge test, the tail beyond r, or a fresh draw."""
     r = 3.442620
     while True:
         x = hz * _ZWN[iz]
@@ -96,9 +93,46 @@ def rand_normal(rs):
 
 
 @njit(cache=True)
+def rand_normal(rs):
+    """Standard normal (ziggurat)."""
+    hz = _hz(rs)
+    iz = hz & 127
+    if abs(hz) < _ZKN[iz]:
+        return hz * _ZWN[iz]
+    return _zig_tail(rs, hz, iz)
+
+
+@njit(cache=True)
 def fill_normal(rs, out, sd):
+    """out[i] = sd · (standard normal), the very stream of repeated ``rand_normal`` calls.
+
+    The generator state lives in two local integers while the fast path (one draw inside
+    its layer's rectangle) runs, and goes back to ``rs`` only around the rare branch:
+    ``rs`` and ``out`` are both arrays, so with the state in ``rs`` every draw would store
+    and reload it (2.3x slower)."""
+    kn = _ZKN
+    wn = _ZWN
+    s0 = rs[0]
+    s1 = rs[1]
     for i in range(out.shape[0]):
-        out[i] = sd * rand_normal(rs)
+        r = s0 + s1
+        t = s1 ^ s0
+        s0 = ((s0 << np.uint64(24)) | (s0 >> np.uint64(40))) ^ t ^ (t << np.uint64(16))
+        s1 = (t << np.uint64(37)) | (t >> np.uint64(27))
+        hz = np.int64(r >> np.uint64(32))
+        if hz >= 2147483648:
+            hz -= 4294967296
+        iz = hz & 127
+        if abs(hz) < kn[iz]:
+            out[i] = sd * (hz * wn[iz])
+        else:
+            rs[0] = s0
+            rs[1] = s1
+            out[i] = sd * _zig_tail(rs, hz, iz)
+            s0 = rs[0]
+            s1 = rs[1]
+    rs[0] = s0
+    rs[1] = s1
 
 
 @njit(cache=True)

@@ -32,6 +32,8 @@ def test_order_is_ascending_score_and_keeps_one_head_per_layer():
     assert [(p.layer, p.name) for p in order] == [(2, "u"), (1, "b"), (1, "c")]
     worst = pruning_order(scores, names, descending=True)
     assert [(p.layer, p.name) for p in worst] == [(2, "v"), (1, "a"), (1, "c")]
+    assert [(p.layer, p.name) for p in pruning_order(scores, names, layer=1)] == [(1, "b"), (1, "c")]
+    assert [(p.layer, p.name) for p in pruning_order(scores, names, layer=2)] == [(2, "u")]
     # paths h_1 outermost: (a,u) (a,v) (b,u) (b,v) (c,u) (c,v); pruning b and u leaves (a,v), (c,v)
     assert list(surviving_paths((3, 2), order[:2])) == [1, 5]
 
@@ -42,11 +44,12 @@ def markov(cache_dir, tmp_path_factory):
     assert main(["run", str(ROOT / "models" / "attention_paths.model"), "--set", "N=30", "--set", "P_test=300",
                  "--restarts", "0", "--out", str(out)]) == 0
     rows = list(csv.DictReader((out / "pruning.csv").read_text().splitlines()))
-    return json.loads((out / "summary.json").read_text()), rows
+    layers = list(csv.DictReader((out / "pruning_layers.csv").read_text().splitlines()))
+    return json.loads((out / "summary.json").read_text()), rows, layers
 
 
 def test_pruning_nothing_is_the_unpruned_result(markov):
-    s, rows = markov
+    s, rows, _ = markov
     assert [int(r["pruned"]) for r in rows] == [0, 1, 2]        # H = (2, 2): one head per layer prunable
     first = rows[0]
     assert first["head"] == "" and int(first["paths_left"]) == 4
@@ -57,7 +60,7 @@ def test_pruning_nothing_is_the_unpruned_result(markov):
 
 
 def test_pruning_all_but_the_good_path_is_the_good_path_regression(markov):
-    s, rows = markov
+    s, rows, _ = markov
     # the theory's scores put both blank heads below the good path's heads
     assert [(r["layer"], r["head"]) for r in rows[1:]] == [("2", "blank"), ("1", "blank")]
     assert int(rows[2]["paths_left"]) == 1
@@ -81,3 +84,17 @@ def test_pruning_all_but_the_good_path_is_the_good_path_regression(markov):
     assert float(rows[2]["test_mse"]) == pytest.approx(mse, rel=1e-8)
     # the good path alone classifies better than the GP limit with all four paths
     assert float(rows[2]["accuracy_gp"]) > s["observables"]["gp"]["accuracy"] + 0.05
+
+
+def test_per_layer_curves_prune_one_layer_with_the_others_intact(markov):
+    s, rows, layers = markov
+    assert [(r["curve"], int(r["pruned"]), r["head"]) for r in layers] == [
+        ("layer1", 0, ""), ("layer1", 1, "blank"), ("layer2", 0, ""), ("layer2", 1, "blank")]
+    for r in layers:
+        assert int(r["paths_left"]) == (4 if r["pruned"] == "0" else 2)
+    cols = ("accuracy", "test_mse", "eps_g", "accuracy_gp", "test_mse_gp", "eps_g_gp")
+    # each curve starts at the unpruned network; the layer-2 blank head is also the global
+    # order's first, so that row is the global curve's second
+    assert all(r[c] == rows[0][c] for r in layers if r["pruned"] == "0" for c in cols)
+    assert all(layers[3][c] == rows[1][c] for c in cols)
+    assert s["pruning_by_layer"]["layer1"][1]["layer"] == 1
