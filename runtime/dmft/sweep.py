@@ -163,15 +163,18 @@ def check_finite(p: DmftProblem, K: Kernels, k: int, scalars: np.ndarray) -> Non
             hint="the step size eta may be too large for this loss; try a smaller one")
 
 
-#: the k × C float32 block of adjoints of one chunk is kept under this many bytes (L1/L2; measured
-#: at k = 100: C = 160 (64 KiB) 28 ms per step at n_s = 2·10⁴, C = 80 37 ms, C = 40 48 ms)
+#: the k × C float32 block of adjoints of one chunk is kept under this many bytes (L1/L2) where
+#: C ≥ MIN_CHUNK allows; measured at k = 100, n_s = 2·10⁴: C = 160 (64 KiB) 28 ms per step, C = 80
+#: 37 ms, C = 40 48 ms; at k = 1000, n_s = 4000: C = 16 1.67 s, 32 0.96 s, 64 0.58 s, 128–512
+#: 0.42–0.48 s (short sample loops cost more than an L2-resident block)
 ACCUMULATOR_BYTES = 1 << 16
+MIN_CHUNK = 128
 
 
 def chunk_size(rows: int) -> int:
-    """Samples per chunk C: a multiple of 8 in [16, 512] with a (rows × C) float32
-    block of adjoints of at most ACCUMULATOR_BYTES."""
-    return int(max(16, min(512, ACCUMULATOR_BYTES // (4 * rows) // 8 * 8)))
+    """Samples per chunk C: a multiple of 8 in [MIN_CHUNK, 512], with a (rows × C) float32 block
+    of adjoints of at most ACCUMULATOR_BYTES where that leaves C ≥ MIN_CHUNK."""
+    return int(max(MIN_CHUNK, min(512, ACCUMULATOR_BYTES // (4 * rows) // 8 * 8)))
 
 
 def default_blocks(n_chunks: int) -> int:
