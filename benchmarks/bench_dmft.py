@@ -8,15 +8,16 @@ Marchenko–Pastur solution, Gauss–Chebyshev quadrature here) measures the Mon
 The baseline is `statc.runtime.dmft.reference.solve_numpy`: the same causal sweep vectorised
 over samples in NumPy (loss and derivatives as NumPy expressions), run in the same process on
 the same random numbers. Before timing, both are run on a small case and their kernels must
-agree to 1e-5 relative (statc stores the tangent as int16 with per-chunk scales, NumPy as float32).
+agree to 1e-5 relative (statc computes the memory's response in reverse mode with float32
+adjoints, NumPy streams a stored float32 forward tangent: the same sums in another order).
 
 Measured:
 * one solve at (T, n_s), statc and NumPy (best of --reps), after a warm-up that compiles;
 * the Monte-Carlo error of m(T): seed-to-seed standard deviation over --repeats statc solves,
   and the deviation of their mean from the exact value;
 * cost growth: statc time vs T at fixed n_s, and vs n_s at fixed T (log-log slopes);
-* a profile: the sample step's share of a sweep and its rate over the stored tangent at the
-  last step against NumPy summing the same bytes (the sweep is memory-bound).
+* a profile: the sample step's share of a sweep and its rate of adjoint multiply-adds
+  (k(k−1)/2 per sample) at the last step.
 
     python benchmarks/bench_dmft.py                       # T = 100, n_s = 1e5 (a few minutes on 2 cores)
     python benchmarks/bench_dmft.py --quick               # T = 50, n_s = 1e4
@@ -86,9 +87,7 @@ def check_agreement() -> float:
 def profile(steps: int, n: int) -> dict:
     """Where one sweep's time goes: the share of the parallel sample step (the rest: Cholesky
     row, weight recursions, reductions), and the sample step at its last step k = steps as a
-    stream over the stored tangent (k(k−1)/2 int16 per sample and a float32 scale per entry and
-    chunk) against NumPy summing the same
-    number of bytes (a memory-bandwidth yardstick measured in the same process)."""
+    rate of the reverse-mode adjoint multiply-adds, k(k−1)/2 per sample (the O(K³ n_s) part)."""
     from statc.runtime.dmft import sweep as S
     inner, last = [], {}
     kernel = S.sample_step_kernel
@@ -112,15 +111,11 @@ def profile(steps: int, n: int) -> dict:
         S.sample_step_kernel = kernel
     f = kernel(problem(steps).loss)
     t_last = timed(lambda: f(*last["args"]), 5)
-    from statc.runtime.dmft.sweep import chunk_size
-    entries = steps * (steps - 1) // 2                 # stored tangent entries per sample at step k = steps
-    nbytes = 2 * n * entries + 4 * entries * -(-n // chunk_size(steps + 1))    # int16 + per-chunk scales
-    x = np.ones(nbytes // 4, dtype=np.float32)
-    t_sum = timed(x.sum, 5)
+    fmas = n * steps * (steps - 1) // 2                # adjoint multiply-adds at step k = steps
     return {"steps": steps, "samples": n, "sweep_s": total, "sample_step_s": float(sum(inner)),
-            "sample_step_share": float(sum(inner) / total),
-            "last_step_tangent_GBps": nbytes / t_last / 1e9, "numpy_sum_same_bytes_GBps": nbytes / t_sum / 1e9,
-            "tangent_bytes_read_per_sweep": 2 * n * sum(k * (k - 1) // 2 for k in range(steps + 1))}
+            "sample_step_share": float(sum(inner) / total), "last_step_s": t_last,
+            "last_step_adjoint_fma_per_s": fmas / t_last,
+            "adjoint_fma_per_sweep": n * sum(k * (k - 1) // 2 for k in range(steps + 1))}
 
 
 def slope(xs, ys) -> float:

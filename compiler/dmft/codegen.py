@@ -8,7 +8,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..codegen.printer import KernelPrinter
-from .equations import H, VALUE_NAMES, Y, DmftEquations, DmftObservables
+from .equations import H, TAU, VALUE_NAMES, Y, DmftEquations, DmftObservables
 from .observe import M_SYM, Q_SYM
 from .sample_step import SAMPLE_STEP
 
@@ -49,13 +49,33 @@ def generate(eq: DmftEquations) -> str:
 
 
 def observe_source(obs: DmftObservables, pr: KernelPrinter, y: str, h: str, unpack: str) -> list[str]:
-    """User observables: @njit averages `train_obs_<i>`, `test_obs_<i>` of (y, h), the per-sample
+    """User observables: @njit averages `train_obs_<i>(y, tau, h, coef)` (τ the teacher field, coef
+    the run-time coefficients `train_coefficients(P)`) and `test_obs_<i>(y, h)`, the per-sample
     accumulator `train_obs_sum` that the sample step calls, and `observe_values`, the formulas."""
     out = []
-    for kind, bodies in (("train", obs.train), ("test", obs.test)):
-        for i, body in enumerate(bodies):
-            out += ["", "@njit(cache=True)", f"def {kind}_obs_{i}({y}, {h}):",
-                    f"    return float({pr.doprint(body)})", ""]
+    body_pr = KernelPrinter(set())               # training bodies hold no parameters, only `trc<j>`
+    tau = body_pr.doprint(sp.Symbol("tau", real=True))
+    for i, body in enumerate(obs.train):
+        body = body.xreplace({TAU: sp.Symbol("tau", real=True)})
+        coefs = sorted((s for s in body.free_symbols if s.name.startswith("trc")), key=lambda s: int(s.name[3:]))
+        out += ["", "@njit(cache=True)", f"def train_obs_{i}({y}, {tau}, {h}, coef):"]
+        out += [f"    {body_pr.doprint(c)} = coef[{int(c.name[3:])}]" for c in coefs]
+        out += [f"    return float({body_pr.doprint(body)})", ""]
+    for i, body in enumerate(obs.test):
+        out += ["", "@njit(cache=True)", f"def test_obs_{i}({y}, {h}):",
+                f"    return float({pr.doprint(body)})", ""]
+    out += ["", "def train_coefficients(P):",
+            '    """The run-time coefficients `coef` of the training averages (reweighted means)."""']
+    if unpack and obs.coefficients:
+        out.append(f"    ({unpack},) = [float(v) for v in P]")
+    out += ["    return np.array([" + "".join(f"float({pr.doprint(c)}), " for c in obs.coefficients)
+            + "], dtype=np.float64)", "", "",
+            "def train_reweights(P):",
+            '    """Reweighted training means: ((data parameter, model value, given value), ...)."""']
+    if unpack and obs.reweights:
+        out.append(f"    ({unpack},) = [float(v) for v in P]")
+    out += ["    return (" + "".join(f"({k!r}, float({pr.doprint(a)}), float({pr.doprint(b)})), "
+                                    for k, a, b in obs.reweights) + ")", ""]
     out += ["", f"N_TRAIN = {len(obs.train)}",
             "TRAIN_OBS = (" + "".join(f"train_obs_{i}, " for i in range(len(obs.train))) + ")",
             "TEST_OBS = (" + "".join(f"test_obs_{i}, " for i in range(len(obs.test))) + ")",
@@ -72,9 +92,10 @@ def observe_source(obs: DmftObservables, pr: KernelPrinter, y: str, h: str, unpa
         out.append(f"    ({unpack},) = [float(v) for v in P]")
     out += ["    return (" + "".join("(" + ", ".join("None" if e is None else f"float({pr.doprint(e)})" for e in win)
                                     + "), " for win in obs.fdt_windows) + ")", "", "",
-            "@njit(cache=True)", "def train_obs_sum(y, h, acc, base):",
+            "@njit(cache=True)", "def train_obs_sum(y, tau, h, coef, acc, base):",
             '    """acc[base + i] += train average i of this sample"""']
-    out += [f"    acc[base + {i}] += train_obs_{i}(y, h)" for i in range(len(obs.train))] + ["    return", "", ""]
+    out += [f"    acc[base + {i}] += train_obs_{i}(y, tau, h, coef)" for i in range(len(obs.train))]
+    out += ["    return", "", ""]
     out += ["def observe_values(P, m, Q, train, test):", '    """The observables from m, Q and the averages."""']
     if unpack:
         out.append(f"    ({unpack},) = [float(v) for v in P]")

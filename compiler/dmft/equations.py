@@ -15,6 +15,8 @@ import sympy as sp
 
 #: the two per-sample variables of the loss: label y and student field h = w·x/√N
 Y, H = sp.Symbol("y", real=True), sp.Symbol("h", real=True)
+#: the teacher field τ = v·x/√N of a training sample (in reweighted training means only: reweight.py)
+TAU = sp.Symbol("τ", real=True)    # not an ASCII name: no model parameter can be it
 
 #: the scalar settings of a DMFT problem, in this order in the generated `dmft_values(P)`
 VALUE_NAMES = ("alpha", "eta", "lam", "m0", "Q0", "t_end", "b", "tau", "T", "beta", "nesterov", "sphere")
@@ -25,7 +27,9 @@ VALUE_NAMES = ("alpha", "eta", "lam", "m0", "Q0", "t_end", "b", "tau", "T", "bet
 class DmftObservables:
     """User observables (compiler/dmft/observe.py): formulas in the order-parameter symbols,
     the parameters and placeholders ``trm<i>`` (mean of `train[i]` over the training set) and
-    ``tem<i>`` (mean of `test[i]` over a fresh sample); `train`, `test` are functions of (y, h)."""
+    ``tem<i>`` (mean of `test[i]` over a fresh sample); `test` are functions of (y, h), `train`
+    functions of (y, τ, h) and of the run-time coefficients ``trc<j>`` (`coefficients[j]`, parameter
+    expressions of a reweighted training mean, compiler/dmft/reweight.py)."""
 
     names: tuple[str, ...] = ()
     formulas: tuple[sp.Expr, ...] = ()
@@ -37,6 +41,10 @@ class DmftObservables:
     fdt_windows: tuple[tuple[sp.Expr | None, ...], ...] = ()
     #: per fresh mean `test[i]`: the data model's ((name, value), ...) under its `given`, () = the model's
     test_data: tuple[tuple[tuple[str, sp.Expr], ...], ...] = ()
+    #: parameter expressions bound per run, `trc<j>` in the training bodies
+    coefficients: tuple[sp.Expr, ...] = ()
+    #: reweighted training means: ((data parameter, model value, given value), ...), checked per run
+    reweights: tuple[tuple[str, sp.Expr, sp.Expr], ...] = ()
 
     def canonical(self) -> list[str]:
         windows = [f"fdt_window {n} " + " ".join("-" if e is None else sp.srepr(e) for e in win)
@@ -45,7 +53,9 @@ class DmftObservables:
                 + [f"observe {n} {sp.srepr(f)}" for n, f in zip(self.names, self.formulas)]
                 + [f"train_mean {sp.srepr(e)}" for e in self.train] + [f"test_mean {sp.srepr(e)}" for e in self.test]
                 + [f"test_data {i} " + " ".join(f"{k}={sp.srepr(v)}" for k, v in d)
-                   for i, d in enumerate(self.test_data) if d])
+                   for i, d in enumerate(self.test_data) if d]
+                + [f"train_coefficient {i} {sp.srepr(c)}" for i, c in enumerate(self.coefficients)]
+                + [f"reweight {k} {sp.srepr(a)} {sp.srepr(b)}" for k, a, b in self.reweights])
 
 
 @dataclass(frozen=True)

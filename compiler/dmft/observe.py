@@ -19,12 +19,15 @@ distribution, as in the online kind:
   a less noisy test population). DMFT: (τ, y) and the variance Δ of h = m τ + √(Δ C⊥) ξ of that
   data model; simulation: a held-out set drawn from it with the same teacher vector.
 * the training set is drawn once with the model's values, so a training mean can condition
-  only on what the fixed set can be reweighted to: the mixture's cluster imbalance rho, by the
-  likelihood ratio of the label, W(y) = P_ρ′(y)/P_ρ(y) = (1 + y)/2·ρ′/ρ + (1 − y)/2·(1 − ρ′)/(1 − ρ),
-  as the self-normalised mean E_train[f W]/E_train[W] (`given rho = 1`: the mean over the
-  c = +1 training samples exactly, on both sides); the indicators (1 ± y)/2 go into the sample
-  averages, the ratios into the formula. A given value that changes any other data parameter
-  (Δ, the label noise) is a located error.
+  only on what the fixed set can be reweighted to (compiler/dmft/reweight.py): the mixture's
+  cluster imbalance rho, by the likelihood ratio of the label,
+  W(y) = P_ρ′(y)/P_ρ(y) = (1 + y)/2·ρ′/ρ + (1 − y)/2·(1 − ρ′)/(1 − ρ) (`given rho = 1`: the mean over
+  the c = +1 training samples exactly, on both sides), and the linear teacher's label-noise
+  variance s, W(y, τ) ∝ exp((y − τ)²(1/(2s) − 1/(2s′))) for 0 < s′ < 2s — each as the
+  self-normalised mean E_train[f W]/E_train[W]; the sample factors (functions of y and the
+  teacher field τ) go into the sample averages, the ratios into the formula. Δ (an input-side
+  parameter: the laws of the N-dimensional input at two values are mutually singular) and a
+  given value outside the range where W has a finite variance are located errors.
 * the averaged function itself may use only y and yhat (the per-sample functions are compiled
   without the parameters): a parameter inside a mean is a located error unless `given` fixes
   it to a number there.
@@ -46,23 +49,17 @@ import sympy as sp
 
 from statc.dsl import StatcError
 from statc.dsl.semantics import CheckedModel
+from statc.dsl.values import defaults as file_defaults
 
 from ..ir.model_ir import ModelIR, expression_lowerer
 from ..ir.symbols import Mean, TrainMean
 from .equations import H, Y, DmftObservables
+from .reweight import NOT_REWEIGHTABLE, TRAIN_REWEIGHT, check_values
 
 #: order parameters inside observable formulas
 M_SYM, Q_SYM = sp.Symbol("obs_m", real=True), sp.Symbol("obs_Q", real=True)
 #: trajectory columns that an observable may not shadow
 BUILTIN = ("t", "m", "Q", "train_loss", "train_error", "test_error", "test_loss")
-
-
-#: data-model parameters that a training-set mean may condition on, by reweighting the fixed set:
-#: (teacher, parameter) → [(indicator of a label value as a function of y, P_new/P_old of that
-#: value)]; the likelihood ratio is W(y) = Σ indicator(y)·ratio (the mixture's y = c = ±1)
-TRAIN_REWEIGHT = {
-    ("gmm", "rho"): lambda old, new: [((1 + Y) / 2, new / old), ((1 - Y) / 2, (1 - new) / (1 - old))],
-}
 
 
 def observables(cm: CheckedModel, ir: ModelIR, w: str, direction: str, y: str, yhat: str,
@@ -75,7 +72,10 @@ def observables(cm: CheckedModel, ir: ModelIR, w: str, direction: str, y: str, y
     params = {ir.param(p) for p in ir.params}
     train: list[sp.Expr] = []
     test: list[tuple[sp.Expr, tuple]] = []       # (function of (y, h), data-model arguments or ())
+    coefficients: list[sp.Expr] = []             # parameter expressions in the training bodies (`trc<j>`)
+    reweights: list[tuple[str, sp.Expr, sp.Expr]] = []
     names, formulas, replicas, fdt, windows = [], [], [], [], []
+    defaults = {ir.param(p): sp.Float(v) for p, v in file_defaults(cm.model).items()}
     lower_param = expression_lowerer(cm, ir)
     for ob in cm.model.observes:
         if ob.name in BUILTIN:
@@ -97,6 +97,9 @@ def observables(cm: CheckedModel, ir: ModelIR, w: str, direction: str, y: str, y
                 pool.append(entry)
             return sp.Symbol(f"{prefix}{pool.index(entry)}", real=True)
 
+        def coefficient(expr: sp.Expr) -> sp.Symbol:
+            return slot(coefficients, "trc", expr)
+
         def placeholder(mean: sp.Expr) -> sp.Expr:
             body = mean.args[0].xreplace(outputs)
             extra = body.free_symbols - {Y, H}
@@ -117,20 +120,22 @@ def observables(cm: CheckedModel, ir: ModelIR, w: str, direction: str, y: str, y
                 return slot(test, "tem", (body, data))
             if not changed:
                 return slot(train, "trm", body)
-            bad = [k for k in changed if (teacher, k) not in TRAIN_REWEIGHT]
-            if bad:
-                allowed = sorted(p for t, p in TRAIN_REWEIGHT if t == teacher)
-                raise StatcError(f"a training-set mean cannot condition on `{bad[0]}`: the training set is drawn "
-                                 f"once with the model's values", ob.span,
-                                 expected=(f"`given` on {', '.join(f'`{a}`' for a in allowed)} (reweighting the "
-                                           "fixed set) or on parameters of the averaged function")
-                                 if allowed else "`given` on parameters of the averaged function only",
-                                 hint="drop `over train` to average over fresh samples drawn at the given values")
-            # W(y) = Π_k Σ_j 1_kj(y) r_kj: the indicators are functions of y (sample averages), the
-            # ratios parameter expressions (in the formula): E[f W]/E[W], self-normalised
+            for k, (old, new) in changed.items():
+                if (teacher, k) not in TRAIN_REWEIGHT:
+                    raise StatcError(unreweightable(teacher, k), ob.span, expected=reweightable(teacher, teacher_args),
+                                     hint="drop `over train` to average over fresh samples drawn at the given values")
+                at = (old.xreplace(defaults), new.xreplace(defaults))
+                if all(v.is_number for v in at) and (why := check_values(teacher, k, *at)):
+                    raise StatcError(why, ob.span, expected=reweightable(teacher, teacher_args),
+                                     hint="drop `over train` to average over fresh samples drawn at the given values")
+                if (k, old, new) not in reweights:
+                    reweights.append((k, old, new))
+            # W = Π_k Σ_j factor_kj(y, τ) r_kj: the factors are functions of the sample (averages),
+            # the ratios parameter expressions (in the formula): E[f W]/E[W], self-normalised
             pieces = [(sp.Integer(1), sp.Integer(1))]
             for k, (old, new) in changed.items():
-                pieces = [(i * j, r * q) for i, r in pieces for j, q in TRAIN_REWEIGHT[(teacher, k)](old, new)]
+                pieces = [(i * j, r * q) for i, r in pieces
+                          for j, q in TRAIN_REWEIGHT[(teacher, k)].factors(old, new, coefficient)]
             num = sum(r * slot(train, "trm", sp.expand(body * i)) for i, r in pieces)
             den = sum(r * slot(train, "trm", sp.expand(i)) for i, r in pieces)
             return num / den
@@ -148,7 +153,26 @@ def observables(cm: CheckedModel, ir: ModelIR, w: str, direction: str, y: str, y
         names.append(ob.name)
         formulas.append(formula)
     return DmftObservables(tuple(names), tuple(formulas), tuple(train), tuple(b for b, _ in test), tuple(replicas),
-                           tuple(fdt), tuple(windows), tuple(d for _, d in test))
+                           tuple(fdt), tuple(windows), tuple(d for _, d in test), tuple(coefficients),
+                           tuple(reweights))
+
+
+def reweightable(teacher: str, teacher_args: tuple = ()) -> str:
+    """The `given` a training mean of this data model accepts (for error messages), named as in the
+    model (`s` for `y = wt.x + sqrt(s) * noise`, whose label-noise variance is `sigma2`)."""
+    spelled = dict(teacher_args)
+    allowed = sorted(p for t, p in TRAIN_REWEIGHT if t == teacher)
+    if not allowed:
+        return "`given` on parameters of the averaged function only"
+    names = [f"`{spelled[a]}` ({TRAIN_REWEIGHT[(teacher, a)].what})" if a in spelled else f"`{a}`" for a in allowed]
+    return f"`given` on {', '.join(names)} (reweighting the fixed set) or on parameters of the averaged function"
+
+
+def unreweightable(teacher: str, name: str) -> str:
+    why = NOT_REWEIGHTABLE.get(name, "the likelihood ratio of the training samples between the two values is "
+                                     "not a function of the per-sample label and teacher field")
+    return (f"a training-set mean cannot condition on `{name}`: the training set is drawn once with the "
+            f"model's values, and {why}")
 
 
 def fdt_window(call, lower_param) -> tuple[sp.Expr | None, ...]:

@@ -9,45 +9,46 @@ step k for all n_s samples:
     g(k) = κ s(k) ℓ'(y, h(k)),   g'(k) = κ s(k) ℓ''(y, h(k))
     D(k, j) = −ηΔ Σ_{p=j}^{k−1} R(k, p) G(p, j),   G(p, j) = g'(p) D(p, j),  G(p, p) = g'(p)
 
-(the forward tangent, with the curvature folded into the stored rows), accumulating per
-block of samples the sums whose means are Γ(k, j) = E[G(k, j)] (slots 0..k),
-E_gg(k, l) = E[g(k) g(l)] (slots k+1..2k+1), E[τ g(k)], the training loss and the training
-error (slots 2k+2..2k+4), then the model's training-set averages (`train_obs_sum`, slots
-2k+5..).
+where D(k, j) = ∂h(k)/∂h(j) is the response of the field at k to a perturbation of the field at
+j < k, accumulating per block of samples the sums whose means are Γ(k, j) = E[g'(k) D(k, j)]
+(slots 0..k; Γ(k, k) = E[g'(k)]), E_gg(k, l) = E[g(k) g(l)] (slots k+1..2k+1), E[τ g(k)], the
+training loss and the training error (slots 2k+2..2k+4), then the model's training-set averages
+(`train_obs_sum`, functions of (y, τ, h) and the run-time coefficients `coef`; slots 2k+5..).
 
-Memory layout (the tangent is the O(K³ n_s) part and is memory-bound, one read of each
-stored entry per step): samples are the fastest axis everywhere. The per-sample arrays z,
-s, g, g' are (K+1) × n_s; the stored tangent G is (blocks, K(K+1)/2, C): for each chunk of C
-samples its whole history is one contiguous region (row p of the packed strict lower
-triangle at offset p(p−1)/2), so step k streams it sequentially and the inner loop runs
-over the C samples with one scalar R(k, p) — a SIMD axpy into a k × C float32 accumulator
-that stays in L1 (its float32 round-off over k terms, ≲ k·6e-8, is below the storage's). G is stored as int16 with one float32 scale per entry (p, j) and chunk,
-G(p, j)_i ≈ S(p, j) q_i, S = max_i |G(p, j)_i| / 32766, q_i = round(G(p, j)_i / S): 2 bytes per
-stored entry instead of 4 (the sweep streams the stored tangent once per step, so its time
-is that of reading these bytes; measured in benchmarks/README.md). The rounding error is at
-most 1/65532 ≈ 1.5e-5 of the largest entry of its row in the chunk, at fixed sign pattern
-unbiased to first order, and enters only through the memory of later steps — far below the
-Monte-Carlo error 1/√n_s at any practical n_s (3e-3 at 10⁵). Γ(k, ·) itself is summed from
-the unrounded values.
+The memory term (DMFT.md §5) needs the whole row D(k, ·) of every sample at every step. It is
+computed here in **reverse mode**, from the paths g'(·) alone, with no stored tangent: h(k)
+depends on h(p) only through g(p), directly (−ηΔ R(k, p)) and through the later fields h(q),
+p < q < k, so the adjoints a(p) = D(k, p) = ∂h(k)/∂h(p) satisfy, from p = k − 1 down to 0,
+
+    a(p) = −ηΔ g'(p) (R(k, p) + Σ_{q=p+1}^{k−1} R(q, p) a(q))
+
+— the same k(k−1)/2 multiply-adds per sample and step as the forward tangent
+D(k, j) = −ηΔ Σ_{p=j}^{k−1} R(k, p) g'(p) D(p, j) (D(p, p) = 1), and equal to it in exact
+arithmetic (the chain rule summed the other way round), but reading only the k × C block of
+this step's adjoints of a chunk of C samples (float32, sized to stay in L1/L2: `chunk_size`)
+instead of streaming an O(K²) stored history per sample from memory. So a sweep keeps
+O(K n_s) numbers (the paths z, s, g, g'), not O(K² n_s), and nothing is rounded for storage;
+the float32 round-off of the adjoints over k terms (≲ k·6e-8 relative) is far below the
+Monte-Carlo error 1/√n_s. R is passed transposed (RT[p, q] = R(q, p)) so that the sum over q
+reads a contiguous row; the inner loops run over the C samples of a chunk (samples are the
+fastest axis of every per-sample array) with one scalar R(q, p) — a SIMD axpy.
 """
 
 SAMPLE_STEP = '''
 @njit(parallel=True, cache=True, fastmath={"reassoc", "contract"})
-def sample_step(k, m_k, sqrt_delta, eta_delta, kappa, Lrow, Rrow, tau, y, z, sel, g, gp, G, S, partial):
+def sample_step(k, m_k, sqrt_delta, eta_delta, kappa, Lrow, Rrow, RT, tau, y, z, sel, g, gp, C, partial, coef):
     n = tau.shape[0]
-    n_chunks, _, C = G.shape
+    n_chunks = (n + C - 1) // C
     n_blocks = partial.shape[0]
-    off = k * (k - 1) // 2
     e0 = 2 * (k + 1)
     for b in prange(n_blocks):
         acc = partial[b]
-        row = np.empty((max(k, 1), C), dtype=np.float32)
+        adj = np.empty((max(k, 1), C), dtype=np.float32)
+        tmp = np.empty(C, dtype=np.float32)
         h = np.empty(C)
         for c in range(b * n_chunks // n_blocks, (b + 1) * n_chunks // n_blocks):
             c0 = c * C
             cn = min(C, n - c0)
-            Gc = G[c]
-            Sc = S[c]
             for i in range(cn):
                 h[i] = m_k * tau[c0 + i]
             for l in range(k + 1):
@@ -77,7 +78,7 @@ def sample_step(k, m_k, sqrt_delta, eta_delta, kappa, Lrow, Rrow, tau, y, z, sel
                 s_loss += loss(yy, hh)
                 if yy * hh < 0.0:
                     s_err += 1.0
-                train_obs_sum(yy, hh, acc, e0 + 3)
+                train_obs_sum(yy, tau[mu], hh, coef, acc, e0 + 3)
             acc[k] += s_gq
             acc[e0] += s_tg
             acc[e0 + 1] += s_loss
@@ -87,37 +88,21 @@ def sample_step(k, m_k, sqrt_delta, eta_delta, kappa, Lrow, Rrow, tau, y, z, sel
                 for i in range(cn):
                     s += g[k, c0 + i] * g[l, c0 + i]
                 acc[k + 1 + l] += s
-            if k == 0:
-                continue
-            for j in range(k):
+            # reverse mode: adj[p] = D(k, p) from p = k - 1 down to 0, Γ(k, p) += Σ g'(k) D(k, p)
+            for p in range(k - 1, -1, -1):
+                r0 = np.float32(Rrow[p])
                 for i in range(cn):
-                    row[j, i] = np.float32(0.0)
-            for p in range(k):
-                rp = Rrow[p]
-                if rp == 0.0:
-                    continue
-                offp = p * (p - 1) // 2
-                for j in range(p):
-                    a = np.float32(rp * Sc[offp + j])
-                    if a == 0.0:
-                        continue
-                    for i in range(cn):
-                        row[j, i] += a * np.float32(Gc[offp + j, i])
-                for i in range(cn):
-                    row[p, i] += np.float32(rp * gp[p, c0 + i])
-            for j in range(k):
+                    tmp[i] = r0
+                for q in range(p + 1, k):
+                    r = np.float32(RT[p, q])
+                    if r != 0.0:
+                        for i in range(cn):
+                            tmp[i] += r * adj[q, i]
                 s = 0.0
-                big = 0.0
                 for i in range(cn):
-                    v = -eta_delta * gp[k, c0 + i] * row[j, i]
-                    row[j, i] = v
-                    s += v
-                    big = max(big, abs(v))
-                acc[j] += s
-                scale = big / 32766.0          # |q| ≤ 32766 after rounding: no int16 overflow
-                Sc[off + j] = scale
-                inv = 1.0 / scale if scale > 0.0 else 0.0
-                for i in range(cn):
-                    Gc[off + j, i] = np.int16(round(row[j, i] * inv))
+                    v = np.float32(-eta_delta * gp[p, c0 + i]) * tmp[i]
+                    adj[p, i] = v
+                    s += gp[k, c0 + i] * v
+                acc[p] += s
 
 '''

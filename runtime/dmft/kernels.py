@@ -7,9 +7,10 @@ by one step k, in parallel over blocks of samples:
     ω(k) = Σ_{l≤k} L(k, l) z(l)                              (conditional extension)
     h(k) = m_k τ + √Δ ω(k) − ηΔ Σ_{j<k} R(k, j) g(j)          (field with memory)
     g(k) = κ s(k) ℓ'(y, h(k)),   g'(k) = κ s(k) ℓ''(y, h(k))
-    D(k, j) = −ηΔ Σ_{p=j}^{k−1} R(k, p) G(p, j),  G(p, j) = g'(p) D(p, j), G(p, p) = g'(p)
+    D(k, j) = ∂h(k)/∂h(j):  a(p) = −ηΔ g'(p)(R(k, p) + Σ_{q=p+1}^{k−1} R(q, p) a(q)) = D(k, p)
+    (reverse mode, p = k − 1 … 0, from the stored paths g' only)
 
-and accumulates, per block, the sums whose means are the kernels Γ(k, j) = E[G(k, j)]
+and accumulates, per block, the sums whose means are the kernels Γ(k, j) = E[g'(k) D(k, j)]
 (j ≤ k), E_gg(k, l) = E[g(k) g(l)] (l ≤ k), E[τ g(k)], the training loss E[ℓ(y, h(k))] and
 the training error E[1{y h(k) < 0}]. This module holds the small serial pieces around it
 (Cholesky row, reduction of the block sums).

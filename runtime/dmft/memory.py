@@ -1,13 +1,14 @@
 """Memory of one causal DMFT sweep and the budget that bounds it.
 
-Per Monte-Carlo sample the sweep keeps its whole history: the forward tangent
-G(p, j) = g'(p) D(p, j) for j < p ≤ K (int16 with a float32 scale per entry and chunk of
-samples, K(K+1)/2 entries), the path normals z, the forces g and curvatures g' (float64, K+1
-each) and the selection path (uint8). So one sweep needs ≈ n_s (K² + 25K) bytes — 1.25 GB at
-K = 100, n_s = 10⁵ — and this cannot be cut by
+Per Monte-Carlo sample the sweep keeps its paths: the Gaussian normals z, the forces g and
+curvatures g' (float64, K+1 each) and the selection path (uint8); the memory term's response
+D(k, ·) is recomputed at every step in reverse mode from g' (compiler/dmft/sample_step.py), so
+no O(K²) tangent history is stored (before: K(K+1)/2 int16 per sample, 1.25 GB at K = 100,
+n_s = 10⁵). One sweep needs ≈ 25 n_s (K + 1) bytes plus a k × C float32 block of adjoints
+per thread — 0.25 GB at K = 100, n_s = 10⁵; 2.5 GB at K = 1000 — and this cannot be cut by
 processing the samples in sequence: every kernel at step k is a mean over *all* samples,
 and every sample's step k needs the kernels of step k − 1, so all samples advance in
-lockstep with their histories in memory.
+lockstep with their paths in memory.
 
 When the estimate exceeds the budget, :func:`statc.runtime.dmft.solve` splits the n_s
 samples into the fewest equal batches that fit and runs them as independent sweeps, one
@@ -26,11 +27,6 @@ from statc.dsl import StatcError
 DEFAULT_GB = 2.0
 
 
-def tri_size(rows: int) -> int:
-    """Packed size of the strict lower triangle of a rows × rows matrix."""
-    return rows * (rows - 1) // 2
-
-
 def budget_bytes(max_bytes: int | None = None) -> int:
     """The budget: the argument, else $STATC_DMFT_MAX_GB, else DEFAULT_GB gigabytes."""
     if max_bytes is not None:
@@ -46,12 +42,12 @@ def budget_bytes(max_bytes: int | None = None) -> int:
 
 
 def sweep_bytes(rows: int, n_samples: int, chunk: int) -> int:
-    """Bytes of the per-sample arrays of one sweep of `rows` = K + 1 steps (samples padded to
-    whole chunks of `chunk` in the tangent)."""
-    n_chunks = math.ceil(n_samples / chunk)
-    tangent = (2 * n_chunks * chunk + 4 * n_chunks) * max(tri_size(rows + 1), 1)     # int16 + scales
+    """Bytes of the per-sample arrays of one sweep of `rows` = K + 1 steps (`chunk`: samples per
+    block of adjoints, one block per chunk held at a time; counted once per chunk as an upper
+    bound of the per-thread blocks)."""
+    adjoints = 4 * rows * chunk * min(math.ceil(n_samples / chunk), 64)
     paths = n_samples * rows * (8 + 8 + 8 + 1)        # z, g, g', selection
-    return tangent + paths + 16 * n_samples           # τ, y
+    return adjoints + paths + 16 * n_samples          # τ, y
 
 
 def batch_count(rows: int, n_samples: int, chunk: int, max_bytes: int | None = None) -> int:

@@ -1,8 +1,9 @@
 """User observables of a dmft model at run time (`observe` statements; compiler/dmft/observe.py).
 
 An :class:`Observables` holds the model's generated functions: per-sample averages
-`train_fns` (over the training set) and `test_fns` (over a fresh sample), each an @njit
-scalar function of (y, h), and `values(m, Q, train, test)`, the formulas with the parameters
+`train_fns` (over the training set; @njit functions of (y, τ, h, coef) with τ the teacher field
+and coef the run-time coefficients of reweighted means, compiler/dmft/reweight.py) and
+`test_fns` (over a fresh sample; @njit functions of (y, h)), and `values(m, Q, train, test)`, the formulas with the parameters
 bound. Theory and simulation each compute their own m, Q and averages and call the same
 formulas (the model's definition of the observable, not a DMFT equation):
 
@@ -21,7 +22,21 @@ from typing import Callable
 import numpy as np
 from numba import njit
 
+from statc.compiler.dmft.reweight import check_values
+from statc.dsl import StatcError
+
 from .teachers import make_teacher
+
+
+@lru_cache(maxsize=None)
+def elementwise_train(fn):
+    """An array version out[i] = fn(y[i], tau[i], h[i], coef) of a training average."""
+    @njit(cache=False)
+    def apply(y, tau, h, coef, out):
+        for i in range(h.shape[0]):
+            out[i] = fn(y[i], tau[i], h[i], coef)
+        return out
+    return apply
 
 
 @lru_cache(maxsize=None)
@@ -54,6 +69,8 @@ class Observables:
     #: per fresh mean: the data model (teachers.py) its samples are drawn from under the mean's
     #: `given`, or None for the model's own
     test_teachers: tuple = ()
+    #: run-time coefficients of the training averages (float64 array)
+    coef: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def n_train(self) -> int:
@@ -70,6 +87,12 @@ class Observables:
         """Means over samples of each function in `fns` at fields h (one row)."""
         buf = np.empty(h.shape[0])
         return np.array([elementwise(f)(y, h, buf).mean() for f in fns])
+
+    def train_means(self, y: np.ndarray, tau: np.ndarray, h: np.ndarray) -> np.ndarray:
+        """Means over the training samples (labels y, teacher fields τ, fields h) of each training
+        average (one row)."""
+        buf = np.empty(h.shape[0])
+        return np.array([elementwise_train(f)(y, tau, h, self.coef, buf).mean() for f in self.train_fns])
 
     def test_groups(self, teacher) -> list[tuple[object, list[int]]]:
         """The fresh means grouped by the data model they draw from: [(teacher, indices)], the
@@ -103,9 +126,13 @@ def from_module(mod, P, teacher: str = "") -> Observables:
         return Observables(replicas=replicas, fdt=fdt, fdt_windows=windows) if replicas or fdt else NO_OBSERVABLES
     data = mod.test_teacher_values(P) if hasattr(mod, "test_teacher_values") else ()
     teachers = tuple(None if d is None else make_teacher(teacher, **d) for d in data)
+    for name, old, new in mod.train_reweights(P):
+        why = check_values(teacher, name, old, new)
+        if why:
+            raise StatcError(why, hint="change the parameter values or the `given` of the training mean")
     return Observables(names, tuple(mod.TRAIN_OBS), tuple(mod.TEST_OBS),
                        lambda m, Q, train, test: mod.observe_values(P, m, Q, train, test), replicas, fdt, windows,
-                       teachers)
+                       teachers, np.ascontiguousarray(mod.train_coefficients(P), dtype=np.float64))
 
 
 def fresh_means(problem, m: np.ndarray, c_perp: np.ndarray, n_fresh: int, seed) -> np.ndarray:

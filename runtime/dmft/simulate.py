@@ -85,6 +85,7 @@ def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[s
     n = int(round(p.alpha * N))
     v = teacher_direction(p.teacher, rng, N)
     X, y = p.teacher.draw(rng, v, n)
+    tau = X @ v / math.sqrt(N)                     # teacher fields of the training samples
     Xt, yt = p.teacher.draw(rng, v, n_test)
     w = initial_weights(rng, v, p.m0, p.Q0)
     q = p.sphere
@@ -137,7 +138,7 @@ def simulate(problem: DmftProblem, N: int, seed=0, n_test: int = 4000) -> dict[s
         ht = Xt @ w / sqN
         cols["test"][k] = p.teacher.sample_metric(ht, yt).mean()
         if obs.names:
-            train_means[k] = obs.sample_means(obs.train_fns, y, h)
+            train_means[k] = obs.train_means(y, tau, h)
             for idx, (Xg, yg) in test_sets:
                 hg = ht if Xg is Xt else Xg @ w / sqN
                 test_means[k, idx] = obs.sample_means(tuple(obs.test_fns[i] for i in idx), yg, hg)

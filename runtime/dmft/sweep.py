@@ -5,8 +5,8 @@ self-consistency exactly (no damped global iteration):
 
 1. row k of C⊥ from A, R and E_gg of earlier steps;
 2. row k of its Cholesky factor, extending each sample's Gaussian path ω conditionally;
-3. the sample side (field, force, curvature, tangent) for all n_s samples → Γ(k, ·),
-   E_gg(k, ·), E[τ g(k)], training loss and error (`kernels.sample_step_kernel`);
+3. the sample side (field, force, curvature, the response D(k, ·) in reverse mode) for all n_s
+   samples → Γ(k, ·), E_gg(k, ·), E[τ g(k)], training loss and error (`kernels.sample_step_kernel`);
 4. the weight side: A_{k+1}, R(k+1, ·), m_{k+1} (weights.py: GD/SGD as below, the heavy ball,
    Nesterov's look-ahead point).
 
@@ -28,7 +28,7 @@ from statc.dsl import NumericalError
 
 from .algorithms import sample_selection
 from .kernels import cholesky_row, reduce_partial, sample_step_kernel
-from .memory import batch_count, tri_size
+from .memory import batch_count
 from .observe import fresh_means, fresh_seed
 from .problem import DmftProblem
 from . import spectral
@@ -163,14 +163,18 @@ def check_finite(p: DmftProblem, K: Kernels, k: int, scalars: np.ndarray) -> Non
             hint="the step size eta may be too large for this loss; try a smaller one")
 
 
-#: the k × C float32 tangent accumulator of one chunk is kept under this many bytes (L1)
-ACCUMULATOR_BYTES = 1 << 15
+#: the k × C float32 block of adjoints of one chunk is kept under this many bytes (L1/L2) where
+#: C ≥ MIN_CHUNK allows; measured at k = 100, n_s = 2·10⁴: C = 160 (64 KiB) 28 ms per step, C = 80
+#: 37 ms, C = 40 48 ms; at k = 1000, n_s = 4000: C = 16 1.67 s, 32 0.96 s, 64 0.58 s, 128–512
+#: 0.42–0.48 s (short sample loops cost more than an L2-resident block)
+ACCUMULATOR_BYTES = 1 << 16
+MIN_CHUNK = 128
 
 
 def chunk_size(rows: int) -> int:
-    """Samples per chunk C: a multiple of 8 in [16, 512] with a (rows × C) float32
-    accumulator of at most ACCUMULATOR_BYTES."""
-    return int(max(16, min(512, ACCUMULATOR_BYTES // (4 * rows) // 8 * 8)))
+    """Samples per chunk C: a multiple of 8 in [MIN_CHUNK, 512], with a (rows × C) float32 block
+    of adjoints of at most ACCUMULATOR_BYTES where that leaves C ≥ MIN_CHUNK."""
+    return int(max(MIN_CHUNK, min(512, ACCUMULATOR_BYTES // (4 * rows) // 8 * 8)))
 
 
 def default_blocks(n_chunks: int) -> int:
@@ -227,8 +231,6 @@ def sweep(problem: DmftProblem, n_samples: int, seed=0, inputs: Inputs | None = 
     gp = np.zeros((rows, n_samples))
     C = chunk_size(rows)
     n_chunks = -(-n_samples // C)
-    G = np.empty((n_chunks, max(tri_size(rows + 1), 1), C), dtype=np.int16)     # the tangent, quantised:
-    S = np.zeros((n_chunks, max(tri_size(rows + 1), 1)), dtype=np.float32)     # G ≈ S q (sample_step.py)
     n_extra = 3 + p.observe.n_train
     partial = np.zeros((default_blocks(n_chunks), 2 * rows + n_extra))
     step = sample_step_kernel(p.loss)
@@ -240,7 +242,8 @@ def sweep(problem: DmftProblem, n_samples: int, seed=0, inputs: Inputs | None = 
         extend_cholesky(p, K, k)
         partial[:, : 2 * (k + 1) + n_extra] = 0.0
         step(k, K.m[k], sqrt_delta, eta_delta, p.algorithm.kappa, K.L[k, : k + 1].copy(),
-             K.R[k, :k].copy(), inp.tau, inp.y, inp.z, inp.sel, g, gp, G, S, partial)
+             K.R[k, :k].copy(), np.ascontiguousarray(K.R[:k, :k].T), inp.tau, inp.y, inp.z, inp.sel, g, gp, C,
+             partial, p.observe.coef)
         reduce_partial(partial, k, n_samples, K.gamma, K.egg, scalars)
         K.etg[k] = scalars[0]
         train_loss[k], train_error[k] = scalars[1], scalars[2]

@@ -81,7 +81,8 @@ def test_check_compares_the_given_means_with_the_simulation(model_path, cache_di
 
 @pytest.mark.parametrize("observe, message", [
     ("observe bad = mean(step(-y * yhat) given Delta = 0.5 over train)\n",
-     "a training-set mean cannot condition on `Delta`"),
+     "a training-set mean cannot condition on `Delta`: the training set is drawn once with the model's values, "
+     "and the laws of the N-dimensional input x at two values of Delta are mutually singular"),
     ("observe bad = mean(step(lambda - y * yhat))\n", "may use only `y` and `yhat`"),
 ])
 def test_unsupported_given_is_a_located_error(tmp_path, observe, message):
@@ -106,3 +107,79 @@ def test_given_fixes_a_parameter_of_the_averaged_function(tmp_path, cache_dir):
     compiled = statc.load(path, cache_dir=cache_dir).compiled
     cols = solve(problem_from_model(compiled, {}, 1.0)[0], 500, seed=1).columns
     np.testing.assert_allclose(cols["a"], cols["train_error"], atol=1e-12)
+
+
+# --- label noise: a linear teacher y = wt.x + sqrt(s) noise, training means reweighted in s ----------
+NOISY_OBSERVE = ("observe y2_lo = mean(y^2 given s = 0.25 over train);  y2_hi = mean(y^2 given s = 0.75 over train)\n"
+                 "observe y2 = mean(y^2 over train);  same = mean((yhat - y)^2 given s = 0.5 over train)\n"
+                 "observe bend = mean((yhat - y)^2 given s = 0.25 over train) + mean((yhat - y)^2 given s = 0.75 "
+                 "over train) - 2 * mean((yhat - y)^2 over train)\n")
+
+
+def noisy_text(observe: str) -> str:
+    text = (ROOT / "models" / "dmft_ridge.model").read_text()
+    text = text.replace("  Q0 = 1.04", "  s = 0.5\n  Q0 = 1.04").replace("  y = wt.x", "  y = wt.x + sqrt(s) * noise")
+    return text.replace("run {", observe + "run {")
+
+
+@pytest.fixture(scope="module")
+def noisy_path(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("given_noise") / "ridge_noise.model"
+    path.write_text(noisy_text(NOISY_OBSERVE))
+    return path
+
+
+def test_label_noise_reweighting_matches_closed_forms(noisy_path, cache_dir):
+    """Label noise ε = y − τ ~ N(0, s), s = 0.5, reweighted to s′ by W ∝ exp((y − τ)²(1/2s − 1/2s′)):
+
+    * E[y²] = E[τ²] + s′ = 1 + s′ at every step (τ ~ N(0, 1) independent of ε), for s′ = 0.25, 0.75;
+    * s′ = s gives W ≡ 1: the mean equals the plain training mean 2ℓ to round-off;
+    * for square loss the field is linear in the label, y − h = a + bε with a independent of ε, so the
+      reweighted residual E[(y − h)²] = E[a²] + b²s′ is affine in s′: the second difference over
+      s′ = 0.25, 0.5, 0.75 vanishes (within 4 SE at every step)."""
+    import statc
+    from statc.runtime.dmft import runner, solve
+    from statc.runtime.dmft.from_model import problem_from_model
+    compiled = statc.load(noisy_path, cache_dir=cache_dir).compiled
+    one = solve(problem_from_model(compiled, {}, 1.0)[0], 2000, seed=3).columns
+    np.testing.assert_allclose(one["same"], 2 * one["train_loss"], rtol=1e-12)
+    tr = runner.run(compiled, {}, t_end=1.0, samples=4000, repeats=8, seed=11)
+    for name, ref in (("y2_lo", 1.25), ("y2_hi", 1.75), ("y2", 1.5)):
+        assert np.all(np.abs(tr[name] - ref) < 4 * tr.stderr[name]), (name, tr[name][0], tr.stderr[name][0])
+    assert np.all(np.abs(tr["bend"]) < 4 * tr.stderr["bend"] + 1e-12), (tr["bend"], tr.stderr["bend"])
+    assert np.all(tr.stderr["bend"] > 0)
+    # the reweighting changes the value: the residual grows with the label noise (slope b² > 0)
+    assert np.all(tr["y2_hi"] - tr["y2_lo"] > 0.3)
+
+
+def test_check_label_noise_reweighting_against_the_simulation(noisy_path, cache_dir, tmp_path, capsys):
+    """The simulator reweights its own finite training set (τ = v·x/√N of each sample)."""
+    rc = main(["check", str(noisy_path), "--N", "600", "--seeds", "4", "--samples", "2000", "--repeats", "3",
+               "--t-end", "1.5", "--out", str(tmp_path / "c")])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    names = {r["name"] for r in json.loads((tmp_path / "c" / "check.json").read_text())["rows"]}
+    assert {"y2_lo", "y2_hi", "bend"} <= names
+
+
+@pytest.mark.parametrize("observe, message", [
+    ("observe bad = mean(y^2 given s = 0 over train)\n", "needs label-noise variance s > 0"),
+    ("observe bad = mean(y^2 given s = 1 over train)\n", "0 < s' < 2 s"),
+])
+def test_label_noise_outside_the_defined_range_is_a_located_error(tmp_path, observe, message):
+    import statc
+    path = tmp_path / "bad.model"
+    path.write_text(noisy_text(observe))
+    with pytest.raises(StatcError) as err:
+        statc.load(path, cache_dir=tmp_path / "cache")
+    text = str(err.value)
+    assert message in text and "bad.model:" in text and "^" in text, text
+
+
+def test_label_noise_set_outside_the_range_is_a_run_time_error(noisy_path, cache_dir):
+    """`--set s=0.2` makes s′ = 0.75 ≥ 2s: the weights would have infinite variance."""
+    import statc
+    from statc.runtime.dmft.from_model import problem_from_model
+    compiled = statc.load(noisy_path, cache_dir=cache_dir).compiled
+    with pytest.raises(StatcError, match="0 < s' < 2 s"):
+        problem_from_model(compiled, {"s": 0.2}, 1.0)

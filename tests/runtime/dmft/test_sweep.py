@@ -43,8 +43,9 @@ def test_first_step_matches_gauss_hermite_quadrature():
                                          ("langevin", {"T": 0.05})])
 def test_numba_sweep_equals_numpy_reference(alg, params):
     """The parallel kernel and the plain NumPy sweep compute the same kernels from the same
-    random numbers (statc stores the tangent as int16 with per-chunk scales, NumPy as float32:
-    agreement to ~1e-8 relative)."""
+    random numbers (statc computes the memory's response in reverse mode with float32 adjoints,
+    NumPy as a stored float32 forward tangent: the same sums in another order, agreement to ~1e-8
+    relative)."""
     p = logistic_gmm(10, alg, **params)
     inputs = draw_inputs(p, 400, seed=9)
     a = solve(p, 400, inputs=inputs)
