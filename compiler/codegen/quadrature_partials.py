@@ -41,7 +41,8 @@ import sympy as sp
 from statc.compiler.gaussian.gaussian_moments import matchings
 from statc.compiler.ir.equation_ir import ArgQuadrature, Quadrature
 
-from .quadrature import QUAD_POINTS, QUAD_POINTS_HIGH, _cholesky, _gh_table, _loops
+from .quadrature import (QUAD_POINTS, QUAD_POINTS_HIGH, _cholesky, _gh_table, _loops, arg_c, arg_l,
+                         arg_nodes, arg_prelude, arg_rule)
 
 _SQRT2 = sp.sqrt(2)
 #: the smooth canonical kinds as SymPy functions of u (derivatives taken by SymPy)
@@ -128,35 +129,21 @@ def emit_arg_quadrature_grad(w, q: ArgQuadrature, gname: str, pattern: tuple[int
         return False
     nq, nl = q.dim, q.linear
     p = nq + nl
-    loops = nq - 1 if q.analytic_last else nq
-    npts = QUAD_POINTS.get(loops, QUAD_POINTS_HIGH)
-    xs, ws = _gh_table(w, npts) if loops else ("", "")
-
-    def c(i, j):
-        return f"c{min(i, j)}_{max(i, j)}"
-
-    def l(i, j):
-        return f"l{i}_{j}"
-
-    slots = [c(i, j) for i in range(p) for j in range(i, p)] + [f"m{i}" for i in range(p)]
+    loops, xs, ws, npts = arg_rule(w, q)
+    l = arg_l
+    slots = [arg_c(i, j) for i in range(p) for j in range(i, p)] + [f"m{i}" for i in range(p)]
     n = max(pattern) + 1
     w.emit("@njit(cache=True, error_model=\"numpy\")")
     w.emit(f"def {gname}({', '.join(f'a{i}' for i in range(n))}):")
     for s, k in zip(slots, pattern):
         w.emit(f"    {s} = a{k}")
-    _cholesky(w, p, nq, c, l)
-    lin = list(range(nq, p))
-    for a, b in combinations(lin, 2):
-        w.emit(f"    v_G{a}_{b} = {' - '.join([c(a, b)] + [f'{l(a, r)} * {l(b, r)}' for r in range(nq)])}")
+    arg_prelude(w, q, "v_G")
     exprs = slot_partials(q)
     live = [i for i, e in enumerate(exprs) if e != 0]
     for i in live:
         w.emit(f"    d{i} = 0.0")
     indent, weight = _loops(w, loops, xs, ws, npts)
-    for i in range(loops):
-        w.emit(f"{indent}v_u{i} = m{i} + {' + '.join(f'{l(i, r)} * x{r}' for r in range(i + 1))}")
-    for j in lin:
-        w.emit(f"{indent}v_a{j} = m{j} + {' + '.join(f'{l(j, r)} * x{r}' for r in range(nq))}")
+    arg_nodes(w, q, indent, loops, "v_u", "v_a")
     needed = sorted({s.name for i in live for s in exprs[i].free_symbols if s.name.startswith("v_P")})
     for name in needed:
         S = tuple(int(t) for t in name[3:].split("_"))
