@@ -237,9 +237,14 @@ def load_standalone(atoms: list[Quadrature | ArgQuadrature | KinkAtom], director
             emit_kink_atom(w, q)
         else:
             (emit_arg_quadrature if isinstance(q, ArgQuadrature) else emit_leaf_quadrature)(w, q)
-    name = "statc_atoms_" + "_".join(q.name for q in atoms)[:60]
+    return import_lines(w.lines, "statc_atoms_" + "_".join(q.name for q in atoms)[:60], directory)
+
+
+def import_lines(lines: list[str], name: str, directory) -> ModuleType:
+    """Write ``lines`` as ``<directory>/<name>.py`` and import it (a file, so that Numba
+    can cache its kernels)."""
     path = Path(directory) / f"{name}.py"
-    path.write_text("\n".join(w.lines) + "\n")
+    path.write_text("\n".join(lines) + "\n")
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -253,10 +253,7 @@ def load_standalone_partials(atoms: list[ArgQuadrature | Quadrature], directory,
                              patterns: dict[str, tuple[int, ...]] | None = None):
     """A module with each atom of ``atoms`` and its ``grad_<name>`` (all slots distinct,
     or ``patterns[name]``), outside any model (tests and benchmarks)."""
-    import importlib.util
-    from pathlib import Path
-
-    from .quadrature import _StandaloneWriter, emit_arg_quadrature, emit_leaf_quadrature
+    from .quadrature import _StandaloneWriter, emit_arg_quadrature, emit_leaf_quadrature, import_lines
     w = _StandaloneWriter()
     for q in atoms:
         if isinstance(q, ArgQuadrature):
@@ -269,10 +266,4 @@ def load_standalone_partials(atoms: list[ArgQuadrature | Quadrature], directory,
         pattern = (patterns or {}).get(q.name, tuple(range(nargs)))
         if not emit_quadrature_grad(w, q, f"grad_{q.name}", pattern):
             raise ValueError(f"{q.name}: kinked factors have no exact partials here")
-    name = "statc_grads_" + "_".join(q.name for q in atoms)[:60]
-    path = Path(directory) / f"{name}.py"
-    path.write_text("\n".join(w.lines) + "\n")
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_lines(w.lines, "statc_grads_" + "_".join(q.name for q in atoms)[:60], directory)
