@@ -98,8 +98,13 @@ def plot(data: dict) -> None:
             axis.plot(t, y, color=color, label=f"{case['label']}: DMFT" if name == "m" else None)
             axis.fill_between(t, y - se, y + se, color=color, alpha=0.3, lw=0)
             sm, ss = np.array(case["sim_" + name]), np.array(case["sim_" + name + "_se"])
+            short = case["label"].split(" (")[0]
             axis.errorbar(t[idx], sm[idx], yerr=ss[idx], fmt="o", ms=3, color=color,
-                          label=f"simulation N = {data['N']}, {data['seeds']} seeds" if name == "m" else None)
+                          label=f"{short}: simulation N = {data['N']}, {data['seeds']} seeds" if name == "m" else None)
+            for more in case.get("more_sims", ()):     # larger-N simulations added afterwards (open squares)
+                mm, ms_ = np.array(more["sim_" + name]), np.array(more["sim_" + name + "_se"])
+                axis.errorbar(t[idx] + 0.15, mm[idx], yerr=ms_[idx], fmt="s", ms=3, mfc="none", color=color,
+                              label=f"{short}: simulation N = {more['N']}, {more['seeds']} seeds" if name == "m" else None)
     s = data["setting"]
     ax.set(xlabel="t = steps × η", ylabel="|m| = |w·w*|/N",
            title=f"phase retrieval on the sphere, α = {s['alpha']:g}, m0 = {s['m0']:g}, η = {s['eta']:g}")
