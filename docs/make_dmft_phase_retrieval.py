@@ -1,13 +1,15 @@
 """docs/dmft_phase_retrieval.png: phase retrieval on the sphere, GD vs persistent SGD (dmft kind).
 
-    python docs/make_dmft_phase_retrieval.py              # the shipped figure (≈ 10 min on 2 loaded cores)
+    python docs/make_dmft_phase_retrieval.py              # the shipped figure (≈ 7 min on 2 loaded cores)
     python docs/make_dmft_phase_retrieval.py --alpha 2.5 --m0 0.2 --t-end 10 --samples 2000 --repeats 2
     python docs/make_dmft_phase_retrieval.py --replot     # redraw from docs/dmft_phase_retrieval.json
+    (the N = 2000 simulations in the JSON's `more_sims` were added afterwards with the same model
+    and rule, 4 seeds each; --replot draws them as open squares)
 
 models/phase_retrieval_sphere.model: y = (wt·x)², loss (ŷ² − y)²/4 summed over n = αN samples, the
 student held on the sphere |w|²/N = 1 by a Lagrange multiplier (`constrain w.w = 1`, DMFT.md §2.2),
 the setting of Mignacco, Urbani, Zdeborová (2021). Defaults: α = 3 from the warm start m0 = 0.3,
-η = 0.04, t ≤ 20, GD (b = 1) and persistent SGD (b = 0.5, τ = 1, gradient scaled by 1/b). Their
+η = 0.025, t ≤ 20, GD (b = 1) and persistent SGD (b = 0.5, τ = 1, gradient scaled by 1/b). Their
 claim: persistent SGD reaches perfect recovery (|m| → 1, training loss → 0) where GD stalls in a
 spurious minimum. Lines: the DMFT mean over independent repeats, bands ±1 Monte-Carlo standard
 error. Points: finite-size simulations of the same model and rule (Lagrange multiplier per step),
@@ -118,13 +120,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--alpha", type=float, default=3.0)
     ap.add_argument("--m0", type=float, default=0.3)
-    ap.add_argument("--eta", type=float, default=0.04)
+    ap.add_argument("--eta", type=float, default=0.025)
     ap.add_argument("--b", type=float, default=0.5, help="persistent SGD batch fraction")
     ap.add_argument("--tau", type=float, default=1.0, help="persistent SGD persistence time")
-    ap.add_argument("--samples", type=int, default=3000)
+    ap.add_argument("--samples", type=int, default=2500)
     ap.add_argument("--repeats", type=int, default=4)
     ap.add_argument("--N", type=int, default=1000)
-    ap.add_argument("--seeds", type=int, default=8)
+    ap.add_argument("--seeds", type=int, default=6)
     ap.add_argument("--n-test", type=int, default=1000)
     ap.add_argument("--t-end", type=float, default=20.0)
     ap.add_argument("--jobs", type=int, default=2, help="processes (one per algorithm)")
