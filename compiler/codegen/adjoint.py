@@ -4,8 +4,10 @@ Emitted into the same module as ``rhs`` (see ``codegen.py``):
 
 * ``grad_<atom>(args…)`` — the tuple of an atom's partials: exact for the
   closed forms (``atom_derivatives.py``), exact for Bernoulli masks
-  :math:`p^d`, central differences for Gauss–Hermite quadratures (listed in
-  ``FD_ATOMS`` so that callers can report it);
+  :math:`p^d`, exact for the Gauss–Hermite quadratures with smooth integrands
+  (differentiation under the integral, ``quadrature_partials.py``), central
+  differences for those with a kink or a factor integrated in closed form by
+  a leaf quadrature (listed in ``FD_ATOMS`` so that callers can report it);
 * ``rhs_vjp(t, y, P, lam, gy, gP)`` — adds :math:`J_y^\top\lambda` to ``gy`` and
   :math:`J_P^\top\lambda` to ``gP``, where :math:`J` is the Jacobian of
   ``rhs(t, y, P)`` as implemented (full matrices of symmetric blocks, whose
@@ -26,6 +28,8 @@ import sympy as sp
 from statc.compiler.gaussian import atom_derivatives, gaussian_atoms
 from statc.compiler.online.derive_adjoint import Partials, partials
 from statc.compiler.ir.equation_ir import StateBlock, Term
+
+from .quadrature_partials import emit_quadrature_grad
 
 _CLOSED = set(gaussian_atoms.ATOM_NAMES.values())
 _PREFIX = "v_"
@@ -52,6 +56,9 @@ class AdjointWriter:
         """Emit a gradient kernel per (atom, argument pattern); return those differenced numerically."""
         fd = []
         for (name, pattern), gname in sorted(self.grads.items()):
+            q = self.eq.quadratures.get(name)
+            if q is not None and emit_quadrature_grad(self.w, q, gname, pattern):
+                continue                 # exact: differentiation under the integral
             n = max(pattern) + 1
             args = [f"a{i}" for i in range(n)]
             self.w.emit("@njit(cache=True, error_model=\"numpy\")")

@@ -131,36 +131,60 @@ def emit_leaf_quadrature(w, q: Quadrature) -> None:
     w.emit()
 
 
+def arg_c(i: int, j: int) -> str:
+    """Code name of the covariance argument c_ij (upper triangle) of an argument quadrature."""
+    return f"c{min(i, j)}_{max(i, j)}"
+
+
+def arg_l(i: int, j: int) -> str:
+    """Code name of the Cholesky entry L_ij."""
+    return f"l{i}_{j}"
+
+
+def arg_rule(w, q: ArgQuadrature) -> tuple[int, str, str, int]:
+    """The node rule of ``q`` (module-level tables, emitted before the kernel): the number
+    of summed dimensions (the last is dropped when integrated in closed form), the node
+    and weight array names and the points per dimension."""
+    loops = q.dim - 1 if q.analytic_last else q.dim
+    npts = QUAD_POINTS.get(loops, QUAD_POINTS_HIGH)
+    xs, ws = _gh_table(w, npts) if loops else ("", "")
+    return loops, xs, ws, npts
+
+
+def arg_prelude(w, q: ArgQuadrature, gprefix: str) -> None:
+    """The start of a kernel body over ``q``'s arguments: the semi-definite Cholesky of C
+    and the covariances ``<gprefix>a_b`` = Cov(v_a, v_b | u) of its linear factors."""
+    nq, p = q.dim, q.dim + q.linear
+    _cholesky(w, p, nq, arg_c, arg_l)
+    for a, b in combinations(range(nq, p), 2):
+        w.emit(f"    {gprefix}{a}_{b} = {' - '.join([arg_c(a, b)] + [f'{arg_l(a, r)} * {arg_l(b, r)}' for r in range(nq)])}")
+
+
+def arg_nodes(w, q: ArgQuadrature, indent: str, loops: int, uprefix: str, aprefix: str) -> None:
+    """At a node: the summed arguments ``<uprefix>i`` = m_i + (Lx)_i and the conditional
+    means ``<aprefix>j`` = E[v_j | u] of the linear factors."""
+    nq = q.dim
+    for i in range(loops):
+        w.emit(f"{indent}{uprefix}{i} = m{i} + {' + '.join(f'{arg_l(i, r)} * x{r}' for r in range(i + 1))}")
+    for j in range(nq, nq + q.linear):
+        w.emit(f"{indent}{aprefix}{j} = m{j} + {' + '.join(f'{arg_l(j, r)} * x{r}' for r in range(nq))}")
+
+
 def emit_arg_quadrature(w, q: ArgQuadrature) -> None:
     """E[Π_i Π_{κ∈F_i} f_κ(u_i) · Π_j v_j], (u, v) ~ N(m, C); see the module docstring."""
     nq, nl = q.dim, q.linear
     p = nq + nl
-    loops = nq - 1 if q.analytic_last else nq
-    npts = QUAD_POINTS.get(loops, QUAD_POINTS_HIGH)
-    xs, ws = _gh_table(w, npts) if loops else ("", "")
-
-    def c(i, j):
-        return f"c{min(i, j)}_{max(i, j)}"
-
-    def l(i, j):
-        return f"l{i}_{j}"
-
-    args = [c(i, j) for i in range(p) for j in range(i, p)] + [f"m{i}" for i in range(p)]
+    loops, xs, ws, npts = arg_rule(w, q)
+    l = arg_l
+    args = [arg_c(i, j) for i in range(p) for j in range(i, p)] + [f"m{i}" for i in range(p)]
     w.emit("@njit(cache=True)")
     w.emit(f"def {q.name}({', '.join(args)}):")
-    _cholesky(w, p, nq, c, l)
+    arg_prelude(w, q, "G")
     lin = list(range(nq, p))
-    for a, b in combinations(lin, 2):
-        # covariance of two linear factors given the arguments
-        w.emit(f"    G{a}_{b} = {' - '.join([c(a, b)] + [f'{l(a, r)} * {l(b, r)}' for r in range(nq)])}")
     w.emit("    acc = 0.0")
     indent, weight = _loops(w, loops, xs, ws, npts)
-    factors = []
-    for i in range(loops):
-        w.emit(f"{indent}u{i} = m{i} + {' + '.join(f'{l(i, r)} * x{r}' for r in range(i + 1))}")
-        factors += [KIND_CODE[k].format(u=f"u{i}") for k in q.funcs[i]]
-    for j in lin:
-        w.emit(f"{indent}a{j} = m{j} + {' + '.join(f'{l(j, r)} * x{r}' for r in range(nq))}")
+    arg_nodes(w, q, indent, loops, "u", "a")
+    factors = [KIND_CODE[k].format(u=f"u{i}") for i in range(loops) for k in q.funcs[i]]
     if nl:
         terms = []
         for size in range(0, nl + 1, 2):
@@ -213,9 +237,14 @@ def load_standalone(atoms: list[Quadrature | ArgQuadrature | KinkAtom], director
             emit_kink_atom(w, q)
         else:
             (emit_arg_quadrature if isinstance(q, ArgQuadrature) else emit_leaf_quadrature)(w, q)
-    name = "statc_atoms_" + "_".join(q.name for q in atoms)[:60]
+    return import_lines(w.lines, "statc_atoms_" + "_".join(q.name for q in atoms)[:60], directory)
+
+
+def import_lines(lines: list[str], name: str, directory) -> ModuleType:
+    """Write ``lines`` as ``<directory>/<name>.py`` and import it (a file, so that Numba
+    can cache its kernels)."""
     path = Path(directory) / f"{name}.py"
-    path.write_text("\n".join(w.lines) + "\n")
+    path.write_text("\n".join(lines) + "\n")
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

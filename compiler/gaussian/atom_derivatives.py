@@ -10,7 +10,9 @@ every form against its Numba atom, so the two statements cannot drift apart.
 Zero-variance guards of the step/ReLU family (``c00 <= 0 → 0``) are kept as
 ``Piecewise``; clipping of ``asin`` arguments is not (its derivative is
 infinite there anyway).  Atoms missing here (Gauss–Hermite quadratures) get
-central-difference partials in the kernel and are reported as such.
+exact partials by differentiation under the integral when their integrand is
+smooth (``codegen/quadrature_partials.py``), central differences otherwise
+(reported as such).
 """
 from __future__ import annotations
 

@@ -34,8 +34,8 @@ the labels are invariant under z → z + c𝟙, so q̂𝟙 = 0 and q𝟙 = 0), �
 
 Test error of the Bayes-optimal classifier argmax ω̂ (also of any estimator with overlaps
 m, q): 1 − ε = Σ_k P(ω_k > ω_j ∀j, z_k > z_j ∀j), (ω, z) ~ N(0, [[q, m], [mᵀ, ρ]]), a
-2(K − 1)-dimensional orthant probability of differences (scipy's Genz integration; K = 2:
-1 − arccos(r)/π).
+2(K − 1)-dimensional orthant probability of differences (orthant.py: K = 2 closed form,
+K = 3 Plackett's reduction to a 1-D integral, ~1e-13; K ≥ 4 scipy's Genz integration).
 """
 from __future__ import annotations
 
@@ -44,9 +44,9 @@ from functools import lru_cache
 
 import numpy as np
 from scipy.special import ndtr
-from scipy.stats import multivariate_normal
 
 from .erm import FixedPointError
+from .orthant import orthant
 from .multiclass_prior import gaussian_prior, gaussian_psi, projector, range_factor, row_prior  # noqa: F401
 from .quadrature import gaussian_rule, hermite_rule
 
@@ -288,8 +288,9 @@ class ArgmaxChannel:
 
     def test_error(self, m: np.ndarray, q: np.ndarray, rho: np.ndarray | None = None, abseps: float = 1e-9,
                    maxpts: int = 200_000) -> float:
-        """ε = 1 − Σ_k P(Δ_k ω > 0, Δ_k z > 0), (ω, z) ~ N(0, [[q, m], [mᵀ, ρ]]) (K ≥ 3: Genz to
-        ``abseps``, at most ``maxpts`` × 2(K − 1) integrand values per class)."""
+        """ε = 1 − Σ_k P(Δ_k ω > 0, Δ_k z > 0), (ω, z) ~ N(0, [[q, m], [mᵀ, ρ]]): a 2(K − 1)-dim
+        centred orthant probability per class (orthant.py: K = 2 closed form, K = 3 Plackett's
+        1-D integral to ~1e-13, K ≥ 4 Genz to ``abseps`` with at most ``maxpts`` × 2(K − 1) points)."""
         K = self.K
         rho = np.eye(K) if rho is None else rho
         C = np.block([[q, m], [m.T, rho]])
@@ -299,14 +300,7 @@ class ArgmaxChannel:
             T = np.block([[D, np.zeros_like(D)], [np.zeros_like(D), D]])
             S = T @ C @ T.T
             S = 0.5 * (S + S.T) + 1e-14 * np.eye(2 * K - 2)
-            if K == 2:                                         # bivariate orthant: closed form
-                r = S[0, 1] / np.sqrt(S[0, 0] * S[1, 1])
-                ok += 0.25 + np.arcsin(np.clip(r, -1, 1)) / (2 * np.pi)
-            else:
-                # Genz's randomised QMC with a fixed seed: a deterministic map of the overlaps
-                ok += float(multivariate_normal.cdf(np.zeros(2 * K - 2), mean=np.zeros(2 * K - 2), cov=S,
-                                                    allow_singular=True, abseps=abseps, releps=100 * abseps,
-                                                    maxpts=maxpts * (2 * K - 2), rng=np.random.default_rng(0)))
+            ok += orthant(S, abseps=abseps, maxpts=maxpts)
         return float(1.0 - ok)
 
 

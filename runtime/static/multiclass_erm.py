@@ -168,9 +168,12 @@ class MulticlassERM:
         return (m1, 0.5 * (q1 + q1.T), V1), (mhat, qhat, Vhat), aniso
 
     # --------------------------------------------------------------------- solve ---
-    def solve(self, init=None, damping: float = 0.5, tol: float = 1e-9, max_iter: int = 3000) -> MultiERMPoint:
+    def solve(self, init=None, damping: float = 0.5, tol: float = 1e-9, max_iter: int = 3000,
+              observe: bool = True) -> MultiERMPoint:
         """Damped Picard iteration from ``init`` = (m, q, V) (default 0.3P, 0.5P, I); Gauss–Hermite
-        until the residual is below max(1e3·tol, 1e-7), then the accurate rule."""
+        until the residual is below max(1e3·tol, 1e-7), then the accurate rule.  ``observe``
+        False leaves ``observables`` empty (no training-error QMC, no loss; the test error is
+        ``self.channel.test_error(p.m, p.q)``)."""
         K = self.K
         P = projector(K)
         m, q, V = init if init is not None else (0.3 * P, 0.5 * P, np.eye(K))
@@ -195,7 +198,8 @@ class MulticlassERM:
                 (_, _, _), hats, aniso = self.sweep(m, q, V, True)
                 p = MultiERMPoint(m, q, V, *hats, iterations=it, residual=res, anisotropy=aniso,
                                   history=history)
-                p.observables = self.observables(p)
+                if observe:
+                    p.observables = self.observables(p)
                 return p
         raise FixedPointError(f"no convergence to {tol:g} at α = {self.alpha:g}, λ = {self.lam:g}; "
                               "try a larger damping or continuation in α", history)
