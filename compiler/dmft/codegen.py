@@ -10,6 +10,7 @@ import sympy as sp
 from ..codegen.printer import KernelPrinter
 from .equations import H, TAU, VALUE_NAMES, Y, DmftEquations, DmftObservables
 from .observe import M_SYM, Q_SYM
+from .reweight import spelling
 from .sample_step import SAMPLE_STEP
 
 HEADER = ["import math", "", "import numpy as np", "from numba import njit, prange", ""]
@@ -75,7 +76,9 @@ def observe_source(obs: DmftObservables, pr: KernelPrinter, y: str, h: str, unpa
     if unpack and obs.reweights:
         out.append(f"    ({unpack},) = [float(v) for v in P]")
     out += ["    return (" + "".join(f"({k!r}, float({pr.doprint(a)}), float({pr.doprint(b)})), "
-                                    for k, a, b in obs.reweights) + ")", ""]
+                                    for k, a, b in obs.reweights) + ")", "",
+            "#: per reweighted mean: the data parameter as the model writes it (for error messages)",
+            "REWEIGHT_SPELLED = (" + "".join(f"{spelling(a)!r}, " for _, a, _ in obs.reweights) + ")", ""]
     out += ["", f"N_TRAIN = {len(obs.train)}",
             "TRAIN_OBS = (" + "".join(f"train_obs_{i}, " for i in range(len(obs.train))) + ")",
             "TEST_OBS = (" + "".join(f"test_obs_{i}, " for i in range(len(obs.test))) + ")",

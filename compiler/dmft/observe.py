@@ -54,7 +54,7 @@ from statc.dsl.values import defaults as file_defaults
 from ..ir.model_ir import ModelIR, expression_lowerer
 from ..ir.symbols import Mean, TrainMean
 from .equations import H, Y, DmftObservables
-from .reweight import NOT_REWEIGHTABLE, TRAIN_REWEIGHT, check_values
+from .reweight import NOT_REWEIGHTABLE, TRAIN_REWEIGHT, check_values, spelling
 
 #: order parameters inside observable formulas
 M_SYM, Q_SYM = sp.Symbol("obs_m", real=True), sp.Symbol("obs_Q", real=True)
@@ -122,10 +122,10 @@ def observables(cm: CheckedModel, ir: ModelIR, w: str, direction: str, y: str, y
                 return slot(train, "trm", body)
             for k, (old, new) in changed.items():
                 if (teacher, k) not in TRAIN_REWEIGHT:
-                    raise StatcError(unreweightable(teacher, k), ob.span, expected=reweightable(teacher, teacher_args),
+                    raise StatcError(unreweightable(teacher, k, spelling(old)), ob.span, expected=reweightable(teacher, teacher_args),
                                      hint="drop `over train` to average over fresh samples drawn at the given values")
                 at = (old.xreplace(defaults), new.xreplace(defaults))
-                if all(v.is_number for v in at) and (why := check_values(teacher, k, *at)):
+                if all(v.is_number for v in at) and (why := check_values(teacher, k, *at, spelling(old))):
                     raise StatcError(why, ob.span, expected=reweightable(teacher, teacher_args),
                                      hint="drop `over train` to average over fresh samples drawn at the given values")
                 if (k, old, new) not in reweights:
@@ -159,19 +159,22 @@ def observables(cm: CheckedModel, ir: ModelIR, w: str, direction: str, y: str, y
 
 def reweightable(teacher: str, teacher_args: tuple = ()) -> str:
     """The `given` a training mean of this data model accepts (for error messages), named as in the
-    model (`s` for `y = wt.x + sqrt(s) * noise`, whose label-noise variance is `sigma2`)."""
+    model (`s` for `y = wt.x + sqrt(s) * noise`, `sigma^2` for `sigma * noise`)."""
     spelled = dict(teacher_args)
     allowed = sorted(p for t, p in TRAIN_REWEIGHT if t == teacher)
     if not allowed:
         return "`given` on parameters of the averaged function only"
-    names = [f"`{spelled[a]}` ({TRAIN_REWEIGHT[(teacher, a)].what})" if a in spelled else f"`{a}`" for a in allowed]
+    names = [f"`{spelling(spelled[a])}` ({TRAIN_REWEIGHT[(teacher, a)].what})" if a in spelled
+             else TRAIN_REWEIGHT[(teacher, a)].what or "a data-model parameter" for a in allowed]
     return f"`given` on {', '.join(names)} (reweighting the fixed set) or on parameters of the averaged function"
 
 
-def unreweightable(teacher: str, name: str) -> str:
+def unreweightable(teacher: str, name: str, spelled: str | None = None) -> str:
+    """`name`: the registry key of the data parameter; `spelled`: as the model writes it (shown)."""
+    v = spelled or name
     why = NOT_REWEIGHTABLE.get(name, "the likelihood ratio of the training samples between the two values is "
-                                     "not a function of the per-sample label and teacher field")
-    return (f"a training-set mean cannot condition on `{name}`: the training set is drawn once with the "
+                                     "not a function of the per-sample label and teacher field").format(v=v)
+    return (f"a training-set mean cannot condition on `{v}`: the training set is drawn once with the "
             f"model's values, and {why}")
 
 

@@ -43,7 +43,7 @@ class Reweight:
 
     factors: Callable          # (old, new, coef) → [(sample factor in y, τ, coefficients; ratio)]
     valid: Callable[[float, float], bool]
-    domain: str                # the valid range, in words, for error messages
+    domain: str                # the valid range for error messages, `{v}` = the parameter as the user wrote it
     what: str = ""             # the parameter, in words
 
 
@@ -59,26 +59,35 @@ def _label_noise(old, new, coef):
 #: (teacher registry name, data parameter) → how a training mean is reweighted to a given value
 TRAIN_REWEIGHT: dict[tuple[str, str], Reweight] = {
     ("gmm", "rho"): Reweight(_mixture_rho, lambda old, new: 0 < old < 1 and 0 <= new <= 1,
-                             "0 < rho < 1 for the model and 0 <= rho' <= 1 for the given value", "the cluster imbalance"),
+                             "0 < {v} < 1 for the model and 0 <= {v}' <= 1 for the given value", "the cluster imbalance"),
     ("linear", "sigma2"): Reweight(_label_noise, lambda old, new: old > 0 and 0 < new < 2 * old,
-                                   "label-noise variance s > 0 for the model and 0 < s' < 2 s for the "
-                                   "given value (the weights' variance s/sqrt(s'(2s - s')) is finite)",
+                                   "{v} > 0 for the model and 0 < {v}' < 2 {v} for the given value (the "
+                                   "weights' variance {v}/sqrt({v}'(2 {v} - {v}')) is finite)",
                                    "the label-noise variance"),
 }
 
 #: why a data parameter cannot be reweighted (the message of the located error)
 NOT_REWEIGHTABLE = {
-    "Delta": "the laws of the N-dimensional input x at two values of Delta are mutually singular as "
+    "Delta": "the laws of the N-dimensional input x at two values of {v} are mutually singular as "
              "N -> infinity (the likelihood ratio is a product of N factors), so no reweighting of the fixed "
              "training set defines the mean",
 }
 
 
-def check_values(teacher: str, name: str, old: float, new: float) -> str | None:
-    """None when the reweighting of `name` from `old` to `new` is defined, else why not."""
+def check_values(teacher: str, name: str, old: float, new: float, spelled: str | None = None) -> str | None:
+    """None when the reweighting of `name` from `old` to `new` is defined, else why not.
+
+    `spelled`: the parameter as the model writes it (`s` for `y = wt.x + sqrt(s) * noise`,
+    `sigma^2` for `sigma * noise`); the registry key `name` is internal and never shown."""
     rw = TRAIN_REWEIGHT[(teacher, name)]
     if rw.valid(float(old), float(new)):
         return None
-    what = f"{rw.what} {name}" if rw.what else name
+    v = spelled or f"({rw.what or 'the data parameter'})"
+    what = f"{rw.what} {spelled}" if spelled and rw.what else v
     return (f"a training-set mean `given` {what} = {float(new):g} (model value {float(old):g}) is not "
-            f"defined by reweighting the training set: it needs {rw.domain}")
+            f"defined by reweighting the training set: it needs {rw.domain.format(v=v)}")
+
+
+def spelling(expr) -> str:
+    """A data-model parameter expression as the user would write it (`sigma^2`, not `sigma**2`)."""
+    return str(expr).replace("**", "^")

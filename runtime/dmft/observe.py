@@ -126,8 +126,9 @@ def from_module(mod, P, teacher: str = "") -> Observables:
         return Observables(replicas=replicas, fdt=fdt, fdt_windows=windows) if replicas or fdt else NO_OBSERVABLES
     data = mod.test_teacher_values(P) if hasattr(mod, "test_teacher_values") else ()
     teachers = tuple(None if d is None else make_teacher(teacher, **d) for d in data)
-    for name, old, new in mod.train_reweights(P):
-        why = check_values(teacher, name, old, new)
+    spelled = tuple(getattr(mod, "REWEIGHT_SPELLED", ()))      # absent in modules cached before it
+    for i, (name, old, new) in enumerate(mod.train_reweights(P)):
+        why = check_values(teacher, name, old, new, spelled[i] if i < len(spelled) else None)
         if why:
             raise StatcError(why, hint="change the parameter values or the `given` of the training mean")
     return Observables(names, tuple(mod.TRAIN_OBS), tuple(mod.TEST_OBS),

@@ -163,7 +163,8 @@ def test_check_label_noise_reweighting_against_the_simulation(noisy_path, cache_
 
 
 @pytest.mark.parametrize("observe, message", [
-    ("observe bad = mean(y^2 given s = 0 over train)\n", "needs label-noise variance s > 0"),
+    ("observe bad = mean(y^2 given s = 0 over train)\n", "variance s = 0 (model value 0.5) is not defined by "
+                                                       "reweighting the training set: it needs s > 0 for the model"),
     ("observe bad = mean(y^2 given s = 1 over train)\n", "0 < s' < 2 s"),
 ])
 def test_label_noise_outside_the_defined_range_is_a_located_error(tmp_path, observe, message):
@@ -174,6 +175,21 @@ def test_label_noise_outside_the_defined_range_is_a_located_error(tmp_path, obse
         statc.load(path, cache_dir=tmp_path / "cache")
     text = str(err.value)
     assert message in text and "bad.model:" in text and "^" in text, text
+    assert "sigma2" not in text, text              # only the names the user wrote
+
+
+def test_label_noise_error_names_the_variance_as_written(tmp_path):
+    """`y = wt.x + sigma * noise`: the variance is `sigma^2`, never the internal `sigma2`."""
+    import statc
+    text = noisy_text("observe bad = mean(y^2 given sigma = 2 over train)\n")
+    text = text.replace("  s = 0.5\n", "  sigma = 0.7\n").replace("sqrt(s) * noise", "sigma * noise")
+    path = tmp_path / "bad.model"
+    path.write_text(text)
+    with pytest.raises(StatcError) as err:
+        statc.load(path, cache_dir=tmp_path / "cache")
+    msg = str(err.value)
+    assert "label-noise variance sigma^2 = 4 " in msg and "0 < sigma^2' < 2 sigma^2" in msg, msg
+    assert "sigma2" not in msg, msg
 
 
 def test_label_noise_set_outside_the_range_is_a_run_time_error(noisy_path, cache_dir):
@@ -181,5 +197,6 @@ def test_label_noise_set_outside_the_range_is_a_run_time_error(noisy_path, cache
     import statc
     from statc.runtime.dmft.from_model import problem_from_model
     compiled = statc.load(noisy_path, cache_dir=cache_dir).compiled
-    with pytest.raises(StatcError, match="0 < s' < 2 s"):
+    with pytest.raises(StatcError, match="0 < s' < 2 s") as err:
         problem_from_model(compiled, {"s": 0.2}, 1.0)
+    assert "sigma2" not in str(err.value)
