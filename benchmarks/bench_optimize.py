@@ -95,26 +95,13 @@ def main() -> None:
     RESULTS.write_text(json.dumps(out, indent=2) + "\n")
 
 
-def _generic_state(meta, values, rng, N=40):
-    """Overlaps of random vectors (a well-conditioned point, away from y0's symmetries)."""
-    vecs, parts = {}, []
-    for b in meta["blocks"]:
-        shape = tuple(int(values[s]) if isinstance(s, str) else s for s in b["sizes"])
-        if b["kind"] == "overlap":
-            u, w = (vecs.setdefault(f, rng.normal(size=(shape[i] if i < len(shape) else 1, N)))
-                    for i, f in enumerate(b["families"]))
-            parts.append((u @ w.T / N).reshape(-1))
-        else:
-            parts.append(rng.uniform(0.5, 1.5, size=int(np.prod(shape))))
-    return np.concatenate(parts)
-
-
 def dae() -> None:
     """Issue 19 req. 4 on the DAE: rhs_vjp / rhs, atom / grad cost, optimize wall time."""
     import statc
     from statc.runtime import params as pm
     from statc.runtime.control import optimize as opt
     from statc.runtime.control.problem import build_problem
+    from statc.runtime.online.rhs_check import random_state
     cache = os.environ.get("STATC_CACHE_DIR") or tempfile.mkdtemp(prefix="statc-bench-")
     model = statc.load(ROOT / "models" / "dae.model", cache_dir=cache)
     m = model.compiled
@@ -123,7 +110,7 @@ def dae() -> None:
     P = pm.vector(m.meta, values)
     p0 = build_problem(m)
     points = {"initial": np.array(p0.y0, dtype=float),
-              "random": _generic_state(m.meta, values, np.random.default_rng(0))}
+              "random": random_state(m, values, seed=0)}
     out = {"date": datetime.date.today().isoformat(),
            "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "python": platform.python_version()},
            "finite_difference_atoms": list(mod.FD_ATOMS), "points": {}}
