@@ -57,10 +57,6 @@ def tool_versions() -> str:
             f"python={sys.version_info.major}.{sys.version_info.minor}")
 
 
-def default_cache_dir() -> Path:
-    return cache_dir()
-
-
 def key(text: str) -> str:
     """The model key of ``text`` (a fingerprint) under the current tool versions."""
     return hashlib.sha256((text + "\n" + tool_versions()).encode()).hexdigest()[:20]
@@ -85,7 +81,7 @@ def kernel_key(source: str) -> str:
 
 class KernelCache:
     def __init__(self, root: Path | str | None = None):
-        self.root = Path(root) if root is not None else default_cache_dir()
+        self.root = Path(root) if root is not None else cache_dir()
 
     def index_path(self, model_key: str) -> Path:
         return self.root / "index" / f"{model_key}.json"
