@@ -69,14 +69,22 @@ def pruned_metrics(F: np.ndarray, y: np.ndarray, T: float, U: np.ndarray, F_test
 
 def pruning_curve(F: np.ndarray, y: np.ndarray, T: float, U: np.ndarray, U_gp: np.ndarray,
                   F_test: np.ndarray, y_test: np.ndarray, heads: tuple[int, ...],
-                  order: list[PrunedHead]) -> list[dict]:
+                  order: list[PrunedHead], memo: dict | None = None) -> list[dict]:
     """One row per number of pruned heads k = 0 … len(order): the head pruned at step k, its
-    score, and accuracy / test MSE / ε_g of the theory (U) and of the GP limit (U_GP)."""
+    score, and accuracy / test MSE / ε_g of the theory (U) and of the GP limit (U_GP).
+
+    The metrics depend only on the surviving paths; ``memo`` (surviving paths → metrics)
+    lets curves over the same U share the predictors they have in common (every curve's
+    unpruned row, a layer curve's steps that the global order also takes)."""
+    memo = {} if memo is None else memo
     rows = []
     for k in range(len(order) + 1):
         keep = surviving_paths(heads, order[:k])
-        th = pruned_metrics(F, y, T, U, F_test, y_test, keep)
-        gp = pruned_metrics(F, y, T, U_gp, F_test, y_test, keep)
+        key = tuple(keep)
+        if key not in memo:
+            memo[key] = (pruned_metrics(F, y, T, U, F_test, y_test, keep),
+                         pruned_metrics(F, y, T, U_gp, F_test, y_test, keep))
+        th, gp = memo[key]
         last = order[k - 1] if k else None
         rows.append({"pruned": k, "layer": last.layer if last else 0, "head": last.name if last else "",
                      "score": last.score if last else float("nan"), "paths_left": int(keep.size),
@@ -87,16 +95,19 @@ def pruning_curve(F: np.ndarray, y: np.ndarray, T: float, U: np.ndarray, U_gp: n
 
 def layer_curves(F: np.ndarray, y: np.ndarray, T: float, U: np.ndarray, U_gp: np.ndarray,
                  F_test: np.ndarray, y_test: np.ndarray, heads: tuple[int, ...],
-                 scores: list[list[float]], names: list[list[str]]) -> dict[str, list[dict]]:
+                 scores: list[list[float]], names: list[list[str]],
+                 memo: dict | None = None) -> dict[str, list[dict]]:
     """The per-layer curves: for each layer with more than one head, its heads pruned in
     ascending score order with every other layer intact (keys ``layer1``, ``layer2``, …).
 
     Head scores Σ|U_ππ′| grow with the number and size of the U entries a layer's heads
     share, so they rank heads *within* a layer; across layers they need not be comparable
     (on the digits model the layer-2 heads score highest yet three of four prune at no
-    cost), which the global curve cannot show and these curves do."""
+    cost), which the global curve cannot show and these curves do.  ``memo`` as for
+    :func:`pruning_curve` (pass the global curve's, at the same U)."""
+    memo = {} if memo is None else memo
     return {f"layer{l + 1}": pruning_curve(F, y, T, U, U_gp, F_test, y_test, heads,
-                                           pruning_order(scores, names, layer=l + 1))
+                                           pruning_order(scores, names, layer=l + 1), memo)
             for l in range(len(heads)) if heads[l] > 1}
 
 

@@ -107,9 +107,10 @@ def run(compiled, overrides: dict[str, float] | None = None, *, data: str | None
         return out
     P = d.shape[0]
     scores = head_scores(sol.U, arch.heads)
+    memo: dict = {}
     pruning = pruning_curve(F, d.y_train, T, sol.U, U_gp, Ft, d.y_test, arch.heads,
-                            pruning_order(scores, names))
-    by_layer = layer_curves(F, d.y_train, T, sol.U, U_gp, Ft, d.y_test, arch.heads, scores, names)
+                            pruning_order(scores, names), memo)
+    by_layer = layer_curves(F, d.y_train, T, sol.U, U_gp, Ft, d.y_test, arch.heads, scores, names, memo)
     summary = {
         "data": {"source": d.source, "P": P, "N0": d.shape[1], "T_tokens": d.shape[2],
                  "test": int(d.x_test.shape[0])},
