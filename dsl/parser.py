@@ -6,11 +6,14 @@ reserved only where the grammar could accept them, so ``log(x)`` and
 """
 from __future__ import annotations
 
+import hashlib
+import io
 import math
 import re
 from functools import lru_cache
 from pathlib import Path
 
+import lark
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import (UnexpectedCharacters, UnexpectedEOF,
                              UnexpectedInput, UnexpectedToken, VisitError)
@@ -55,8 +58,6 @@ def _parser() -> Lark:
     the options and the Lark version, and loaded from there; a missing, unreadable or
     stale file is rebuilt, an unwritable folder only costs the time."""
     text = _GRAMMAR.read_text()
-    import hashlib
-    import lark
     tag = hashlib.sha256(repr((text, sorted(_LARK_OPTIONS.items()), lark.__version__)).encode()).hexdigest()
     path = cache_dir() / "parser" / f"grammar-{tag[:20]}.lalr"
     try:
@@ -66,7 +67,6 @@ def _parser() -> Lark:
         pass
     parser = Lark(text, **_LARK_OPTIONS)
     try:
-        import io
         buf = io.BytesIO()
         parser.save(buf)
         write_bytes(path, buf.getvalue())
