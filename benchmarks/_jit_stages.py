@@ -8,8 +8,8 @@ nothing is imported or compiled beforehand::
 prints one JSON object: CPU seconds (``time.process_time``: the stages are
 single-threaded, and a shared machine inflates wall time more) of
 
-* ``check_s``, ``derive_s``, ``codegen_s``, ``import_s``: :func:`compile_model`'s
-  own timers (derive and codegen are absent on a cache hit);
+* ``check_cpu_s``, ``derive_cpu_s``, ``codegen_cpu_s``, ``import_cpu_s``:
+  :func:`compile_model`'s own timers (derive and codegen are absent on a cache hit);
 * ``jit``: every function Numba compiled (or loaded from its cache), found with
   Numba's ``numba:compile`` event, as a tree (a callee is compiled while its
   caller is type-inferred, so a caller's time includes its callees');
@@ -157,7 +157,7 @@ def jit_lines(nodes: list[dict], depth: int = 0) -> list[str]:
     return out
 
 
-STAGES = ("statc_imports_s", "check_s", "derive_s", "codegen_s", "import_s", "kernels_ready_s")
+STAGES = ("statc_imports_s", "check_cpu_s", "derive_cpu_s", "codegen_cpu_s", "import_cpu_s", "kernels_ready_s")
 
 
 def print_stages(label: str, r: dict) -> None:
@@ -165,7 +165,7 @@ def print_stages(label: str, r: dict) -> None:
           f"load {r['load_1min']:.2f})")
     for s in STAGES:
         if s in r:
-            print(f"    {s[:-2]:<16} {r[s]:6.2f} s")
+            print(f"    {s.replace('_cpu_s', '').replace('_s', ''):<16} {r[s]:6.2f} s")
     print("    JIT (numba:compile events, a caller includes its callees):")
     print("\n".join(jit_lines(r["jit"])))
 
