@@ -61,10 +61,57 @@ def pattern_of(args) -> tuple[int, ...]:
     return tuple(seen.setdefault(a, len(seen)) for a in args)
 
 
+_SPLIT = (sp.Add, sp.Mul, sp.Pow, sp.Function)
+
+
+def elementary(exprs: list[sp.Expr], symbols) -> tuple[list[tuple[sp.Symbol, sp.Expr]], list]:
+    """Three-address code for ``exprs``: every Add, Mul, Pow or function application
+    becomes a temporary whose arguments are symbols or numbers (products
+    of more than two factors are split into pairs).
+
+    Equal subexpressions share one temporary (structural equality, so this is
+    also a common-subexpression elimination).  The reverse sweep then
+    differentiates only one operation at a time: the adjoint program grows
+    linearly with the forward one, where differentiating the multi-operation
+    temporaries of ``sp.cse`` repeated whole subtrees (``exp(…)`` once per
+    partial) in every adjoint.  Other nodes (``Piecewise``, relations) stay
+    whole, with their arguments left as they are.
+    """
+    memo: dict[sp.Expr, sp.Symbol] = {}
+    temps: list[tuple[sp.Symbol, sp.Expr]] = []
+
+    def lower(e: sp.Expr) -> sp.Expr:
+        if e.is_Atom or not isinstance(e, _SPLIT):
+            return e
+        if e in memo:
+            return memo[e]
+        if isinstance(e, sp.Pow) and e.exp.is_Number:
+            node = sp.Pow(lower(e.base), e.exp)
+        elif isinstance(e, sp.Mul) and len(e.args) > 2:
+            *head, last = e.args                  # a·b·c = (a·b)·c: partials cost O(n), not O(n²)
+            node = sp.Mul(lower(sp.Mul(*head)), lower(last))
+        else:
+            node = e.func(*(lower(a) for a in e.args))
+        if node.is_Atom:
+            return node
+        sym = next(symbols)
+        memo[e] = sym
+        temps.append((sym, node))
+        return sym
+
+    red = [lower(e) for e in exprs]
+    return temps, red
+
+
+#: one statement of the adjoint program: ``symbol = expression`` (a state read, a forward
+#: temporary, an adjoint) or ``(atom, argument symbols)``: the atom's value and partials
+Step = tuple
+
+
 @dataclass
 class Partials:
     atoms: list[AtomCall]            # calls whose value or gradient the partials use
-    replacements: list[tuple[sp.Symbol, sp.Expr]]
+    program: list[Step]              # in execution order; only what the targets need
     targets: list[tuple[object, sp.Expr]]   # (Indexed read | parameter name | Symbol, ∂/∂target)
 
 
@@ -104,8 +151,7 @@ def partials(expr: sp.Expr, params: set[str], variables: tuple[sp.Symbol, ...] =
 
     # the straight-line program: temporaries, the output, the atoms' arguments and values
     flat_args = [x for a in args for x in a]
-    temps, red = sp.cse([flat] + flat_args, symbols=sp.numbered_symbols(f"{prefix}x"),
-                        optimizations=None)
+    temps, red = elementary([flat] + flat_args, sp.numbered_symbols(f"{prefix}x", real=True))
     nodes: dict[sp.Symbol, tuple] = {}
     for t, e in temps:
         nodes[t] = ("expr", e, e.free_symbols)
@@ -124,16 +170,18 @@ def partials(expr: sp.Expr, params: set[str], variables: tuple[sp.Symbol, ...] =
     bar: dict[sp.Symbol, sp.Expr] = {out: sp.S.One}
     leaves = {v for _, v in targets}
     sweep: list[tuple[sp.Symbol, sp.Expr]] = []
-    order = TopologicalSorter({n: [d for d in deps if d in nodes]
-                               for n, (_, _, deps) in nodes.items()}).static_order()
-    for n, node in enumerate(reversed(list(order))):
+    named: dict[sp.Expr, sp.Symbol] = {}
+    order = list(TopologicalSorter({n: [d for d in deps if d in nodes]
+                                    for n, (_, _, deps) in nodes.items()}).static_order())
+    for n, node in enumerate(reversed(order)):
         b = bar.pop(node, sp.S.Zero)
         if b == 0:
             continue
         if node is not out and not b.is_Atom:
-            name = sp.Symbol(f"{prefix}b{n}", real=True)     # the adjoint, once
-            sweep.append((name, b))
-            b = name
+            if b not in named:                              # the adjoint, once
+                named[b] = sp.Symbol(f"{prefix}b{n}", real=True)
+                sweep.append((named[b], b))
+            b = named[b]
         kind, payload, deps = nodes[node]
         if kind == "atom":
             atom, arg_syms = payload
@@ -143,19 +191,32 @@ def partials(expr: sp.Expr, params: set[str], variables: tuple[sp.Symbol, ...] =
         for d in deps:
             if d in nodes or d in leaves:
                 de = sp.diff(payload, d)
+                if payload in de.atoms(type(payload)):      # d exp(a)/da: reuse the value
+                    de = de.xreplace({payload: node})
                 if de != 0:
                     bar[d] = bar.get(d, sp.S.Zero) + b * de
-    keep, exprs = [], []
-    for target, v in targets:
-        d = bar.get(v, sp.S.Zero)
-        if d != 0:
-            keep.append(target)
-            exprs.append(d)
-    inv = {v: r for r, v in rsym.items()}
-    back = lambda e: e.xreplace(inv)             # noqa: E731 — reads printed as array entries
-    repl = [(t, back(e)) for t, e in temps] + [(s, back(e)) for s, e in sweep]
-    reduced = [back(e) for e in exprs]
-    used = set().union(*(e.free_symbols for e in reduced), *(e.free_symbols for _, e in repl)) \
-        if reduced else set()
-    live = [a for a in atoms if a.value in used or any(g in used for g in a.grads)]
-    return Partials(live, repl, list(zip(keep, reduced)))
+    found = [(target, bar.get(v, sp.S.Zero)) for target, v in targets]
+    found = [(target, d) for target, d in found if d != 0]
+
+    # the program: reads, the forward nodes in dependency order, the sweep — less what
+    # no partial uses
+    program: list[Step] = [(v, r) for r, v in rsym.items()]
+    for node in order:
+        if node is out or node not in nodes:
+            continue
+        kind, payload, _ = nodes[node]
+        program.append(payload if kind == "atom" else (node, payload))
+    program += sweep
+    used = set().union(*(d.free_symbols for _, d in found)) if found else set()
+    live: list[Step] = []
+    for step in reversed(program):
+        if isinstance(step[0], AtomCall):
+            atom, arg_syms = step
+            if atom.value in used or any(g in used for g in atom.grads):
+                live.append(step)
+                used.update(arg_syms)
+        elif step[0] in used:
+            live.append(step)
+            used |= step[1].free_symbols
+    live.reverse()
+    return Partials([s[0] for s in live if isinstance(s[0], AtomCall)], live, found)
