@@ -64,36 +64,41 @@ def pattern_of(args) -> tuple[int, ...]:
 _SPLIT = (sp.Add, sp.Mul, sp.Pow, sp.Function)
 
 
-def elementary(exprs: list[sp.Expr], symbols) -> tuple[list[tuple[sp.Symbol, sp.Expr]], list]:
+def elementary(exprs: list[sp.Expr], symbols, leaves: dict | None = None
+               ) -> tuple[list[tuple[sp.Symbol, sp.Expr]], list]:
     """Three-address code for ``exprs``: every Add, Mul, Pow or function application
     becomes a temporary whose arguments are symbols or numbers (products
-    of more than two factors are split into pairs).
+    of more than two factors are split into pairs); ``leaves`` (state reads,
+    atom calls) are replaced by their symbols on the way.
 
     Equal subexpressions share one temporary (structural equality, so this is
     also a common-subexpression elimination).  The reverse sweep then
     differentiates only one operation at a time: the adjoint program grows
     linearly with the forward one, where differentiating the multi-operation
     temporaries of ``sp.cse`` repeated whole subtrees (``exp(…)`` once per
-    partial) in every adjoint.  Other nodes (``Piecewise``, relations) stay
-    whole, with their arguments left as they are.
+    partial) in every adjoint.  Nodes are built unevaluated: their arguments
+    are already canonical.  Other nodes (``Piecewise``, relations) stay whole.
     """
+    leaves = leaves or {}
     memo: dict[sp.Expr, sp.Symbol] = {}
     temps: list[tuple[sp.Symbol, sp.Expr]] = []
 
     def lower(e: sp.Expr) -> sp.Expr:
-        if e.is_Atom or not isinstance(e, _SPLIT):
+        if e in leaves:
+            return leaves[e]
+        if e.is_Atom:
             return e
+        if not isinstance(e, _SPLIT) or isinstance(e, sp.Piecewise):
+            return e.xreplace(leaves)
         if e in memo:
             return memo[e]
         if isinstance(e, sp.Pow) and e.exp.is_Number:
-            node = sp.Pow(lower(e.base), e.exp)
+            node = sp.Pow(lower(e.base), e.exp, evaluate=False)
         elif isinstance(e, sp.Mul) and len(e.args) > 2:
             *head, last = e.args                  # a·b·c = (a·b)·c: partials cost O(n), not O(n²)
-            node = sp.Mul(lower(sp.Mul(*head)), lower(last))
+            node = sp.Mul(lower(sp.Mul(*head)), lower(last), evaluate=False)
         else:
-            node = e.func(*(lower(a) for a in e.args))
-        if node.is_Atom:
-            return node
+            node = e.func(*(lower(a) for a in e.args), evaluate=False)
         sym = next(symbols)
         memo[e] = sym
         temps.append((sym, node))
@@ -103,9 +108,27 @@ def elementary(exprs: list[sp.Expr], symbols) -> tuple[list[tuple[sp.Symbol, sp.
     return temps, red
 
 
-#: one statement of the adjoint program: ``symbol = expression`` (a state read, a forward
-#: temporary, an adjoint) or ``(atom, argument symbols)``: the atom's value and partials
-Step = tuple
+def local_partial(node: sp.Symbol, payload: sp.Expr, d: sp.Symbol) -> sp.Expr:
+    """∂payload/∂d for one elementary operation ``node = payload``, in terms of its
+    operands and its own value (∂eᵃ/∂a = node, ∂a⁻¹/∂a = −node²); ``sp.diff`` for the rest."""
+    args = payload.args
+    if isinstance(payload, sp.Add):
+        return sp.Integer(args.count(d))
+    if isinstance(payload, sp.Mul) and args.count(d) == 1:
+        return sp.Mul(*(a for a in args if a != d))
+    if isinstance(payload, sp.Pow) and args[1].is_Number and args[0] == d:
+        c = args[1]
+        if c == -1:
+            return -node * node
+        if c.is_Integer and c > 0:
+            return c * d ** (c - 1)
+        return c * node / d
+    if isinstance(payload, sp.exp):
+        return node
+    de = sp.diff(payload, d)
+    if payload in de.atoms(type(payload)):
+        de = de.xreplace({payload: node})
+    return de
 
 
 @dataclass
@@ -139,8 +162,7 @@ def partials(expr: sp.Expr, params: set[str], variables: tuple[sp.Symbol, ...] =
         atoms.append(AtomCall(c, sp.Symbol(f"{prefix}av{n}", real=True),
                               [sp.Symbol(f"{prefix}ag{n}_{a}", real=True) for a in range(max(pat) + 1)],
                               pat))
-    flat = expr.xreplace({a.call: a.value for a in atoms}).xreplace(rsym)
-    args = [[x.xreplace(rsym) for x in a.distinct] for a in atoms]
+    args = [a.distinct for a in atoms]
     psyms = sorted((s for s in expr.free_symbols if s.name in params), key=lambda s: s.name)
     for a in args:
         for x in a:
@@ -151,7 +173,8 @@ def partials(expr: sp.Expr, params: set[str], variables: tuple[sp.Symbol, ...] =
 
     # the straight-line program: temporaries, the output, the atoms' arguments and values
     flat_args = [x for a in args for x in a]
-    temps, red = elementary([flat] + flat_args, sp.numbered_symbols(f"{prefix}x", real=True))
+    temps, red = elementary([expr] + flat_args, sp.numbered_symbols(f"{prefix}x", real=True),
+                            {**{a.call: a.value for a in atoms}, **rsym})
     nodes: dict[sp.Symbol, tuple] = {}
     for t, e in temps:
         nodes[t] = ("expr", e, e.free_symbols)
@@ -167,14 +190,14 @@ def partials(expr: sp.Expr, params: set[str], variables: tuple[sp.Symbol, ...] =
             k += 1
         nodes[a.value] = ("atom", (a, arg_syms), set(arg_syms))
 
-    bar: dict[sp.Symbol, sp.Expr] = {out: sp.S.One}
+    bar: dict[sp.Symbol, list[sp.Expr]] = {out: [sp.S.One]}
     leaves = {v for _, v in targets}
     sweep: list[tuple[sp.Symbol, sp.Expr]] = []
     named: dict[sp.Expr, sp.Symbol] = {}
     order = list(TopologicalSorter({n: [d for d in deps if d in nodes]
                                     for n, (_, _, deps) in nodes.items()}).static_order())
     for n, node in enumerate(reversed(order)):
-        b = bar.pop(node, sp.S.Zero)
+        b = sp.Add(*bar.pop(node, ()))
         if b == 0:
             continue
         if node is not out and not b.is_Atom:
@@ -186,16 +209,14 @@ def partials(expr: sp.Expr, params: set[str], variables: tuple[sp.Symbol, ...] =
         if kind == "atom":
             atom, arg_syms = payload
             for g, x in zip(atom.grads, arg_syms):
-                bar[x] = bar.get(x, sp.S.Zero) + b * g
+                bar.setdefault(x, []).append(b * g)
             continue
         for d in deps:
             if d in nodes or d in leaves:
-                de = sp.diff(payload, d)
-                if payload in de.atoms(type(payload)):      # d exp(a)/da: reuse the value
-                    de = de.xreplace({payload: node})
+                de = local_partial(node, payload, d)
                 if de != 0:
-                    bar[d] = bar.get(d, sp.S.Zero) + b * de
-    found = [(target, bar.get(v, sp.S.Zero)) for target, v in targets]
+                    bar.setdefault(d, []).append(b * de)
+    found = [(target, sp.Add(*bar.get(v, ()))) for target, v in targets]
     found = [(target, d) for target, d in found if d != 0]
 
     # the program: reads, the forward nodes in dependency order, the sweep — less what
