@@ -206,17 +206,23 @@ class _Writer:
         """Emit ``terms`` as a few functions of ``args``; return their names.
 
         Each function holds the code of several terms (``body(term, n)`` emits one,
-        adding to ``result`` if given), up to ``CHUNK_CHARS`` of coefficient text:
+        adding to ``result`` if given), up to ``budget`` characters of their code:
         Numba's cost per function is large, and LLVM's on one huge function
         superlinear (a block of hundreds of long terms inlined into its loop took
         minutes and gigabytes).  A block that fits one chunk is inlined into the
         block loop, where a call per entry would cost more than the terms.
         A term reads the parameters in its coefficient and its sums' bounds.
         """
+        bodies = []
+        for n, t in enumerate(terms):
+            outer, self.lines = self.lines, []
+            body(t, n)
+            bodies.append(self.lines)
+            self.lines = outer
         chunks: list[list[int]] = [[]]
         size = 0
-        for n, t in enumerate(terms):
-            cost = len(str(t.coef))
+        for n, lines in enumerate(bodies):
+            cost = sum(len(line) for line in lines)
             if chunks[-1] and size + cost > budget:
                 chunks.append([])
                 size = 0
@@ -238,7 +244,7 @@ class _Writer:
             if result:
                 self.emit(f"    {result} = 0.0")
             for n in members:
-                body(terms[n], n)
+                self.lines.extend(bodies[n])
             self.emit(f"    return {result or ''}".rstrip())
             self.emit()
             names.append(name)
