@@ -37,11 +37,14 @@ def test_plan_lists_the_separately_compiled_chunks_with_their_argument_types(loa
     m = load("continual").compiled
     text = Path(m.module.__file__).read_text()
     jobs = dict(parallel_jit.plan(text, m.meta["blocks"], "_vjp_terms_"))
-    # Q's adjoint terms fill two chunks; R, h1, h2 fit one each, inlined into their block
-    assert sorted(jobs) == ["_vjp_terms_Q_0", "_vjp_terms_Q_1"]
+    # the chunks Numba compiles on their own: those not inlined into their block
+    separate = sorted(n for n, f in vars(m.module).items()
+                      if n.startswith("_vjp_terms_") and f.targetoptions.get("inline") != "always")
+    assert len(separate) >= 2, "continual's adjoint no longer has several chunks: test another model"
+    assert sorted(jobs) == separate
     C2, C1 = "float64[:, ::1]", "float64[::1]"
     state = [C2, C2, C2, C1, C1]                          # S_Q, S_R, S_T, S_h1, S_h2
-    assert jobs["_vjp_terms_Q_0"] == f"({', '.join(['int64', 'int64', 'float64', C1] + state + state + [C1])})"
+    assert jobs[separate[0]] == f"({', '.join(['int64', 'int64', 'float64', C1] + state + state + [C1])})"
     assert parallel_jit.plan(text, m.meta["blocks"], "_terms_") == []    # all inlined
 
 
@@ -57,9 +60,10 @@ def test_workers_off_or_too_few_chunks_start_nothing(load, tmp_path, monkeypatch
     mod = _fresh_copy(m.module, tmp_path)
     monkeypatch.setenv("STATC_JIT_WORKERS", "1")
     assert parallel_jit.prewarm(mod, m.meta["blocks"], "_vjp_terms_") == 0
-    monkeypatch.setenv("STATC_JIT_WORKERS", "2")          # 2 chunks < MIN_CHUNKS
+    monkeypatch.setenv("STATC_JIT_WORKERS", "2")          # fewer chunks than MIN_CHUNKS
+    monkeypatch.setattr(parallel_jit, "MIN_CHUNKS", 1000)
     assert parallel_jit.prewarm(mod, m.meta["blocks"], "_vjp_terms_") == 0
-    assert not any(getattr(mod, n).signatures for n in ("_vjp_terms_Q_0", "_vjp_terms_Q_1"))
+    assert not any(f.signatures for n, f in vars(mod).items() if n.startswith("_vjp_terms_"))
 
 
 @pytest.mark.slow
@@ -68,7 +72,8 @@ def test_the_parent_loads_what_the_workers_compiled(load, tmp_path, monkeypatch)
     mod = _fresh_copy(m.module, tmp_path)
     monkeypatch.setattr(parallel_jit, "MIN_CHUNKS", 1)
     monkeypatch.setenv("STATC_JIT_WORKERS", "2")
-    assert parallel_jit.prewarm(mod, m.meta["blocks"], "_vjp_terms_") == 2
+    jobs = [n for n, _ in parallel_jit.plan(Path(mod.__file__).read_text(), m.meta["blocks"], "_vjp_terms_")]
+    assert parallel_jit.prewarm(mod, m.meta["blocks"], "_vjp_terms_") == len(jobs) >= 2
 
     values = pm.resolve(m.model, m.meta, {})
     P = pm.vector(m.meta, values)
@@ -76,7 +81,7 @@ def test_the_parent_loads_what_the_workers_compiled(load, tmp_path, monkeypatch)
     lam = np.random.default_rng(5).normal(size=y.size)
     got = np.zeros(y.size), np.zeros(P.size)
     mod.rhs_vjp(0.0, y, P, lam, *got)
-    for name in ("_vjp_terms_Q_0", "_vjp_terms_Q_1"):
+    for name in jobs:
         stats = getattr(mod, name).stats
         assert sum(stats.cache_hits.values()) == 1 and not stats.cache_misses, (name, stats)
     want = np.zeros(y.size), np.zeros(P.size)
