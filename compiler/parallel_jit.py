@@ -8,17 +8,21 @@ chunks are independent, and Numba caches each function in its own index and
 data files (``cache=True``), so worker processes can compile disjoint sets of
 them first; the parent's compile of the caller then loads them from disk.
 
-Measured on the 2-core VM (load ≈ 4.5 from other jobs), the DAE forward
-``_block_Q``: one process 294 s wall / 120 s CPU; two workers, then the
-parent 214 s wall / 129 s CPU (the workers pay their own imports).
+Measured on the 2-core VM shared with other jobs, it does not win reliably,
+so it is **off by default**: the DAE forward ``_block_Q`` at load ≈ 4.5, one
+process 294 s wall / 120 s CPU, two workers then the parent 214 s wall / 129 s
+CPU; the whole DAE forward (``rhs`` + ``observables``) at load 3.5–4.8, one
+process 416 s wall / 127 s CPU, two workers then the parent 447 s wall / 178 s
+CPU (each worker imports Numba and the 3 MB module, and compiles the atoms its
+chunks call, which the other worker compiles too).  With idle cores it should
+approach the number of workers.
 
 A chunk's Numba signature follows from the argument names that the code
 generator gives it (``i_*`` indices, ``lam``, ``P``/``gP``, the state views
 ``S_<block>`` and their adjoints ``G_S_<block>``; :func:`arg_type`).  A chunk
 with another argument is left out, and a signature that does not match the
 caller's types only costs time: the parent then compiles that chunk itself.
-``STATC_JIT_WORKERS`` (default: 2, or 1 on a one-core machine) sets the
-number of workers; 0 or 1 turns this off.
+``STATC_JIT_WORKERS=N`` (N ≥ 2) turns it on with N workers; unset, 0 or 1: off.
 """
 from __future__ import annotations
 
@@ -73,11 +77,9 @@ def plan(source: str, blocks: list[dict], prefix: str | tuple[str, ...]) -> list
 
 
 def workers() -> int:
-    """How many worker processes :func:`prewarm` starts (``STATC_JIT_WORKERS``)."""
-    raw = os.environ.get("STATC_JIT_WORKERS")
-    if raw is not None and raw.strip().isdigit():
-        return int(raw)
-    return min(2, os.cpu_count() or 1)
+    """How many worker processes :func:`prewarm` starts (``STATC_JIT_WORKERS``; default 0: off)."""
+    raw = os.environ.get("STATC_JIT_WORKERS", "0").strip()
+    return int(raw) if raw.isdigit() else 0
 
 
 def _cached(dispatcher) -> bool:

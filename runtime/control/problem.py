@@ -355,7 +355,7 @@ def build_problem(compiled, overrides: dict[str, float] | None = None, *, interv
             if not any(abs(value - x) <= 1e-12 * max(1.0, abs(x)) for x in ch.values):
                 raise StatcError(f"`fraction({name} == {value:g})`: {value:g} is not one of the values of "
                                  f"`{name}`", expected=", ".join(f"{x:g}" for x in ch.values))
-    # the forward and adjoint term chunks of a large model, compiled by worker processes
+    # with STATC_JIT_WORKERS set: the forward and adjoint term chunks compiled by worker processes
     parallel_jit.prewarm(compiled.module, meta["blocks"], ("_terms_", "_vjp_terms_"))
     return ControlProblem(compiled, values, controls, n, nsub, t0, tF, y0, base, w_final, w_int,
                           -1.0 if block.sense == "maximize" else 1.0, budgets)

@@ -89,7 +89,7 @@ def run(compiled, overrides: dict[str, float] | None = None, *, t_end: float | N
     scheds = model_schedules(compiled, values, schedule)
     t_last = float(times[-1]) if times is not None else opts.t_end
     seg_t, seg_P = segments(meta["params"], values, scheds, opts.t0, t_last)
-    # a large model's forward term chunks: compiled by worker processes before the first call
+    # with STATC_JIT_WORKERS set: a large model's forward term chunks compiled by worker processes
     parallel_jit.prewarm(compiled.module, meta["blocks"], "_terms_")
     t0 = time.perf_counter()
     t, Y, info = integrate(compiled.module, layout, y0, P, opts, seg_t=seg_t, seg_P=seg_P, times=times)

@@ -58,6 +58,9 @@ def test_arg_type_refuses_unknown_names():
 def test_workers_off_or_too_few_chunks_start_nothing(load, tmp_path, monkeypatch):
     m = load("continual").compiled
     mod = _fresh_copy(m.module, tmp_path)
+    monkeypatch.delenv("STATC_JIT_WORKERS", raising=False)   # off unless asked for
+    monkeypatch.setattr(parallel_jit, "MIN_CHUNKS", 1)
+    assert parallel_jit.workers() == 0 and parallel_jit.prewarm(mod, m.meta["blocks"], "_vjp_terms_") == 0
     monkeypatch.setenv("STATC_JIT_WORKERS", "1")
     assert parallel_jit.prewarm(mod, m.meta["blocks"], "_vjp_terms_") == 0
     monkeypatch.setenv("STATC_JIT_WORKERS", "2")          # fewer chunks than MIN_CHUNKS
