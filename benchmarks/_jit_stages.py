@@ -222,7 +222,11 @@ def stages_main(args) -> int:
                                         "all": rs} for n, rs in found.items()}
     out = Path(args.out or ROOT / "benchmarks" / "results" / "compile_stages.json")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=1) + "\n")
+    try:                    # --stages and --variants runs fill one file: keep the other's part
+        old = json.loads(out.read_text())
+    except (OSError, ValueError):
+        old = {}
+    out.write_text(json.dumps({**old, **results}, indent=1) + "\n")
     print(f"wrote {out}")
     return 0
 
