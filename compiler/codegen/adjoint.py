@@ -176,10 +176,9 @@ class AdjointWriter:
         self.w.emit("    o = 0")
         for b in self.eq.blocks:
             count = " * ".join(self.w.size_code(s) for s in b.sizes)
-            shape = ", ".join(self.w.size_code(s) for s in b.sizes)
             if b.evolves:
                 self.w.emit(f"    {fnames[b.name]}(P, {', '.join(self.w.arrays)}, "
-                            f"lam[o:o + {count}].reshape(({shape},)), {', '.join(self.G)}, gP)")
+                            f"{self.w.view('lam', b)}, {', '.join(self.G)}, gP)")
             self.w.emit(f"    o += {count}")
         self.w.emit()
 
