@@ -100,14 +100,17 @@ class AdjointWriter:
     # ------------------------------------------------------------- partials
     def _emit_partials(self, pt: Partials, indent: str, weight: str,
                        var_targets: dict | None = None) -> None:
-        for lhs, rhs in pt.program:
-            if isinstance(lhs, AtomCall):
-                args = ", ".join(x.name for x in rhs)
-                full = ", ".join(rhs[p].name for p in lhs.pattern)
-                self.w.emit(f"{indent}{lhs.value.name} = {lhs.call.func.__name__}({full})")
-                self.w.emit(f"{indent}{', '.join(g.name for g in lhs.grads)}, = {lhs.grad_name}({args})")
+        for step in pt.program:
+            if isinstance(step[0], AtomCall):
+                atom, arg_syms, value, grads = step
+                if value:
+                    full = ", ".join(arg_syms[p].name for p in atom.pattern)
+                    self.w.emit(f"{indent}{atom.value.name} = {atom.call.func.__name__}({full})")
+                if grads:
+                    args = ", ".join(x.name for x in arg_syms)
+                    self.w.emit(f"{indent}{', '.join(g.name for g in atom.grads)}, = {atom.grad_name}({args})")
             else:
-                self.w.emit(f"{indent}{lhs.name} = {self.w.code(rhs)}")
+                self.w.emit(f"{indent}{step[0].name} = {self.w.code(step[1])}")
         for target, e in pt.targets:
             value = f"{weight} * ({self.w.code(e)})"
             if isinstance(target, sp.Indexed):

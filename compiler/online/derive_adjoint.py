@@ -13,7 +13,7 @@ by a ``grad_<atom>`` kernel (exact for closed forms, see
 ``atom_derivatives.py``).  Everything stays index-generic: the read
 ``S_Q[i_k, i_j]`` is differentiated as one variable inside the loops of the
 term, and the adjoint kernel scatters ``λ·∂c/∂r`` back to the entry it read.
-The chain rule is applied in reverse mode over the common subexpressions of
+The chain rule is applied in reverse mode over the three-address code of
 the coefficient and the atoms' arguments (see :func:`partials`).
 """
 from __future__ import annotations
@@ -86,9 +86,14 @@ def local_partial(node: sp.Symbol, payload: sp.Expr, d: sp.Symbol) -> sp.Expr:
     return de
 
 
+#: one statement of the adjoint program: ``(symbol, expression)`` (a state read, a forward
+#: temporary, an adjoint) or ``(atom, argument symbols, value used, partials used)``
+Step = tuple
+
+
 @dataclass
 class Partials:
-    atoms: list[AtomCall]            # calls whose value or gradient the partials use
+    atoms: list[AtomCall]            # calls whose partials (``grad_<atom>``) the program uses
     program: list[Step]              # in execution order; only what the targets need
     targets: list[tuple[object, sp.Expr]]   # (Indexed read | parameter name | Symbol, ∂/∂target)
 
@@ -103,10 +108,13 @@ def partials(expr: sp.Expr, params: set[str], variables: tuple[sp.Symbol, ...] =
     """∂expr/∂ (each state read, each parameter in ``params``, each of ``variables``).
 
     Reverse mode on a straight-line program: the coefficient and the atoms'
-    arguments are split into common subexpressions t_i = e_i(…), and adjoints
+    arguments are split into one-operation temporaries t_i = e_i(…)
+    (``compiler/ir/three_address.py``), and adjoints
     are swept back, t̄_j += t̄_i ∂e_i/∂t_j, an atom passing Ā·∂_a A to its
-    argument a.  Every derivative taken is of one short e_i, so the cost grows
-    with the size of the expression, not with (size × number of reads).
+    argument a.  Every derivative taken is of one operation (:func:`local_partial`),
+    so the program grows linearly with the expression, not with (size × number
+    of reads).  It reads each state entry once into a local, and keeps only the
+    statements some partial needs (an atom's value and its partials separately).
     """
     calls = sorted(expr.atoms(AppliedUndef), key=sp.default_sort_key)
     reads = _reads(expr)
@@ -188,11 +196,12 @@ def partials(expr: sp.Expr, params: set[str], variables: tuple[sp.Symbol, ...] =
     for step in reversed(program):
         if isinstance(step[0], AtomCall):
             atom, arg_syms = step
-            if atom.value in used or any(g in used for g in atom.grads):
-                live.append(step)
+            value, grads = atom.value in used, any(g in used for g in atom.grads)
+            if value or grads:
+                live.append((atom, arg_syms, value, grads))
                 used.update(arg_syms)
         elif step[0] in used:
             live.append(step)
             used |= step[1].free_symbols
     live.reverse()
-    return Partials([s[0] for s in live if isinstance(s[0], AtomCall)], live, found)
+    return Partials([s[0] for s in live if isinstance(s[0], AtomCall) and s[3]], live, found)
