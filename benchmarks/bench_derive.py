@@ -1,0 +1,178 @@
+#!/usr/bin/env python
+"""Time of the online *derive* stage (issue #19, cold compile), per model.
+
+The derive stage is parse + semantic check + ``theory.resolve("derive")(cm)``
+(Model IR → SymPy expectations → Equation IR): no code generation, no Numba.
+Each repetition runs in a fresh subprocess (SymPy's caches start empty, as in
+``statc compile`` with an empty kernel cache); the modules are imported before
+the clock starts, so the figure is the derivation itself.
+
+For every model it prints the seconds of each repetition and the Equation IR
+digest ``eq.digest()`` (the kernel-cache key of the derived equations) plus a
+digest of the terms' display expressions (``statc show``), so that a faster
+derivation can be checked to give the same equations:
+
+    python benchmarks/bench_derive.py                      # every online model in models/
+    python benchmarks/bench_derive.py saad_solla dae --reps 3
+    python benchmarks/bench_derive.py --check tests/compiler/derive_digests.json
+    python benchmarks/bench_derive.py dae --profile /tmp/dae.prof   # cProfile, one rep
+
+Models are names in ``models/`` or paths (``tests/fixtures/good/*.model``).
+Writes ``benchmarks/results/derive.json`` (``--out``) unless ``--no-write``.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from _common import cpu_name
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results" / "derive.json"
+
+
+def display_digest(eq) -> str:
+    """Hash of every term's display expression (not part of ``eq.digest()``)."""
+    import sympy as sp
+    parts = []
+    for b in eq.blocks:
+        parts.extend(sp.srepr(t.display) for t in b.terms)
+    for o in eq.observables:
+        for terms in o.means:
+            parts.extend(sp.srepr(t.display) for t in terms)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def derive_once(path: str, profile: str | None = None) -> dict:
+    """Parse, check and derive one model in this process; returns time and digests."""
+    from statc.dsl import parse_file
+    from statc.dsl.semantics import check
+    from statc.kinds import kind
+    import statc.compiler.online.derive_online  # noqa: F401  (import outside the clock)
+
+    t0 = time.perf_counter()
+    cm = check(parse_file(path))
+    derive = kind(cm.theory).resolve("derive")
+    if profile:
+        import cProfile
+        prof = cProfile.Profile()
+        eq = prof.runcall(derive, cm)
+        prof.dump_stats(profile)
+    else:
+        eq = derive(cm)
+    dt = time.perf_counter() - t0
+    nterms = sum(len(b.terms) for b in eq.blocks)
+    return {"seconds": dt, "digest": eq.digest(), "display_digest": display_digest(eq),
+            "terms": nterms, "theory": cm.theory}
+
+
+def model_path(name: str) -> Path:
+    p = Path(name)
+    if p.suffix == ".model" and p.exists():
+        return p.resolve()
+    q = ROOT / "models" / f"{name}.model"
+    if q.exists():
+        return q
+    raise SystemExit(f"no model {name!r} (a name in models/ or a .model path)")
+
+
+def online_models() -> list[Path]:
+    from statc.kinds import theory_of
+    return [p for p in sorted((ROOT / "models").glob("*.model")) if theory_of(p) == "online"]
+
+
+def label(p: Path) -> str:
+    try:
+        return str(p.relative_to(ROOT))
+    except ValueError:
+        return str(p)
+
+
+def run_child(path: Path, profile: str | None) -> dict:
+    cmd = [sys.executable, __file__, "--child", str(path)] + (["--profile", profile] if profile else [])
+    p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    if p.returncode != 0:
+        raise SystemExit(f"derive of {path} failed:\n{p.stdout}\n{p.stderr}")
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("models", nargs="*", help="model names in models/ or .model paths "
+                                              "(default: every online model in models/)")
+    ap.add_argument("--reps", type=int, default=1, help="fresh-process derivations per model")
+    ap.add_argument("--check", metavar="JSON", help="compare digests with a recorded {label: digest} file")
+    ap.add_argument("--record", metavar="JSON", help="write {label: {digest, display_digest, seconds}}")
+    ap.add_argument("--profile", metavar="FILE", help="cProfile the derive call (one model, one rep)")
+    ap.add_argument("--out", default=str(RESULTS))
+    ap.add_argument("--no-write", action="store_true", help="do not write the results JSON")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+
+    if args.child:
+        print(json.dumps(derive_once(args.child, args.profile)))
+        return 0
+
+    paths = [model_path(m) for m in args.models] if args.models else online_models()
+    if args.profile and (len(paths) != 1 or args.reps != 1):
+        raise SystemExit("--profile takes one model and one repetition")
+    expected = json.loads(Path(args.check).read_text()) if args.check else {}
+    load = os.getloadavg()
+    print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
+    results: dict[str, dict] = {}
+    bad = []
+    for path in paths:
+        lab = label(path)
+        runs = [run_child(path, args.profile) for _ in range(args.reps)]
+        digests = {(r["digest"], r["display_digest"]) for r in runs}
+        secs = [r["seconds"] for r in runs]
+        r0 = runs[0]
+        results[lab] = {"seconds": secs, "best_s": min(secs), "digest": r0["digest"],
+                        "display_digest": r0["display_digest"], "terms": r0["terms"],
+                        "deterministic": len(digests) == 1}
+        status = ""
+        if lab in expected:
+            want = expected[lab]
+            ok = want["digest"] == r0["digest"] and want.get("display_digest", r0["display_digest"]) \
+                == r0["display_digest"] and len(digests) == 1
+            status = "  digest OK" if ok else f"  DIGEST CHANGED (recorded {want['digest']})"
+            if not ok:
+                bad.append(lab)
+        if len(digests) != 1:
+            status += "  NOT DETERMINISTIC across processes"
+        print(f"{lab:<45} {' '.join(f'{s:7.2f}' for s in secs)} s   {r0['digest']} "
+              f"{r0['display_digest']}  {r0['terms']:>4} terms{status}", flush=True)
+    load = os.getloadavg()
+    print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+
+    if args.record:
+        rec = {lab: {"digest": r["digest"], "display_digest": r["display_digest"],
+                     "seconds": round(r["best_s"], 2)} for lab, r in results.items()}
+        Path(args.record).write_text(json.dumps(rec, indent=1, sort_keys=True) + "\n")
+        print(f"wrote {args.record}")
+    if not args.no_write and not args.profile:
+        import sympy
+        out = {"benchmark": "bench_derive",
+               "date": datetime.datetime.now().isoformat(timespec="seconds"),
+               "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
+                           "sympy": sympy.__version__, "loadavg_after": load},
+               "method": "parse + check + derive in a fresh subprocess per repetition (modules "
+                         "imported before the clock)",
+               "models": results}
+        p = Path(args.out)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(json.dumps(out, indent=1) + "\n")
+        print(f"wrote {p}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
