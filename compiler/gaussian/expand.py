@@ -48,13 +48,18 @@ class Expander:
     def __init__(self, random_bases: set[sp.IndexedBase]):
         self.random_bases = set(random_bases)
         self._counter = itertools.count(1)
+        #: when a list, every fresh index is also appended to it (see ``recording``)
+        self.log: list[sp.Symbol] | None = None
 
     def is_random(self, e: sp.Expr) -> bool:
         return any(i.base in self.random_bases for i in e.atoms(sp.Indexed))
 
     def fresh(self, j: sp.Symbol) -> sp.Symbol:
         base = j.name.split("_")[0]
-        return sp.Symbol(f"{base}_{next(self._counter)}", integer=True)
+        new = sp.Symbol(f"{base}_{next(self._counter)}", integer=True)
+        if self.log is not None:
+            self.log.append(new)
+        return new
 
     def freshen(self, e: sp.Expr) -> sp.Expr:
         """Rename every sum index apart, so differentiation never captures a free index."""
