@@ -55,6 +55,27 @@ def _renamed_direction(d: Direction, sub: dict) -> Direction:
     return replace(d, coef=r(d.coef), index=r(d.index), sums=tuple((r(j), r(n)) for j, n in d.sums))
 
 
+class _StateRefs:
+    """The substitution of :meth:`OnlineDerivation.state_refs` as a mapping for
+    ``xreplace``, answered per node as the walk meets it (no ``atoms`` pass first):
+    the same replacements as the dict over ``e.atoms(Indexed)``."""
+
+    def __init__(self, derivation: "OnlineDerivation"):
+        self.derivation = derivation
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __contains__(self, node) -> bool:
+        return isinstance(node, sp.Indexed) and self.derivation.state_ref(node) is not None
+
+    def __getitem__(self, node) -> sp.Expr:
+        return self.derivation.state_ref(node)
+
+    def get(self, node, default=None):
+        return self[node] if node in self else default
+
+
 def _sign_as_step(e: sp.Expr) -> sp.Expr:
     """sign(z) = 2Θ(z) − 1, so that sign teachers reuse the step atoms."""
     return e.replace(lambda x: isinstance(x, Sgn), lambda x: 2 * Step(x.args[0]) - 1)
@@ -128,6 +149,7 @@ class OnlineDerivation:
                 self.block_of.setdefault((w, u), (b, True))
         self.exp = Expectation(self.leaf_group, self.leaf_cov, self.bernoulli, self.gaussian_bases)
         self._replays: dict[tuple, tuple] = {}
+        self._state_refs: dict[sp.Indexed, sp.Expr | None] = {}
 
     # ------------------------------------------------------------ structure
     def _index_names(self) -> dict[tuple[str, str], tuple[str, ...]]:
@@ -354,16 +376,21 @@ class OnlineDerivation:
 
     def state_refs(self, e: sp.Expr) -> sp.Expr:
         """Scalars and overlaps (deterministic as N → ∞) read the state arrays."""
-        repl = {}
-        for i in e.atoms(sp.Indexed):
+        return e.xreplace(_StateRefs(self))
+
+    def state_ref(self, i: sp.Indexed) -> sp.Expr | None:
+        """The state-array entry a scalar or overlap ``i`` reads, or None (memoised)."""
+        if i not in self._state_refs:
             fam = self.ir.families.get(str(i.base.label))
+            ref = None
             if fam is not None and fam.kind == "scalar":
                 blk = next(b for b in self.blocks if b.kind == "scalar" and b.families == (fam.name,))
-                repl[i] = blk.array[i.indices[0]]
+                ref = blk.array[i.indices[0]]
             elif i.base in self.ir.overlaps:
                 u, w = self.ir.overlaps[i.base]
-                repl[i] = self.overlap(u, i.indices[0], w, i.indices[1])
-        return e.xreplace(repl)
+                ref = self.overlap(u, i.indices[0], w, i.indices[1])
+            self._state_refs[i] = ref
+        return self._state_refs[i]
 
     def observable(self, name: str, e: sp.Expr) -> Observable:
         means: list = []
