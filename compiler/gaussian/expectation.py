@@ -105,9 +105,30 @@ def _scale(form: Form, c: sp.Expr) -> Form:
 Slot = tuple[str, Form, sp.Expr]       # kind, linear form, shift: f_kind(shift + form)
 
 
+#: functions whose derivative f'(u) is again a function of u (erf' = 2e^{-u²}/√π, relu' = Θ)
+_DERIVATIVE_KEEPS_ARGUMENT = (sp.erf, Relu)
+
+
+def _not_affine(f: sp.Expr, bases: set) -> bool:
+    """A quick proof that ``affine_form(f, bases)`` is None, for f = erf(u) or relu(u).
+
+    ``linear_form`` differentiates f − f|_{leaves=0} by the first leaf l (in text
+    order); SymPy's chain rule gives f'(u)·∂u/∂l, which keeps the leaves of u whenever
+    ``∂u/∂l`` is not known to vanish, so that leaf's coefficient is rejected.  This
+    costs one derivative of u instead of f's (whose e^{−u²} SymPy evaluates slowly).
+    """
+    if not isinstance(f, _DERIVATIVE_KEEPS_ARGUMENT) or len(f.args) != 1:
+        return False
+    leaves = _leaves(f, bases)
+    if not leaves:
+        return False
+    first = min(leaves, key=_text)
+    return f.args[0].diff(first).is_zero is not True
+
+
 def classify(f: sp.Expr, bases: set) -> tuple[list[Slot], sp.Expr] | None:
     """Canonical slots of one factor, and a multiplier: f = mult · Π f_kind(shift + ℓ)."""
-    aff = affine_form(f, bases)
+    aff = None if _not_affine(f, bases) else affine_form(f, bases)
     if aff is not None:
         return [("z", *aff)], sp.S.One
     if isinstance(f, sp.Pow) and f.exp.is_Integer and f.exp > 0:
