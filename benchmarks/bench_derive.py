@@ -17,6 +17,8 @@ derivation can be checked to give the same equations:
     python benchmarks/bench_derive.py saad_solla dae --reps 3
     python benchmarks/bench_derive.py --check tests/compiler/derive_digests.json
     python benchmarks/bench_derive.py dae --profile /tmp/dae.prof   # cProfile, one rep
+    git archive main | tar -x -C /tmp/main-tree
+    python benchmarks/bench_derive.py --against /tmp/main-tree --reps 3   # before/after, interleaved
 
 Models are names in ``models/`` or paths (``tests/fixtures/good/*.model``).
 Writes ``benchmarks/results/derive.json`` (``--out``) unless ``--no-write``.
@@ -97,9 +99,14 @@ def label(p: Path) -> str:
         return str(p)
 
 
-def run_child(path: Path, profile: str | None) -> dict:
+def run_child(path: Path, profile: str | None, tree: str | None = None) -> dict:
+    """One derivation in a fresh process; with ``tree``, statc is imported from that
+    source tree (PYTHONPATH comes before the editable install)."""
     cmd = [sys.executable, __file__, "--child", str(path)] + (["--profile", profile] if profile else [])
-    p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    env = dict(os.environ)
+    if tree:
+        env["PYTHONPATH"] = os.pathsep.join([tree] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    p = subprocess.run(cmd, capture_output=True, text=True, cwd=tree or ROOT, env=env)
     if p.returncode != 0:
         raise SystemExit(f"derive of {path} failed:\n{p.stdout}\n{p.stderr}")
     return json.loads(p.stdout.strip().splitlines()[-1])
@@ -113,6 +120,8 @@ def main(argv=None) -> int:
     ap.add_argument("--check", metavar="JSON", help="compare digests with a recorded {label: digest} file")
     ap.add_argument("--record", metavar="JSON", help="write {label: {digest, display_digest, seconds}}")
     ap.add_argument("--profile", metavar="FILE", help="cProfile the derive call (one model, one rep)")
+    ap.add_argument("--against", metavar="TREE", help="also derive with the statc source tree TREE "
+                    "(e.g. an export of main), alternating with this one, and compare")
     ap.add_argument("--out", default=str(RESULTS))
     ap.add_argument("--no-write", action="store_true", help="do not write the results JSON")
     ap.add_argument("--child", help=argparse.SUPPRESS)
@@ -132,7 +141,11 @@ def main(argv=None) -> int:
     bad = []
     for path in paths:
         lab = label(path)
-        runs = [run_child(path, args.profile) for _ in range(args.reps)]
+        runs, before = [], []
+        for _ in range(args.reps):      # alternate, so that a slow phase of the machine hits both
+            if args.against:
+                before.append(run_child(path, None, args.against))
+            runs.append(run_child(path, args.profile))
         digests = {(r["digest"], r["display_digest"]) for r in runs}
         secs = [r["seconds"] for r in runs]
         cpus = [r["cpu_s"] for r in runs]
@@ -142,6 +155,15 @@ def main(argv=None) -> int:
                         "display_digest": r0["display_digest"], "terms": r0["terms"],
                         "deterministic": len(digests) == 1}
         status = ""
+        if before:
+            bcpu = min(r["cpu_s"] for r in before)
+            results[lab].update(before_cpu_s=[r["cpu_s"] for r in before],
+                                before_seconds=[r["seconds"] for r in before], before_best_cpu_s=bcpu,
+                                same_digest_as_before={r["digest"] for r in before} == {r0["digest"]})
+            status += (f"  before {bcpu:.2f} s CPU ({bcpu / min(cpus):.2f}x)"
+                       + ("" if results[lab]["same_digest_as_before"] else "  DIGEST DIFFERS FROM BEFORE"))
+            if not results[lab]["same_digest_as_before"]:
+                bad.append(lab)
         if lab in expected:
             want = expected[lab]
             ok = want["digest"] == r0["digest"] and want.get("display_digest", r0["display_digest"]) \
@@ -169,7 +191,8 @@ def main(argv=None) -> int:
                "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
                            "sympy": sympy.__version__, "loadavg_after": load},
                "method": "parse + check + derive in a fresh subprocess per repetition (modules "
-                         "imported before the clock)",
+                         "imported before the clock)" + (f"; before = {args.against}, alternating"
+                                                         if args.against else ""),
                "models": results}
         p = Path(args.out)
         p.parent.mkdir(parents=True, exist_ok=True)
