@@ -168,7 +168,7 @@ def main(argv=None) -> int:
             want = expected[lab]
             ok = want["digest"] == r0["digest"] and want.get("display_digest", r0["display_digest"]) \
                 == r0["display_digest"] and len(digests) == 1
-            status = "  digest OK" if ok else f"  DIGEST CHANGED (recorded {want['digest']})"
+            status += "  digest OK" if ok else f"  DIGEST CHANGED (recorded {want['digest']})"
             if not ok:
                 bad.append(lab)
         if len(digests) != 1:

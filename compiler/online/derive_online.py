@@ -260,9 +260,12 @@ class OnlineDerivation:
         free index ``a`` and the fresh sum indices.  The first result is kept with the
         fresh indices it drew; a later call draws as many fresh indices, with the same
         stems and in the same order (so that the counter — hence every later name — is
-        as if it had been computed), and renames the kept result.  Reused only when
-        ``a`` is the same expression or both are integer symbols and the new one does
-        not occur in the kept result.
+        as if it had been computed), and renames the kept result.  ``xreplace`` rebuilds
+        every renamed node through SymPy's constructors, so the result is in the
+        canonical form that computing it afresh gives (the Equation-IR digests of every
+        shipped online model are unchanged: ``tests/compiler/test_derive_digest.py``).
+        Reused only when ``a`` is the same expression, or both are symbols with the
+        same assumptions and the new one occurs nowhere in the kept result.
         """
         hit = self._replays.get(key)
         if hit is not None:
