@@ -17,6 +17,15 @@ statc's derivation is index-generic (K, M are runtime parameters of the kernels)
 
     python benchmarks/bench_compile.py           # writes benchmarks/results/compile.json
     python benchmarks/bench_compile.py --reps 1  # one cold compile per size (faster)
+
+Issue 19 (cold compile of saad_solla <= 3 s) is measured stage by stage by two more modes,
+each stage in CPU seconds of a fresh subprocess (``_jit_stages.py``):
+
+    python benchmarks/bench_compile.py --stages    # check, derive, codegen, import, JIT per kernel
+                                                   # of a cold `statc compile` and a cold `statc run`
+    python benchmarks/bench_compile.py --variants  # the JIT of the same generated module under
+                                                   # other @njit options; each variant's trajectory
+                                                   # is asserted equal to the baseline's bit for bit
 """
 from __future__ import annotations
 
@@ -103,8 +112,15 @@ def one(model_file: Path, workdir: Path, rep: int) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--reps", type=int, default=2, help="cold compiles per size (best is reported)")
-    ap.add_argument("--out", default=str(RESULTS))
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--stages", action="store_true", help="issue 19: cold compile stage by stage")
+    ap.add_argument("--variants", action="store_true", help="issue 19: JIT under other @njit options")
+    ap.add_argument("--model", default=str(MODEL), help="model of --stages/--variants")
     args = ap.parse_args(argv)
+    if args.stages or args.variants:
+        from _jit_stages import stages_main
+        return stages_main(args)
+    args.out = args.out or str(RESULTS)
 
     text = MODEL.read_text()
     results = {}

@@ -41,18 +41,32 @@ class Compiled:
         return kind(self.meta["theory"])
 
 
+class _Stages:
+    """Wall and CPU seconds of each stage: ``<stage>_s`` (wall), ``<stage>_cpu_s`` (this process)."""
+
+    def __init__(self, timings: dict):
+        self.timings = timings
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def done(self, stage: str) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        self.timings[f"{stage}_s"] = wall - self.wall
+        self.timings[f"{stage}_cpu_s"] = cpu - self.cpu
+        self.wall, self.cpu = wall, cpu
+
+
 def compile_model(model: ast.Model, cache_dir=None, force: bool = False) -> Compiled:
     """Compile a parsed model, reusing the kernel cache when possible."""
-    t0 = time.perf_counter()
+    timings: dict = {}
+    clock = _Stages(timings)
     cm = check(model)
     theory = kind(cm.theory)
     cache = KernelCache(cache_dir)
     model_key = key("model " + fingerprint(model) + legacy_kink.cache_tag())
     meta = None if force else cache.lookup(model_key)
-    timings = {"check_s": time.perf_counter() - t0}
+    clock.done("check")
     hit = meta is not None
     if not hit:
-        t1 = time.perf_counter()
         try:
             eq = theory.resolve("derive")(cm)
             sim_source, sim_layout = theory.resolve("simulator")(cm)
@@ -61,8 +75,7 @@ def compile_model(model: ast.Model, cache_dir=None, force: bool = False) -> Comp
             if isinstance(err, StatcError):
                 raise err.located(model.filename, model.source) from None
             raise
-        timings["derive_s"] = time.perf_counter() - t1
-        t2 = time.perf_counter()
+        clock.done("derive")
         source = theory.resolve("codegen")(eq) + "\n" + sim_source
         kkey = kernel_key(source)
         meta = theory.resolve("describe")(cm, eq)
@@ -70,8 +83,7 @@ def compile_model(model: ast.Model, cache_dir=None, force: bool = False) -> Comp
         meta["model_key"] = model_key
         cache.store(model_key, kkey, source, meta)
         meta["kernel_key"] = kkey
-        timings["codegen_s"] = time.perf_counter() - t2
-    t3 = time.perf_counter()
+        clock.done("codegen")
     module = cache.load_module(meta["kernel_key"])
-    timings["import_s"] = time.perf_counter() - t3
+    clock.done("import")
     return Compiled(cm, meta, module, hit, timings)

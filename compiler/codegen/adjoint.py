@@ -26,7 +26,7 @@ import re
 import sympy as sp
 
 from statc.compiler.gaussian import atom_derivatives, gaussian_atoms
-from statc.compiler.online.derive_adjoint import Partials, partials
+from statc.compiler.online.derive_adjoint import AtomCall, Partials, partials
 from statc.compiler.ir.equation_ir import StateBlock, Term
 
 from .quadrature_partials import emit_quadrature_grad
@@ -100,13 +100,14 @@ class AdjointWriter:
     # ------------------------------------------------------------- partials
     def _emit_partials(self, pt: Partials, indent: str, weight: str,
                        var_targets: dict | None = None) -> None:
-        for a in pt.atoms:
-            call = self.w.code(a.call)
-            self.w.emit(f"{indent}{a.value.name} = {call}")
-            gargs = ", ".join(self.w.code(x) for x in a.distinct)
-            self.w.emit(f"{indent}{', '.join(g.name for g in a.grads)}, = {a.grad_name}({gargs})")
-        for s, e in pt.replacements:
-            self.w.emit(f"{indent}{s.name} = {self.w.code(e)}")
+        for lhs, rhs in pt.program:
+            if isinstance(lhs, AtomCall):
+                args = ", ".join(x.name for x in rhs)
+                full = ", ".join(rhs[p].name for p in lhs.pattern)
+                self.w.emit(f"{indent}{lhs.value.name} = {lhs.call.func.__name__}({full})")
+                self.w.emit(f"{indent}{', '.join(g.name for g in lhs.grads)}, = {lhs.grad_name}({args})")
+            else:
+                self.w.emit(f"{indent}{lhs.name} = {self.w.code(rhs)}")
         for target, e in pt.targets:
             value = f"{weight} * ({self.w.code(e)})"
             if isinstance(target, sp.Indexed):
@@ -175,10 +176,9 @@ class AdjointWriter:
         self.w.emit("    o = 0")
         for b in self.eq.blocks:
             count = " * ".join(self.w.size_code(s) for s in b.sizes)
-            shape = ", ".join(self.w.size_code(s) for s in b.sizes)
             if b.evolves:
                 self.w.emit(f"    {fnames[b.name]}(P, {', '.join(self.w.arrays)}, "
-                            f"lam[o:o + {count}].reshape(({shape},)), {', '.join(self.G)}, gP)")
+                            f"{self.w.view('lam', b)}, {', '.join(self.G)}, gP)")
             self.w.emit(f"    o += {count}")
         self.w.emit()
 
@@ -213,7 +213,8 @@ class AdjointWriter:
             for j in range(len(means)):
                 self.w.emit(f"        mean_{j} = _mean_{k}_{j}(P, {arrays})")
                 self.w.emit(f"        lm_{j} = 0.0")
-            exprs = [o.expr] + [e for _, e in pt.replacements] + [e for _, e in pt.targets]
+            exprs = [o.expr] + [e for _, e in pt.targets]
+            exprs += [e for s, e in pt.program if not isinstance(s, AtomCall)]
             self.w.unpack_params("        ", self._needed(*exprs))
             self._emit_partials(pt, "        ", f"wbar[{k}]",
                                 {m: f"lm_{j}" for j, m in enumerate(msyms)})

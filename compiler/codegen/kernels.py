@@ -24,6 +24,7 @@ from sympy.core.function import AppliedUndef
 from statc.compiler.gaussian import gaussian_atoms
 from .printer import KernelPrinter
 from .quadrature import emit_arg_quadrature, emit_leaf_quadrature
+from .views import VIEWS
 from statc.compiler.gaussian.kinked import emit_kink_atom
 from statc.compiler.ir.equation_ir import ArgQuadrature, EquationIR, KinkAtom, StateBlock, Term
 from statc.compiler.ir.symbols import Relu, Sgn, Step
@@ -77,6 +78,7 @@ class _Writer:
         self.emit("import math")
         self.emit("import numpy as np")
         self.emit("from numba import njit")
+        self.emit("from statc.compiler.codegen.views import view1, view2, zero")
         if closed:
             self.emit(f"from statc.compiler.gaussian.gaussian_atoms import {', '.join(closed)}")
         if any(isinstance(q, KinkAtom) for q in self.eq.quadratures.values()):
@@ -206,17 +208,23 @@ class _Writer:
         """Emit ``terms`` as a few functions of ``args``; return their names.
 
         Each function holds the code of several terms (``body(term, n)`` emits one,
-        adding to ``result`` if given), up to ``CHUNK_CHARS`` of coefficient text:
+        adding to ``result`` if given), up to ``budget`` characters of their code:
         Numba's cost per function is large, and LLVM's on one huge function
         superlinear (a block of hundreds of long terms inlined into its loop took
         minutes and gigabytes).  A block that fits one chunk is inlined into the
         block loop, where a call per entry would cost more than the terms.
         A term reads the parameters in its coefficient and its sums' bounds.
         """
+        bodies = []
+        for n, t in enumerate(terms):
+            outer, self.lines = self.lines, []
+            body(t, n)
+            bodies.append(self.lines)
+            self.lines = outer
         chunks: list[list[int]] = [[]]
         size = 0
-        for n, t in enumerate(terms):
-            cost = len(str(t.coef))
+        for n, lines in enumerate(bodies):
+            cost = sum(len(line) for line in lines)
             if chunks[-1] and size + cost > budget:
                 chunks.append([])
                 size = 0
@@ -238,7 +246,7 @@ class _Writer:
             if result:
                 self.emit(f"    {result} = 0.0")
             for n in members:
-                body(terms[n], n)
+                self.lines.extend(bodies[n])
             self.emit(f"    return {result or ''}".rstrip())
             self.emit()
             names.append(name)
@@ -266,12 +274,20 @@ class _Writer:
         self.emit()
         return fname
 
+    def view(self, src: str, b: StateBlock) -> str:
+        """Block ``b`` of the flat vector ``src`` at offset ``o`` (see ``views.py``)."""
+        helper = VIEWS.get(len(b.sizes))
+        if helper is None:
+            shape = ", ".join(self.size_code(s) for s in b.sizes)
+            count = " * ".join(self.size_code(s) for s in b.sizes)
+            return f"{src}[o:o + {count}].reshape(({shape},))"
+        return f"{helper}({src}, o, {', '.join(self.size_code(s) for s in b.sizes)})"
+
     def views(self, src: str, prefix: str) -> None:
         self.emit("    o = 0")
         for b in self.eq.blocks:
-            shape = ", ".join(self.size_code(s) for s in b.sizes)
             count = " * ".join(self.size_code(s) for s in b.sizes)
-            self.emit(f"    {prefix}{b.array.label.name} = {src}[o:o + {count}].reshape(({shape},))")
+            self.emit(f"    {prefix}{b.array.label.name} = {self.view(src, b)}")
             self.emit(f"    o += {count}")
 
     def rhs(self) -> None:
@@ -283,12 +299,10 @@ class _Writer:
         self.emit("    o = 0")
         for b in self.eq.blocks:
             count = " * ".join(self.size_code(s) for s in b.sizes)
-            shape = ", ".join(self.size_code(s) for s in b.sizes)
             if b.evolves:
-                self.emit(f"    {fnames[b.name]}(P, {', '.join(self.arrays)}, "
-                          f"dy[o:o + {count}].reshape(({shape},)))")
+                self.emit(f"    {fnames[b.name]}(P, {', '.join(self.arrays)}, {self.view('dy', b)})")
             else:
-                self.emit(f"    dy[o:o + {count}] = 0.0")
+                self.emit(f"    zero(dy, o, {count})")
             self.emit(f"    o += {count}")
         self.emit()
 

@@ -17,7 +17,7 @@ class KernelPrinter(PythonCodePrinter):
     """Prints IR expressions as Numba-friendly Python."""
 
     def __init__(self, params: set[str]):
-        super().__init__({"fully_qualified_modules": True, "standard": "python3"})
+        super().__init__({"fully_qualified_modules": True, "standard": "python3", "order": "none"})
         self.params = params
 
     def _print_Symbol(self, s):

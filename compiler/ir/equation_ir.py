@@ -137,6 +137,7 @@ class EquationIR:
     vectors: list[VectorInit]
     scalars: list[ScalarInit]
     theory: str = "online"
+    _digest: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def canonical(self) -> str:
         """A canonical text of the IR; its hash keys the kernel cache."""
@@ -170,4 +171,8 @@ class EquationIR:
         return "\n".join(parts)
 
     def digest(self) -> str:
-        return hashlib.sha256(self.canonical().encode()).hexdigest()[:16]
+        """The hash of :meth:`canonical`, computed once: the IR is not changed after
+        derivation, and its text costs seconds on a large model (the DAE's ~300 terms)."""
+        if self._digest is None:
+            self._digest = hashlib.sha256(self.canonical().encode()).hexdigest()[:16]
+        return self._digest

@@ -24,6 +24,8 @@ from graphlib import TopologicalSorter
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from statc.compiler.ir.three_address import elementary
+
 
 @dataclass
 class AtomCall:
@@ -61,10 +63,33 @@ def pattern_of(args) -> tuple[int, ...]:
     return tuple(seen.setdefault(a, len(seen)) for a in args)
 
 
+def local_partial(node: sp.Symbol, payload: sp.Expr, d: sp.Symbol) -> sp.Expr:
+    """∂payload/∂d for one elementary operation ``node = payload``, in terms of its
+    operands and its own value (∂eᵃ/∂a = node, ∂a⁻¹/∂a = −node²); ``sp.diff`` for the rest."""
+    args = payload.args
+    if isinstance(payload, sp.Add):
+        return sp.Integer(args.count(d))
+    if isinstance(payload, sp.Mul) and args.count(d) == 1:
+        return sp.Mul(*(a for a in args if a != d))
+    if isinstance(payload, sp.Pow) and args[1].is_Number and args[0] == d:
+        c = args[1]
+        if c == -1:
+            return -node * node
+        if c.is_Integer and c > 0:
+            return c * d ** (c - 1)
+        return c * node / d
+    if isinstance(payload, sp.exp):
+        return node
+    de = sp.diff(payload, d)
+    if payload in de.atoms(type(payload)):
+        de = de.xreplace({payload: node})
+    return de
+
+
 @dataclass
 class Partials:
     atoms: list[AtomCall]            # calls whose value or gradient the partials use
-    replacements: list[tuple[sp.Symbol, sp.Expr]]
+    program: list[Step]              # in execution order; only what the targets need
     targets: list[tuple[object, sp.Expr]]   # (Indexed read | parameter name | Symbol, ∂/∂target)
 
 
@@ -92,8 +117,7 @@ def partials(expr: sp.Expr, params: set[str], variables: tuple[sp.Symbol, ...] =
         atoms.append(AtomCall(c, sp.Symbol(f"{prefix}av{n}", real=True),
                               [sp.Symbol(f"{prefix}ag{n}_{a}", real=True) for a in range(max(pat) + 1)],
                               pat))
-    flat = expr.xreplace({a.call: a.value for a in atoms}).xreplace(rsym)
-    args = [[x.xreplace(rsym) for x in a.distinct] for a in atoms]
+    args = [a.distinct for a in atoms]
     psyms = sorted((s for s in expr.free_symbols if s.name in params), key=lambda s: s.name)
     for a in args:
         for x in a:
@@ -104,8 +128,8 @@ def partials(expr: sp.Expr, params: set[str], variables: tuple[sp.Symbol, ...] =
 
     # the straight-line program: temporaries, the output, the atoms' arguments and values
     flat_args = [x for a in args for x in a]
-    temps, red = sp.cse([flat] + flat_args, symbols=sp.numbered_symbols(f"{prefix}x"),
-                        optimizations=None)
+    temps, red = elementary([expr] + flat_args, sp.numbered_symbols(f"{prefix}x", real=True),
+                            {**{a.call: a.value for a in atoms}, **rsym})
     nodes: dict[sp.Symbol, tuple] = {}
     for t, e in temps:
         nodes[t] = ("expr", e, e.free_symbols)
@@ -121,41 +145,54 @@ def partials(expr: sp.Expr, params: set[str], variables: tuple[sp.Symbol, ...] =
             k += 1
         nodes[a.value] = ("atom", (a, arg_syms), set(arg_syms))
 
-    bar: dict[sp.Symbol, sp.Expr] = {out: sp.S.One}
+    bar: dict[sp.Symbol, list[sp.Expr]] = {out: [sp.S.One]}
     leaves = {v for _, v in targets}
     sweep: list[tuple[sp.Symbol, sp.Expr]] = []
-    order = TopologicalSorter({n: [d for d in deps if d in nodes]
-                               for n, (_, _, deps) in nodes.items()}).static_order()
-    for n, node in enumerate(reversed(list(order))):
-        b = bar.pop(node, sp.S.Zero)
+    named: dict[sp.Expr, sp.Symbol] = {}
+    order = list(TopologicalSorter({n: [d for d in deps if d in nodes]
+                                    for n, (_, _, deps) in nodes.items()}).static_order())
+    for n, node in enumerate(reversed(order)):
+        b = sp.Add(*bar.pop(node, ()))
         if b == 0:
             continue
         if node is not out and not b.is_Atom:
-            name = sp.Symbol(f"{prefix}b{n}", real=True)     # the adjoint, once
-            sweep.append((name, b))
-            b = name
+            if b not in named:                              # the adjoint, once
+                named[b] = sp.Symbol(f"{prefix}b{n}", real=True)
+                sweep.append((named[b], b))
+            b = named[b]
         kind, payload, deps = nodes[node]
         if kind == "atom":
             atom, arg_syms = payload
             for g, x in zip(atom.grads, arg_syms):
-                bar[x] = bar.get(x, sp.S.Zero) + b * g
+                bar.setdefault(x, []).append(b * g)
             continue
         for d in deps:
             if d in nodes or d in leaves:
-                de = sp.diff(payload, d)
+                de = local_partial(node, payload, d)
                 if de != 0:
-                    bar[d] = bar.get(d, sp.S.Zero) + b * de
-    keep, exprs = [], []
-    for target, v in targets:
-        d = bar.get(v, sp.S.Zero)
-        if d != 0:
-            keep.append(target)
-            exprs.append(d)
-    inv = {v: r for r, v in rsym.items()}
-    back = lambda e: e.xreplace(inv)             # noqa: E731 — reads printed as array entries
-    repl = [(t, back(e)) for t, e in temps] + [(s, back(e)) for s, e in sweep]
-    reduced = [back(e) for e in exprs]
-    used = set().union(*(e.free_symbols for e in reduced), *(e.free_symbols for _, e in repl)) \
-        if reduced else set()
-    live = [a for a in atoms if a.value in used or any(g in used for g in a.grads)]
-    return Partials(live, repl, list(zip(keep, reduced)))
+                    bar.setdefault(d, []).append(b * de)
+    found = [(target, sp.Add(*bar.get(v, ()))) for target, v in targets]
+    found = [(target, d) for target, d in found if d != 0]
+
+    # the program: reads, the forward nodes in dependency order, the sweep — less what
+    # no partial uses
+    program: list[Step] = [(v, r) for r, v in rsym.items()]
+    for node in order:
+        if node is out or node not in nodes:
+            continue
+        kind, payload, _ = nodes[node]
+        program.append(payload if kind == "atom" else (node, payload))
+    program += sweep
+    used = set().union(*(d.free_symbols for _, d in found)) if found else set()
+    live: list[Step] = []
+    for step in reversed(program):
+        if isinstance(step[0], AtomCall):
+            atom, arg_syms = step
+            if atom.value in used or any(g in used for g in atom.grads):
+                live.append(step)
+                used.update(arg_syms)
+        elif step[0] in used:
+            live.append(step)
+            used |= step[1].free_symbols
+    live.reverse()
+    return Partials([s[0] for s in live if isinstance(s[0], AtomCall)], live, found)

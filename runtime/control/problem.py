@@ -28,6 +28,7 @@ from statc.dsl.control import objective_terms
 from statc.dsl.evaluate import evaluate
 from statc.dsl.values import check_values
 
+from statc.compiler import parallel_jit
 from statc.compiler.codegen.signatures import VJP_SIGNATURE
 from statc.runtime import params as params_mod
 from statc.runtime.control import adjoint_rk4
@@ -354,6 +355,8 @@ def build_problem(compiled, overrides: dict[str, float] | None = None, *, interv
             if not any(abs(value - x) <= 1e-12 * max(1.0, abs(x)) for x in ch.values):
                 raise StatcError(f"`fraction({name} == {value:g})`: {value:g} is not one of the values of "
                                  f"`{name}`", expected=", ".join(f"{x:g}" for x in ch.values))
+    # with STATC_JIT_WORKERS set: the forward and adjoint term chunks compiled by worker processes
+    parallel_jit.prewarm(compiled.module, meta["blocks"], ("_terms_", "_vjp_terms_"))
     return ControlProblem(compiled, values, controls, n, nsub, t0, tF, y0, base, w_final, w_int,
                           -1.0 if block.sense == "maximize" else 1.0, budgets)
 

@@ -11,6 +11,7 @@ from statc.dsl import StatcError
 from statc.dsl.evaluate import evaluate
 from statc.dsl.values import check_values
 
+from statc.compiler import parallel_jit
 from statc.runtime import params as params_mod
 from .initial import initial_state
 from .layout import make_layout
@@ -88,6 +89,8 @@ def run(compiled, overrides: dict[str, float] | None = None, *, t_end: float | N
     scheds = model_schedules(compiled, values, schedule)
     t_last = float(times[-1]) if times is not None else opts.t_end
     seg_t, seg_P = segments(meta["params"], values, scheds, opts.t0, t_last)
+    # with STATC_JIT_WORKERS set: a large model's forward term chunks compiled by worker processes
+    parallel_jit.prewarm(compiled.module, meta["blocks"], "_terms_")
     t0 = time.perf_counter()
     t, Y, info = integrate(compiled.module, layout, y0, P, opts, seg_t=seg_t, seg_P=seg_P, times=times)
     # parameters in force at each recorded time, by the rule the simulator uses too
