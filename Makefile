@@ -36,3 +36,4 @@ bench: install
 	$(BIN)/python benchmarks/bench_sweep.py
 	$(BIN)/python benchmarks/bench_dmft.py
 	$(BIN)/python benchmarks/bench_multiclass.py
+	$(BIN)/python benchmarks/bench_derive.py

@@ -48,13 +48,33 @@ class Expander:
     def __init__(self, random_bases: set[sp.IndexedBase]):
         self.random_bases = set(random_bases)
         self._counter = itertools.count(1)
+        #: when a list, every fresh index is also appended to it
+        #: (:meth:`statc.compiler.online.derive_online.OnlineDerivation.replayed`)
+        self.log: list[sp.Symbol] | None = None
+        self._flags: dict[sp.Basic, tuple[bool, bool]] = {}
+
+    def flags(self, e: sp.Basic) -> tuple[bool, bool]:
+        """(``e`` holds a random leaf, ``e`` holds a ``Sum``), memoised per subexpression:
+        ``_terms`` asks at every level of the same trees."""
+        found = self._flags.get(e)
+        if found is None:
+            random = isinstance(e, sp.Indexed) and e.base in self.random_bases
+            has_sum = isinstance(e, sp.Sum)
+            for a in e.args:
+                r, h = self.flags(a)
+                random, has_sum = random or r, has_sum or h
+            found = self._flags[e] = (random, has_sum)
+        return found
 
     def is_random(self, e: sp.Expr) -> bool:
-        return any(i.base in self.random_bases for i in e.atoms(sp.Indexed))
+        return self.flags(e)[0]
 
     def fresh(self, j: sp.Symbol) -> sp.Symbol:
         base = j.name.split("_")[0]
-        return sp.Symbol(f"{base}_{next(self._counter)}", integer=True)
+        new = sp.Symbol(f"{base}_{next(self._counter)}", integer=True)
+        if self.log is not None:
+            self.log.append(new)
+        return new
 
     def freshen(self, e: sp.Expr) -> sp.Expr:
         """Rename every sum index apart, so differentiation never captures a free index."""
@@ -62,7 +82,7 @@ class Expander:
             body, (j, lo, hi) = outer_sum(e)
             jj = self.fresh(j)
             return sp.Sum(self.freshen(body.xreplace({j: jj})), (jj, lo, hi))
-        if not e.args or not e.has(sp.Sum):
+        if not e.args or not self.flags(e)[1]:
             return e
         return e.func(*[self.freshen(a) for a in e.args])
 
@@ -71,7 +91,7 @@ class Expander:
         return [t for t in (resolve_deltas(t) for t in raw) if t.coef != 0]
 
     def _terms(self, e: sp.Expr) -> list[RawTerm]:
-        if not self.is_random(e) and not e.has(sp.Sum):
+        if self.flags(e) == (False, False):
             return [RawTerm(e, (), ())] if e != 0 else []
         if isinstance(e, sp.Add):
             return [t for a in e.args for t in self._terms(a)]
@@ -113,6 +133,8 @@ class Expander:
 
 def resolve_deltas(t: RawTerm) -> RawTerm:
     """Σ_j δ_{j a} f(j) → f(a): remove sums fixed by Kronecker deltas in the coefficient."""
+    if not t.sums:
+        return t
     changed = True
     while changed:
         changed = False

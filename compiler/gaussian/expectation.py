@@ -29,6 +29,7 @@ Equation-IR :class:`Term` whose coefficient calls *atoms*:
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import Callable
 
 import sympy as sp
@@ -51,7 +52,7 @@ def _leaves(e: sp.Expr, bases: set) -> set[sp.Indexed]:
 
 def linear_form(e: sp.Expr, bases: set) -> Form | None:
     """``e`` as Σ c_i · leaf_i (homogeneous, leaf-free coefficients), or None."""
-    leaves = sorted(_leaves(e, bases), key=str)
+    leaves = sorted(_leaves(e, bases), key=_text)
     if not leaves:
         return None
     coefs = []
@@ -77,7 +78,7 @@ def affine_form(e: sp.Expr, bases: set) -> tuple[Form, sp.Expr] | None:
 
 def rank_one(arg: sp.Expr, bases: set) -> tuple[Form, sp.Expr, sp.Expr] | None:
     """``arg`` as −½(αᵀs + β)² + γ: returns (α as a linear form, β, γ), or None."""
-    leaves = sorted(_leaves(arg, bases), key=str)
+    leaves = sorted(_leaves(arg, bases), key=_text)
     if not leaves:
         return None
     zero = {l: 0 for l in leaves}
@@ -104,9 +105,30 @@ def _scale(form: Form, c: sp.Expr) -> Form:
 Slot = tuple[str, Form, sp.Expr]       # kind, linear form, shift: f_kind(shift + form)
 
 
+#: functions whose derivative f'(u) is again a function of u (erf' = 2e^{-u²}/√π, relu' = Θ)
+_DERIVATIVE_KEEPS_ARGUMENT = (sp.erf, Relu)
+
+
+def _not_affine(f: sp.Expr, bases: set) -> bool:
+    """A quick proof that ``affine_form(f, bases)`` is None, for f = erf(u) or relu(u).
+
+    ``linear_form`` differentiates f − f|_{leaves=0} by the first leaf l (in text
+    order); SymPy's chain rule gives f'(u)·∂u/∂l, which keeps the leaves of u whenever
+    ``∂u/∂l`` is not known to vanish, so that leaf's coefficient is rejected.  This
+    costs one derivative of u instead of f's (whose e^{−u²} SymPy evaluates slowly).
+    """
+    if not isinstance(f, _DERIVATIVE_KEEPS_ARGUMENT) or len(f.args) != 1:
+        return False
+    leaves = _leaves(f, bases)
+    if not leaves:
+        return False
+    first = min(leaves, key=_text)
+    return f.args[0].diff(first).is_zero is not True
+
+
 def classify(f: sp.Expr, bases: set) -> tuple[list[Slot], sp.Expr] | None:
     """Canonical slots of one factor, and a multiplier: f = mult · Π f_kind(shift + ℓ)."""
-    aff = affine_form(f, bases)
+    aff = None if _not_affine(f, bases) else affine_form(f, bases)
     if aff is not None:
         return [("z", *aff)], sp.S.One
     if isinstance(f, sp.Pow) and f.exp.is_Integer and f.exp > 0:
@@ -134,9 +156,16 @@ def classify(f: sp.Expr, bases: set) -> tuple[list[Slot], sp.Expr] | None:
     return None
 
 
+@lru_cache(maxsize=1 << 16)
+def _text(e) -> str:
+    """``str(e)`` (memoised: the sort keys print the same forms and shifts again and again)."""
+    return str(e)
+
+
+@lru_cache(maxsize=1 << 16)
 def _form_key(form: Form) -> tuple:
     """Order linear forms by the families they read, then by their text."""
-    return (tuple(sorted(str(l.base) for l, _ in form)), str(form))
+    return (tuple(sorted(_text(l.base) for l, _ in form)), _text(form))
 
 
 #: kinds of definite parity: f(−u) = −f(u) (odd) or f(u) (even)
@@ -156,14 +185,14 @@ def canonical_sign(slots: list[Slot]) -> tuple[list[Slot], int]:
         return slots, 1
 
     def unsigned(s):
-        return str(-s) if s.could_extract_minus_sign() else str(s)
+        return _text(-s) if s.could_extract_minus_sign() else _text(s)
 
     first = min((s for s in slots if s[2] != 0),
                 key=lambda s: (s[0], _form_key(s[1]), unsigned(s[2])))
     if not first[2].could_extract_minus_sign():
         return slots, 1
     flipped = sorted(((k, f, -shift) for k, f, shift in slots),
-                     key=lambda s: (s[0], _form_key(s[1]), str(s[2])))
+                     key=lambda s: (s[0], _form_key(s[1]), _text(s[2])))
     return flipped, (-1) ** sum(k in _ODD for k, _, _ in slots)
 
 
@@ -183,10 +212,19 @@ class Expectation:
         self.bases = set(gaussian_bases)
         self.quadratures: dict[str, Quadrature] = {}
         self.mask_arities: set[int] = set()
+        # memos (pure functions of their keys; a hit re-registers nothing new, since the
+        # atoms a value calls were registered, under the same names, when it was computed)
+        self._classified: dict[sp.Expr, tuple[list[Slot], sp.Expr] | None] = {}
+        self._group_values: dict[tuple[sp.Expr, ...], sp.Expr] = {}
+        self._form_covs: dict[tuple[Form, Form], sp.Expr] = {}
 
     # ---------------------------------------------------------------- pieces
     def form_cov(self, f1: Form, f2: Form) -> sp.Expr:
-        return sp.Add(*[a * b * self.leaf_cov(l1, l2) for l1, a in f1 for l2, b in f2])
+        """Cov(Σ a_i l_i, Σ b_j l_j) = Σ a_i b_j Cov(l_i, l_j) (memoised)."""
+        key = (f1, f2)
+        if key not in self._form_covs:
+            self._form_covs[key] = sp.Add(*[a * b * self.leaf_cov(l1, l2) for l1, a in f1 for l2, b in f2])
+        return self._form_covs[key]
 
     def masks(self, factors: list[sp.Expr]) -> tuple[sp.Expr, list[sp.Expr]]:
         value = sp.S.One
@@ -229,18 +267,31 @@ class Expectation:
             out.setdefault(find(g), []).append(f)
         return list(out.values())
 
+    def classify(self, f: sp.Expr) -> tuple[list[Slot], sp.Expr] | None:
+        """:func:`classify` with the group's bases, memoised per factor."""
+        if f not in self._classified:
+            self._classified[f] = classify(f, self.bases)
+        return self._classified[f]
+
     def group_value(self, factors: list[sp.Expr]) -> sp.Expr:
+        """E[Π factors] of one independent group (memoised on the ordered factors)."""
+        key = tuple(factors)
+        if key not in self._group_values:
+            self._group_values[key] = self._group_value(factors)
+        return self._group_values[key]
+
+    def _group_value(self, factors: list[sp.Expr]) -> sp.Expr:
         slots: list[Slot] = []
         mult = sp.S.One
         for f in factors:
-            c = classify(f, self.bases)
+            c = self.classify(f)
             if c is None:
                 return self.quadrature(factors)
             slots += c[0]
             mult *= c[1]
         # an atom E[Π f_i(z_i)] is symmetric under exchanging slots of equal kind:
         # sort them canonically so that equal terms meet and merge
-        slots.sort(key=lambda s: (s[0], _form_key(s[1]), str(s[2])))
+        slots.sort(key=lambda s: (s[0], _form_key(s[1]), _text(s[2])))
         slots, sign = canonical_sign(slots)
         mult *= sign
         if all(shift == 0 for _, _, shift in slots):
@@ -268,7 +319,7 @@ class Expectation:
         dg_count: dict = {}
         for kind, form, shift in slots:
             if kind == "dg":
-                key = (_form_key(form), str(shift))
+                key = (_form_key(form), _text(shift))
                 dg_count.setdefault(key, [form, shift, 0])[2] += 1
             else:
                 merged.append((kind, form, shift))
@@ -299,7 +350,7 @@ class Expectation:
             if kind == "z":
                 linear.append(i)
             else:
-                args.setdefault((_form_key(form), str(shift)), [i, []])[1].append(kind)
+                args.setdefault((_form_key(form), _text(shift)), [i, []])[1].append(kind)
         if len(args) > len({leaf for _, f, _ in slots for leaf, _ in f}):
             return None
         return mult * self.arg_quadrature(list(args.values()), linear, C, m)

@@ -19,6 +19,9 @@ The derivative ∂L/∂λ is SymPy's; the expectations go through
 """
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Callable, TypeVar
+
 import sympy as sp
 
 from statc.dsl import StatcError
@@ -26,9 +29,52 @@ from statc.dsl import StatcError
 from statc.compiler.ir.equation_ir import EquationIR, Observable, ScalarInit, StateBlock, Term, VectorInit
 from statc.compiler.gaussian.expand import Expander, leading_order
 from statc.compiler.gaussian.expectation import Expectation
-from statc.compiler.ir.model_ir import ModelIR
+from statc.compiler.ir.model_ir import Direction, ModelIR
 from statc.compiler.ir.symbols import DIM, NORM, Mean, Sgn, Step
 from .update_rules import Prepared, rule_for, trained
+
+T = TypeVar("T")
+
+
+def _expressions(value) -> list[sp.Basic]:
+    """The SymPy expressions inside a φ (an expression) or a list of ψ directions."""
+    if isinstance(value, sp.Basic):
+        return [value]
+    out = []
+    for d in value:
+        out.append(d.coef)
+        if isinstance(d.index, sp.Basic):
+            out.append(d.index)
+        out.extend(x for s in d.sums for x in s)
+    return out
+
+
+def _renamed_direction(d: Direction, sub: dict) -> Direction:
+    def r(x):
+        return x.xreplace(sub) if isinstance(x, sp.Basic) else x
+    return replace(d, coef=r(d.coef), index=r(d.index), sums=tuple((r(j), r(n)) for j, n in d.sums))
+
+
+class _StateRefs:
+    """The substitution of :meth:`OnlineDerivation.state_refs` as a mapping for
+    ``xreplace``, answered per node as the walk meets it (no ``atoms`` pass first):
+    the same replacements as the dict over ``e.atoms(Indexed)``."""
+
+    def __init__(self, derivation: "OnlineDerivation"):
+        self.derivation = derivation
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __contains__(self, node) -> bool:
+        return isinstance(node, sp.Indexed) and self.derivation.state_ref(node) is not None
+
+    def __getitem__(self, node) -> sp.Expr:
+        return self.derivation.state_ref(node)
+
+    def get(self, node, default=None):
+        return self[node] if node in self else default
+
 
 def _sign_as_step(e: sp.Expr) -> sp.Expr:
     """sign(z) = 2Θ(z) − 1, so that sign teachers reuse the step atoms."""
@@ -102,6 +148,8 @@ class OnlineDerivation:
                 self.block_of[(u, w)] = (b, False)
                 self.block_of.setdefault((w, u), (b, True))
         self.exp = Expectation(self.leaf_group, self.leaf_cov, self.bernoulli, self.gaussian_bases)
+        self._replays: dict[tuple, tuple] = {}
+        self._state_refs: dict[sp.Indexed, sp.Expr | None] = {}
 
     # ------------------------------------------------------------ structure
     def _index_names(self) -> dict[tuple[str, str], tuple[str, ...]]:
@@ -202,13 +250,60 @@ class OnlineDerivation:
                         {s: self.prepared(e) for s, e in self.ir.output_values().items()},
                         self.prepared)
 
+    def replayed(self, key: tuple, a: sp.Expr, compute: Callable[[sp.Expr], T],
+                 rename: Callable[[T, dict], T]) -> T:
+        """``compute(a)``, or an earlier result for the same ``key`` with its names replaced.
+
+        The per-step coefficients (φ, ψ) of one family are asked for again and again
+        (each block that reads the family, the diagonal of a symmetric block), each
+        time on a freshly renamed copy of the loss, and differ only by the names: the
+        free index ``a`` and the fresh sum indices.  The first result is kept with the
+        fresh indices it drew; a later call draws as many fresh indices, with the same
+        stems and in the same order (so that the counter — hence every later name — is
+        as if it had been computed), and renames the kept result.  ``xreplace`` rebuilds
+        every renamed node through SymPy's constructors, so the result is in the
+        canonical form that computing it afresh gives (the Equation-IR digests of every
+        shipped online model are unchanged: ``tests/compiler/test_derive_digest.py``).
+        Reused only when ``a`` is the same expression, or both are symbols with the
+        same assumptions and the new one occurs nowhere in the kept result.
+        """
+        hit = self._replays.get(key)
+        if hit is not None:
+            a0, drawn, value, names = hit
+            if a == a0 or (isinstance(a, sp.Symbol) and isinstance(a0, sp.Symbol)
+                           and a.assumptions0 == a0.assumptions0 and a not in names):
+                sub = {j: self.expander.fresh(j) for j in drawn}
+                if a != a0:
+                    sub[a0] = a
+                return rename(value, sub)
+        outer, self.expander.log = self.expander.log, []
+        try:
+            value = compute(a)
+            drawn = tuple(self.expander.log)
+        finally:
+            self.expander.log = outer
+        if outer is not None:
+            outer.extend(drawn)
+        names = set().union(*[x.atoms(sp.Symbol) for x in _expressions(value)])   # bound ones too
+        if a not in drawn:
+            self._replays[key] = (a, drawn, value, names)
+        return value
+
     def phi(self, fam: str, inp: str, a: sp.Expr) -> sp.Expr:
-        return self.rule.vector_step(self.ir, self.prepared_rule_input(), fam, inp, a)
+        return self.replayed(("phi", fam, inp), a,
+                             lambda i: self.rule.vector_step(self.ir, self.prepared_rule_input(), fam, inp, i),
+                             lambda e, sub: e.xreplace(sub))
+
+    def directions(self, u: str, a: sp.Expr) -> list[Direction]:
+        """The ψ terms of the update of u_a (:meth:`update_rules.SGD.vector_along`)."""
+        return self.replayed(("along", u, tuple(self.ir.overlaps)), a,
+                             lambda i: self.rule.vector_along(self.ir, self.prepared_rule_input(), u, i),
+                             lambda ds, sub: [_renamed_direction(d, sub) for d in ds])
 
     def along(self, u: str, a: sp.Expr, w: str, c: sp.Expr) -> sp.Expr:
         """Σ_(v,b) E[ψ_{a,vb}] O(v_b, w_c): the part of dO/dt from moves along vectors."""
         total = sp.S.Zero
-        for d in self.rule.vector_along(self.ir, self.prepared_rule_input(), u, a):
+        for d in self.directions(u, a):
             term = d.coef * self.ir.overlap_base(d.name, w)[d.index, c]
             for j, n in reversed(d.sums):
                 term = sp.Sum(term, (j, 0, n - 1))
@@ -284,16 +379,21 @@ class OnlineDerivation:
 
     def state_refs(self, e: sp.Expr) -> sp.Expr:
         """Scalars and overlaps (deterministic as N → ∞) read the state arrays."""
-        repl = {}
-        for i in e.atoms(sp.Indexed):
+        return e.xreplace(_StateRefs(self))
+
+    def state_ref(self, i: sp.Indexed) -> sp.Expr | None:
+        """The state-array entry a scalar or overlap ``i`` reads, or None (memoised)."""
+        if i not in self._state_refs:
             fam = self.ir.families.get(str(i.base.label))
+            ref = None
             if fam is not None and fam.kind == "scalar":
                 blk = next(b for b in self.blocks if b.kind == "scalar" and b.families == (fam.name,))
-                repl[i] = blk.array[i.indices[0]]
+                ref = blk.array[i.indices[0]]
             elif i.base in self.ir.overlaps:
                 u, w = self.ir.overlaps[i.base]
-                repl[i] = self.overlap(u, i.indices[0], w, i.indices[1])
-        return e.xreplace(repl)
+                ref = self.overlap(u, i.indices[0], w, i.indices[1])
+            self._state_refs[i] = ref
+        return self._state_refs[i]
 
     def observable(self, name: str, e: sp.Expr) -> Observable:
         means: list = []
