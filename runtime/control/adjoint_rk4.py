@@ -41,7 +41,7 @@ def _mix_rhs(rhs, t, y, Pv_i, W_i, out, tmp):
                 out[j] += w * tmp[j]
 
 
-@njit(_i8(RHS_TYPE, _V, _T, _M, _i8, _f8, _f8, _M, _T), cache=True)
+@njit(_i8(RHS_TYPE, _V, _T, _M, _i8, _f8, _f8, _M, _T), cache=True, nogil=True)
 def control_forward(rhs, y0, Pv, W, nsub, t0, h, Ys, Zs):
     """RK4 over all intervals; Ys[s] = state after s steps.  Returns -1 or the failing step.
 
@@ -91,7 +91,7 @@ def control_forward(rhs, y0, Pv, W, nsub, t0, h, Ys, Zs):
     return -1
 
 
-@njit(_f8(RHS_TYPE, _M, _T, _i8, _f8, _f8, _V, _V, _V), cache=True)
+@njit(_f8(RHS_TYPE, _M, _T, _i8, _f8, _f8, _V, _V, _V), cache=True, nogil=True)
 def control_objective(observables, Ys, Pv, nsub, t0, h, w_final, w_int, obs_out):
     """sum_k w_final[k] o_k(t_F) + sum_k w_int[k] * trapezoid of o_k over the steps."""
     n_int = Pv.shape[0]

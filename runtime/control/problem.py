@@ -19,6 +19,7 @@ Decision variables, in order:
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -64,6 +65,7 @@ class ControlProblem:
     budgets: list = field(default_factory=list)   # (kind, control, value, relation, bound)
     evaluations: int = 0
     gradients: int = 0
+    _count: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     # ------------------------------------------------------------- layout
     @property
@@ -143,29 +145,33 @@ class ControlProblem:
         return Pv, W
 
     def _forward(self, z: np.ndarray, store: bool = False):
+        """States of the RK4 grid under protocol z (and, with ``store``, the stage states the
+        backward sweep reuses).  Touches no shared buffer: calls may run in parallel threads
+        (the kernels release the GIL)."""
         Pv, W = self.protocol(z)
         S = self.n * self.nsub
         Ys = np.empty((S + 1, self.y0.size))
-        self._stages = np.empty((S if store else 1, 3, self.y0.size))
+        stages = np.empty((S if store else 1, 3, self.y0.size))
         bad = adjoint_rk4.control_forward(first_class(self.compiled.module.rhs), self.y0, Pv, W,
-                                          self.nsub, self.t0, self.h, Ys, self._stages)
+                                          self.nsub, self.t0, self.h, Ys, stages)
         if bad >= 0:
             raise NumericalError(f"the state diverged at t = {self.t0 + bad * self.h:.6g} under the "
                                  "protocol being evaluated",
                                  hint="narrow the control bounds (e.g. a smaller largest learning rate)"
                                       " or use a smaller `dt`")
-        return Pv, W, Ys
+        return Pv, W, Ys, stages
 
     def objective(self, z: np.ndarray) -> float:
-        Pv, W, Ys = self._forward(z)
-        self.evaluations += 1
+        Pv, W, Ys, _ = self._forward(z)
+        with self._count:
+            self.evaluations += 1
         out = np.zeros(self.w_final.size)
         J = adjoint_rk4.control_objective(first_class(self.compiled.module.observables), Ys, Pv,
                                           self.nsub, self.t0, self.h, self.w_final, self.w_int, out)
         return self.sign * J
 
     def value_and_grad(self, z: np.ndarray) -> tuple[float, np.ndarray]:
-        Pv, W, Ys = self._forward(z, store=True)
+        Pv, W, Ys, stages = self._forward(z, store=True)
         mod = self.compiled.module
         out = np.zeros(self.w_final.size)
         J = adjoint_rk4.control_objective(first_class(mod.observables), Ys, Pv, self.nsub, self.t0,
@@ -174,7 +180,7 @@ class ControlProblem:
         gPv = np.zeros_like(Pv)
         gW = np.zeros_like(W)
         adjoint_rk4.control_backward(first_class(mod.rhs), first_class(mod.rhs_vjp, VJP_SIGNATURE),
-                                     first_class(mod.obs_vjp, VJP_SIGNATURE), Ys, self._stages, Pv, W,
+                                     first_class(mod.obs_vjp, VJP_SIGNATURE), Ys, stages, Pv, W,
                                      self.nsub, self.t0, self.h, self.w_final, self.w_int, gy0, gPv, gW)
         self.evaluations += 1
         self.gradients += 1
@@ -195,7 +201,7 @@ class ControlProblem:
 
     def trajectory(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """Times of the RK4 grid, states, observables (with the protocol's parameters)."""
-        Pv, W, Ys = self._forward(z)
+        Pv, W, Ys, _ = self._forward(z)
         t = self.t0 + self.h * np.arange(Ys.shape[0])
         names = self.compiled.meta["observables"]
         cols = {n: np.empty(t.size) for n in names}
