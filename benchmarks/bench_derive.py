@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import hashlib
 import json
 import os
 import platform
@@ -40,18 +39,6 @@ from _common import cpu_name
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results" / "derive.json"
-
-
-def display_digest(eq) -> str:
-    """Hash of every term's display expression (not part of ``eq.digest()``)."""
-    import sympy as sp
-    parts = []
-    for b in eq.blocks:
-        parts.extend(sp.srepr(t.display) for t in b.terms)
-    for o in eq.observables:
-        for terms in o.means:
-            parts.extend(sp.srepr(t.display) for t in terms)
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
 def derive_once(path: str, profile: str | None = None) -> dict:
@@ -73,7 +60,7 @@ def derive_once(path: str, profile: str | None = None) -> dict:
         eq = derive(cm)
     dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     nterms = sum(len(b.terms) for b in eq.blocks)
-    return {"seconds": dt, "cpu_s": cpu, "digest": eq.digest(), "display_digest": display_digest(eq),
+    return {"seconds": dt, "cpu_s": cpu, "digest": eq.digest(), "display_digest": eq.display_digest(),
             "terms": nterms, "theory": cm.theory}
 
 

@@ -170,6 +170,13 @@ class EquationIR:
         parts.append(repr(sorted(self.mask_arities)))
         return "\n".join(parts)
 
+    def display_digest(self) -> str:
+        """Hash of every term's display expression (the ``E[…]`` form ``statc show``
+        prints; not part of :meth:`digest`, which hashes what the kernels compute)."""
+        parts = [sp.srepr(t.display) for b in self.blocks for t in b.terms]
+        parts += [sp.srepr(t.display) for o in self.observables for terms in o.means for t in terms]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
     def digest(self) -> str:
         """The hash of :meth:`canonical`, computed once: the IR is not changed after
         derivation, and its text costs seconds on a large model (the DAE's ~300 terms)."""
