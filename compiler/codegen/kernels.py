@@ -30,7 +30,8 @@ from statc.compiler.ir.equation_ir import ArgQuadrature, EquationIR, KinkAtom, S
 from statc.compiler.ir.symbols import Relu, Sgn, Step
 
 
-#: coefficient text per generated term function (see ``_Writer.term_functions``)
+#: code text per generated term function (see ``_Writer.term_functions``); the forward
+#: terms are cheaper to JIT in these chunks than one per function (DAE: 181 vs 238 s, loaded)
 CHUNK_CHARS = 20_000
 
 
